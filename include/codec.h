@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The JK-BMS "GPS port" frame protocol (4E 57, jk-protocol.md): request
+ * builders, a streaming deframer, the read-all decoder and an encoder used by
+ * the simulator. Pure C: no I/O, no clock, no allocation. It does not decide
+ * what to poll or when; that is poller.h.
+ */
+#ifndef CODEC_H
+#define CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bms_types.h"
+
+/* Command words (vendor spec V2.5 §4). */
+enum codec_cmd {
+	CODEC_CMD_ACTIVATE = 0x01,
+	CODEC_CMD_WRITE = 0x02,
+	CODEC_CMD_READ = 0x03,
+	CODEC_CMD_PASSWORD = 0x05,
+	CODEC_CMD_READ_ALL = 0x06,
+};
+
+/* Frame source byte. Requests from us say "PC/host" as the vendor example does. */
+#define CODEC_SOURCE_BMS 0x00
+#define CODEC_SOURCE_HOST 0x03
+
+/* Transport type byte. */
+#define CODEC_TYPE_REQUEST 0x00
+#define CODEC_TYPE_REPLY 0x01
+#define CODEC_TYPE_UPLOAD 0x02
+
+/* LENGTH counts everything after the 2-byte STX. */
+#define CODEC_LENGTH_MIN 0x0012
+#define CODEC_LENGTH_MAX 0x0160
+#define CODEC_FRAME_MAX (CODEC_LENGTH_MAX + 2)
+/* Header (11) + record number (4) + end byte (1) + checksum (4). */
+#define CODEC_OVERHEAD 20
+#define CODEC_END_BYTE 0x68
+/* Size of every request this module builds (21 or 22 bytes). */
+#define CODEC_REQUEST_MAX 22
+
+/* Why a frame was rejected: one code per check, so each can be counted. */
+enum codec_reject {
+	CODEC_REJECT_NONE = 0,
+	CODEC_REJECT_LENGTH,       /* LENGTH outside 0x12..0x160 */
+	CODEC_REJECT_END_BYTE,     /* no 0x68 at total-5 */
+	CODEC_REJECT_CHECKSUM,     /* 16-bit sum mismatch */
+	CODEC_REJECT_NOT_REPLY,    /* source != BMS or type != reply (our echo) */
+	CODEC_REJECT_COMMAND,      /* not a read-all payload (decoder only) */
+	CODEC_REJECT_UNKNOWN_ID,   /* identifier not in the table */
+	CODEC_REJECT_DUPLICATE_ID, /* identifier seen twice */
+	CODEC_REJECT_WALK_END,     /* records do not end exactly at the record number */
+	CODEC_REJECT_CELLS,        /* bad 0x79 block (length, count, index order) */
+	CODEC_REJECT_MISSING_ID,   /* a required identifier is absent */
+	CODEC_REJECT_TEMPERATURE,  /* temperature raw value outside -40..100 °C */
+	CODEC_REJECT_SOC,          /* SoC > 100 */
+	CODEC_REJECT_VOLTAGE_SUM,  /* sum of cells disagrees with pack voltage */
+	CODEC_REJECT_COUNT
+};
+
+/* Where and why a frame failed. offset: byte offset (in the stream for the
+ * deframer, in the frame for the decoder) of the byte that failed the check;
+ * expected/actual: the two numbers compared, where that helps (checksums,
+ * lengths, identifiers). */
+struct codec_error {
+	enum codec_reject reason;
+	size_t offset;
+	uint32_t expected;
+	uint32_t actual;
+};
+
+/* Stream deframer state. Caller-owned; zero it with codec_rx_reset(). */
+struct codec_rx {
+	uint8_t buf[CODEC_FRAME_MAX];
+	size_t len;           /* bytes held in buf */
+	uint64_t stream_pos;  /* stream offset of buf[0] */
+	uint64_t junk_bytes;  /* bytes skipped while hunting for 4E 57 */
+};
+
+/* A complete, checksum-valid BMS reply frame. */
+struct codec_frame {
+	uint8_t data[CODEC_FRAME_MAX];
+	size_t len;
+	uint64_t stream_pos;  /* stream offset of the 4E */
+};
+
+/* Forget any partial frame (e.g. before sending a request). Keeps no state. */
+void codec_rx_reset(struct codec_rx *rx);
+
+/* Number of bytes of a partial frame held (0 when idle): a reply is arriving. */
+size_t codec_rx_pending(const struct codec_rx *rx);
+
+/* Give up on the partial candidate held (e.g. at the end of a file, or when a
+ * plausible but false LENGTH waits for bytes that never come): drop its first
+ * byte so that the rest is rescanned by the next codec_feed(). Returns the
+ * number of bytes still held. */
+size_t codec_rx_skip(struct codec_rx *rx);
+
+/*
+ * Feed bytes as they arrive, in any split. Consumes input bytes into the
+ * internal buffer and reports through *consumed how many of data[] were taken.
+ * Returns:
+ *   1  *frame holds a complete BMS reply (source 0, type 1); call again with
+ *      the rest of the input (data + *consumed) to get any following frame;
+ *   0  all input consumed, more bytes needed;
+ *  <0  a candidate frame was rejected; *err says why (-EMSGSIZE length,
+ *      -EBADMSG end byte or checksum, -EPROTO not a reply). The deframer has
+ *      already resynchronised (it drops the failed 4E and rescans what it
+ *      holds), so call again: a good frame following the bad one is not lost.
+ * data may be NULL when len is 0 (drains frames still buffered).
+ * frame and err must not be NULL; they are written only for their return.
+ */
+int codec_feed(struct codec_rx *rx, const uint8_t *data, size_t len, size_t *consumed,
+	       struct codec_frame *frame, struct codec_error *err);
+
+/*
+ * Decode a read-all reply (command 0x06, or 0x03 carrying the full payload)
+ * into *out, then run the sanity checks (jk-protocol.md §10). The envelope
+ * (STX, LENGTH, end byte, checksum, source/type) is verified again so the
+ * function is safe on arbitrary input. Returns 0, or -EBADMSG / -EMSGSIZE /
+ * -EPROTO / -ERANGE with *err filled. *out is written only on success.
+ */
+int codec_decode(const uint8_t *frame, size_t len, struct bms_snapshot *out, struct codec_error *err);
+
+/* Request builders. Each writes a complete frame into out (at least
+ * CODEC_REQUEST_MAX bytes) and returns its length, or -ENOSPC. */
+int codec_build_read_all(uint8_t *out, size_t size);
+int codec_build_read(uint8_t id, uint8_t *out, size_t size);
+int codec_build_activate(uint8_t *out, size_t size);
+int codec_build_password(uint8_t *out, size_t size);
+/* transport_type: CODEC_TYPE_REQUEST normally; CODEC_TYPE_UPLOAD for the
+ * forum variant some units accept (jk-protocol.md §7). */
+int codec_build_write(uint8_t id, uint8_t value, uint8_t transport_type, uint8_t *out, size_t size);
+
+/*
+ * Build a read-all reply as a BMS sends it, from *snap: command 0x06,
+ * source 0, type 1. With snap->has_extended false the old-firmware layout
+ * ending at 0xB7 is used and the current is encoded around 10000; otherwise
+ * 0xB8..0xC0 follow and the current uses snap->protocol_version's encoding.
+ * Returns the frame length or -ENOSPC / -ERANGE (cell count 0 or > 32).
+ */
+int codec_encode_read_all(const struct bms_snapshot *snap, uint8_t *out, size_t size);
+
+/* Parse a frame's header fields (no validation beyond size). */
+static inline uint8_t codec_frame_command(const uint8_t *frame) { return frame[8]; }
+
+/* Short English name of a rejection reason, e.g. "checksum". Never NULL. */
+const char *codec_reject_name(enum codec_reject reason);
+
+/* Describe *err in one line without a trailing newline, e.g. "checksum
+ * mismatch at byte 267: frame says 0x4923, bytes sum to 0x485C", adding
+ * base to the offset. Returns snprintf's count. */
+int codec_error_format(const struct codec_error *err, uint64_t base, char *buf, size_t size);
+
+/* Temperature conversion of 0x80..0x82 (jk-protocol.md §5.1): 0..99 -> +raw,
+ * 100 -> 0, 101..140 -> 100 - raw. Returns 0 or -ERANGE for raw > 140. */
+int codec_temp_from_raw(uint16_t raw, int16_t *out_c);
+uint16_t codec_temp_to_raw(int16_t celsius);
+
+/* Current conversion of 0x84 (jk-protocol.md §5.2). */
+int32_t codec_current_from_raw(uint16_t raw, uint8_t protocol_version);
+uint16_t codec_current_to_raw(int32_t current_ma, uint8_t protocol_version);
+
+#endif /* CODEC_H */

@@ -1,0 +1,30 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Build the libFuzzer targets with clang and run each for a bounded time,
+# seeded with the captured frames. Usage: scripts/fuzz.sh [seconds-per-target]
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+secs=${1:-60}
+build="$top/build-fuzz"
+
+"$top/scripts/bootstrap.sh" --fuzz
+CC=clang cmake -S "$top" -B "$build" -DENABLE_FUZZING=ON -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j"$(nproc)" --target fuzz_codec
+
+for target in fuzz_codec; do
+	corpus="$build/corpus-$target"
+	mkdir -p "$corpus"
+	# Seeds: the captured frames as raw bytes, and as the hex text --decode reads.
+	for f in "$top"/tests/data/*.hex; do
+		tr -d ' \n' <"$f" | sed 's/../\\x&/g' | xargs -0 printf >"$corpus/$(basename "$f" .hex).bin"
+		cp "$f" "$corpus/"
+	done
+	echo "fuzz: $target for ${secs}s"
+	ASAN_OPTIONS=detect_leaks=1 "$build/fuzz/$target" -max_total_time="$secs" -max_len=2048 \
+		-print_final_stats=1 "$corpus" 2>"$build/$target.log" || {
+		tail -50 "$build/$target.log" >&2
+		echo "fuzz: $target FAILED (log: $build/$target.log)" >&2
+		exit 1
+	}
+	grep -E 'stat::number_of_executed_units|Done' "$build/$target.log" | tail -2
+done

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The --decode tool: a frame file (hex dump as in tests/data, or raw bytes)
+ * through the same deframer and decoder as the service, printed as JSON.
+ * Every rejected candidate is explained with its byte offset, so a user can
+ * paste the output into a bug report.
+ */
+#include "tool_decode.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bms_json.h"
+#include "codec.h"
+#include "hex.h"
+
+#define DECODE_FILE_MAX (1u << 20)
+
+static void explain(FILE *err, const char *name, const struct codec_error *e, uint64_t base)
+{
+	char msg[160];
+
+	codec_error_format(e, base, msg, sizeof(msg));
+	fprintf(err, "%s: invalid frame: %s\n", name, msg);
+}
+
+static void report_truncated(FILE *err, const char *name, const struct codec_rx *rx)
+{
+	if (rx->len >= 4) {
+		unsigned want = ((unsigned)rx->buf[2] << 8 | rx->buf[3]) + 2;
+
+		fprintf(err, "%s: invalid frame: truncated at byte %llu: %zu of %u bytes\n", name,
+			(unsigned long long)(rx->stream_pos + rx->len), rx->len, want);
+		return;
+	}
+	fprintf(err, "%s: invalid frame: truncated header at byte %llu\n", name,
+		(unsigned long long)(rx->stream_pos + rx->len));
+}
+
+static int decode_stream(const char *name, const uint8_t *p, size_t n, FILE *out, FILE *err)
+{
+	struct codec_rx rx;
+	struct codec_frame frame;
+	struct codec_error e;
+
+	memset(&rx, 0, sizeof(rx));
+	while (n > 0 || codec_rx_pending(&rx) > 0) {
+		size_t used = 0;
+		int r = codec_feed(&rx, p, n, &used, &frame, &e);
+
+		p += used;
+		n -= used;
+		if (r == 0) {
+			if (n > 0 || codec_rx_pending(&rx) == 0)
+				continue;
+			/* Input is exhausted inside a candidate: report it, then
+			 * rescan what it held, since a real frame may start inside. */
+			report_truncated(err, name, &rx);
+			codec_rx_skip(&rx);
+			continue;
+		}
+		if (r < 0) {
+			explain(err, name, &e, 0);
+			continue;
+		}
+
+		struct bms_snapshot snap;
+
+		if (codec_decode(frame.data, frame.len, &snap, &e) < 0) {
+			explain(err, name, &e, frame.stream_pos);
+			continue;
+		}
+		char json[BMS_JSON_MAX];
+
+		if (bms_json_format(&snap, json, sizeof(json)) < 0) {
+			fprintf(err, "%s: internal error: JSON buffer too small\n", name);
+			return 1;
+		}
+		fprintf(out, "%s\n", json);
+		return 0;
+	}
+	fprintf(err, "%s: no valid BMS reply found (%llu bytes skipped as garbage)\n", name,
+		(unsigned long long)rx.junk_bytes);
+	return 1;
+}
+
+int tool_decode_buffer(const char *name, const uint8_t *data, size_t len, FILE *out, FILE *err)
+{
+	uint8_t *bytes = NULL;
+	size_t n = len;
+	const uint8_t *p = data;
+
+	if (hex_is_text(data, len)) {
+		size_t bad = 0;
+		size_t cap = len / 2 + 1;
+		int r;
+
+		bytes = malloc(cap);
+		r = bytes ? hex_parse(data, len, bytes, cap, &bad) : -ENOMEM;
+		if (r < 0) {
+			fprintf(err, "%s: not a hex dump: odd or foreign character at offset %zu\n", name, bad);
+			free(bytes);
+			return 1;
+		}
+		p = bytes;
+		n = (size_t)r;
+	}
+	int ret = decode_stream(name, p, n, out, err);
+
+	free(bytes);
+	return ret;
+}
+
+int tool_decode_file(const char *path, FILE *out, FILE *err)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+
+	if (!f) {
+		fprintf(err, "%s: cannot open: %s\n", path, strerror(errno));
+		return 1;
+	}
+
+	uint8_t *buf = malloc(DECODE_FILE_MAX + 1);
+	size_t len = buf ? fread(buf, 1, DECODE_FILE_MAX + 1, f) : 0;
+	int bad_read = ferror(f);
+
+	if (f != stdin)
+		fclose(f);
+	if (!buf) {
+		fprintf(err, "%s: out of memory\n", path);
+		return 1;
+	}
+	if (bad_read || len > DECODE_FILE_MAX) {
+		fprintf(err, "%s: %s\n", path, bad_read ? "read error" : "larger than 1 MiB");
+		free(buf);
+		return 1;
+	}
+
+	int ret = tool_decode_buffer(path, buf, len, out, err);
+
+	free(buf);
+	return ret;
+}
