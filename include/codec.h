@@ -8,6 +8,7 @@
 #ifndef CODEC_H
 #define CODEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,8 +72,11 @@ struct codec_error {
 	uint32_t actual;
 };
 
-/* Stream deframer state. Caller-owned; zero it with codec_rx_reset(). */
+/* Stream deframer state. Caller-owned; a zeroed struct is a host-side
+ * deframer that accepts BMS replies. A BMS simulator sets accept_requests to
+ * accept host requests (type 0) instead and reject everything else. */
 struct codec_rx {
+	bool accept_requests;
 	uint8_t buf[CODEC_FRAME_MAX];
 	size_t len;           /* bytes held in buf */
 	uint64_t stream_pos;  /* stream offset of buf[0] */
@@ -86,7 +90,8 @@ struct codec_frame {
 	uint64_t stream_pos;  /* stream offset of the 4E */
 };
 
-/* Forget any partial frame (e.g. before sending a request). Keeps no state. */
+/* Forget any partial frame (e.g. before sending a request). Keeps the role,
+ * the stream position and the junk counter. */
 void codec_rx_reset(struct codec_rx *rx);
 
 /* Number of bytes of a partial frame held (0 when idle): a reply is arriving. */

@@ -149,7 +149,7 @@ static uint16_t frame_sum(const uint8_t *f, size_t total)
  * 00 00 in every capture; they are ignored rather than required, so a
  * firmware that enables that CRC is not locked out (jk-protocol.md §2).
  */
-static int check_body(const uint8_t *f, size_t total, struct codec_error *err)
+static int check_body(const uint8_t *f, size_t total, bool requests, struct codec_error *err)
 {
 	if (f[total - 5] != CODEC_END_BYTE)
 		return fail(err, CODEC_REJECT_END_BYTE, total - 5, CODEC_END_BYTE, f[total - 5], -EBADMSG);
@@ -161,6 +161,12 @@ static int check_body(const uint8_t *f, size_t total, struct codec_error *err)
 		return fail(err, CODEC_REJECT_CHECKSUM, total - 2, sum, stated, -EBADMSG);
 	/* An RS-485 adapter that echoes our own request puts a valid "NW" frame
 	 * in front of the reply: only source 0 / type 1 frames are BMS replies. */
+	if (requests) {
+		if (f[OFF_SOURCE] == CODEC_SOURCE_BMS || f[OFF_TYPE] == CODEC_TYPE_REPLY)
+			return fail(err, CODEC_REJECT_NOT_REPLY, OFF_SOURCE, CODEC_SOURCE_HOST, f[OFF_SOURCE],
+				    -EPROTO);
+		return 0;
+	}
 	if (f[OFF_SOURCE] != CODEC_SOURCE_BMS || f[OFF_TYPE] != CODEC_TYPE_REPLY)
 		return fail(err, CODEC_REJECT_NOT_REPLY, OFF_SOURCE, CODEC_SOURCE_BMS, f[OFF_SOURCE], -EPROTO);
 	return 0;
@@ -173,12 +179,8 @@ static bool length_ok(uint16_t length)
 
 void codec_rx_reset(struct codec_rx *rx)
 {
-	uint64_t junk = rx->junk_bytes;
-	uint64_t pos = rx->stream_pos + rx->len;
-
-	memset(rx, 0, sizeof(*rx));
-	rx->junk_bytes = junk;
-	rx->stream_pos = pos;
+	rx->stream_pos += rx->len;
+	rx->len = 0;
 }
 
 size_t codec_rx_pending(const struct codec_rx *rx)
@@ -258,7 +260,7 @@ int codec_feed(struct codec_rx *rx, const uint8_t *data, size_t len, size_t *con
 		}
 
 		/* A complete candidate of `need` bytes. */
-		ret = check_body(rx->buf, need, err);
+		ret = check_body(rx->buf, need, rx->accept_requests, err);
 		if (ret == -EPROTO) {
 			/* A well-formed frame that is not ours to decode: skip it whole. */
 			err->offset += (size_t)rx->stream_pos;
@@ -493,7 +495,7 @@ int codec_decode(const uint8_t *f, size_t len, struct bms_snapshot *out, struct 
 
 	if (!length_ok(length) || (size_t)length + 2 != len)
 		return fail(err, CODEC_REJECT_LENGTH, OFF_LENGTH, (uint32_t)len - 2, length, -EMSGSIZE);
-	ret = check_body(f, len, err);
+	ret = check_body(f, len, false, err);
 	if (ret < 0)
 		return ret;
 	if (f[OFF_COMMAND] != CODEC_CMD_READ_ALL && f[OFF_COMMAND] != CODEC_CMD_READ)

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The poll schedule, retry, activation, MOSFET write sequence and link state
+ * of one BMS, as a pure state machine (style.md §8.1 L0). It does no I/O and
+ * reads no clock: the caller passes monotonic milliseconds, performs the
+ * actions it is given and reports what arrived. Deframing and decoding are
+ * the caller's (codec.h); the transport is the caller's too.
+ */
+#ifndef POLLER_H
+#define POLLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bms_types.h"
+#include "codec.h"
+
+struct poller_config {
+	uint32_t interval_ms;        /* poll period, default 1000 */
+	uint32_t min_gap_ms;         /* between any two frames we send, default 100 (vendor spec) */
+	uint32_t reply_timeout_ms;   /* reply deadline, default 500 */
+	uint32_t rx_gap_ms;          /* a reply whose bytes keep coming within this is not cut, default 50 */
+	uint32_t reply_max_ms;       /* hard cap on waiting for one reply, default 2000 */
+	uint32_t password_gap_ms;    /* password frame to write frame, default 120 (100..150 in the field) */
+	uint32_t write_settle_ms;    /* write frame to read-back, default 150 */
+	uint32_t warning_ms;         /* no valid frame for this long: cable warning, default 5000 */
+	uint32_t lost_ms;            /* no valid frame for this long: link lost, default 30000 */
+	uint32_t misses_before_activate; /* consecutive missed polls before a 0x01 frame, default 3 */
+	uint32_t write_attempts;     /* attempts per MOSFET write before it is reported failed, default 3 */
+};
+
+/* Fill *cfg with the defaults above. */
+void poller_config_default(struct poller_config *cfg);
+
+enum poller_link {
+	POLLER_LINK_CONNECTING, /* no valid frame yet */
+	POLLER_LINK_UP,         /* last poll answered */
+	POLLER_LINK_DEGRADED,   /* missed polls, last frame younger than warning_ms */
+	POLLER_LINK_WARNING,    /* no frame for warning_ms: cable alarm level 1 */
+	POLLER_LINK_LOST,       /* no frame for lost_ms: limits to zero */
+};
+
+const char *poller_link_name(enum poller_link link);
+
+enum poller_action_kind {
+	POLLER_ACT_WAIT, /* nothing to send; call poller_next() again at until_ms or on an event */
+	POLLER_ACT_SEND, /* write frame[0..len) now (after flushing stale input when flush_rx) */
+};
+
+struct poller_action {
+	enum poller_action_kind kind;
+	uint64_t until_ms;
+	bool flush_rx;
+	size_t len;
+	uint8_t frame[CODEC_REQUEST_MAX];
+};
+
+enum poller_write_status {
+	POLLER_WRITE_OK,          /* read-back shows the FET in the requested state */
+	POLLER_WRITE_NOT_APPLIED, /* the BMS answered but the FET did not follow */
+	POLLER_WRITE_NO_ANSWER,   /* no read-back arrived */
+};
+
+const char *poller_write_status_name(enum poller_write_status status);
+
+struct poller_write_result {
+	uint8_t id;       /* 0xAB charge or 0xAC discharge */
+	uint8_t value;    /* 0 off, 1 on */
+	enum poller_write_status status;
+	unsigned attempts;
+	uint8_t transport_type; /* frame form of the last attempt */
+};
+
+struct poller_counters {
+	uint64_t polls;        /* poll cycles started */
+	uint64_t replies;      /* valid read-all replies */
+	uint64_t timeouts;     /* attempts with no reply by the deadline */
+	uint64_t retries;      /* second attempts within a poll */
+	uint64_t misses;       /* polls with no valid reply after the retry */
+	uint64_t bad_replies;  /* replies that failed decoding or sanity checks */
+	uint64_t unexpected;   /* valid replies outside a request */
+	uint64_t activations;  /* 0x01 frames sent */
+	uint64_t write_acks;   /* short 0x02 replies */
+	uint64_t writes_ok;
+	uint64_t writes_failed;
+	uint64_t link_lost;    /* transitions into LOST */
+};
+
+#define POLLER_WRITE_QUEUE 4
+
+enum poller_phase {
+	POLLER_PHASE_IDLE,
+	POLLER_PHASE_ACTIVATE_SENT,
+	POLLER_PHASE_PASSWORD_SENT,
+	POLLER_PHASE_WRITE_SENT,
+	POLLER_PHASE_READ_SENT,
+};
+
+struct poller_write {
+	uint8_t id;
+	uint8_t value;
+	unsigned attempts;
+	uint8_t type;
+};
+
+/* Caller-owned; initialise with poller_init(). Fields are private. */
+struct poller {
+	struct poller_config cfg;
+	enum poller_phase phase;
+	enum poller_link link;
+	uint64_t start_ms;
+	uint64_t cycle_ms;      /* start of the current or last poll cycle */
+	uint64_t next_poll_ms;
+	uint64_t last_send_ms;
+	uint64_t deadline_ms;
+	uint64_t read_sent_ms;
+	uint64_t last_rx_ms;
+	uint64_t last_good_ms;
+	bool has_sent;
+	bool has_good;
+	bool rx_partial;
+	bool attempt_bad;       /* this attempt got a reply that failed decoding */
+	bool attempt_done;      /* this attempt is over, its failure counted */
+	unsigned attempt;
+	unsigned consecutive_misses;
+	bool activate_pending;
+	bool writing;           /* queue[0] is being written in this cycle */
+	uint8_t write_type;     /* the frame form this unit accepts */
+	size_t queued;
+	struct poller_write queue[POLLER_WRITE_QUEUE];
+	bool result_ready;
+	struct poller_write_result result;
+	struct poller_counters counters;
+};
+
+/* Start the machine at now_ms; the first poll is due at once. cfg may be
+ * NULL for the defaults. */
+void poller_init(struct poller *p, const struct poller_config *cfg, uint64_t now_ms);
+
+/* What to do at now_ms. Call it repeatedly until it returns WAIT (each SEND
+ * is taken as sent at now_ms), then again at act->until_ms or after any
+ * poller_on_*() call. until_ms also covers the next time-driven change of
+ * the link state. */
+void poller_next(struct poller *p, uint64_t now_ms, struct poller_action *act);
+
+/* Bytes arrived; partial: the deframer holds an incomplete frame. */
+void poller_on_rx(struct poller *p, uint64_t now_ms, bool partial);
+
+/* A read-all reply decoded and passed the sanity checks. Returns true when
+ * it answered our request (publish it); false when it came unasked. */
+bool poller_on_snapshot(struct poller *p, const struct bms_snapshot *snap, uint64_t now_ms);
+
+/* A reply arrived but failed decoding: the attempt is over. */
+void poller_on_bad_reply(struct poller *p, uint64_t now_ms);
+
+/* A short 0x02 reply (write acknowledgement) arrived. Informational: only
+ * the read-back decides whether a write worked. */
+void poller_on_write_ack(struct poller *p, uint64_t now_ms);
+
+/* Queue a MOSFET write: id 0xAB (charge) or 0xAC (discharge), value 0/1.
+ * A queued write for the same id not yet started is replaced. Returns 0,
+ * -EINVAL for another id or value, -EBUSY when the queue is full. */
+int poller_queue_write(struct poller *p, uint8_t id, uint8_t value);
+
+/* Number of writes queued or in progress. */
+size_t poller_writes_pending(const struct poller *p);
+
+/* Take the result of a finished write; false when none is waiting. */
+bool poller_take_write_result(struct poller *p, struct poller_write_result *out);
+
+enum poller_link poller_link(const struct poller *p);
+
+/* Milliseconds since the last valid frame (since start when none yet). */
+uint64_t poller_silence_ms(const struct poller *p, uint64_t now_ms);
+
+const struct poller_counters *poller_counters(const struct poller *p);
+
+#endif /* POLLER_H */

@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Poll scheduling and link supervision for one BMS (jk-protocol.md §3, §7,
+ * §8; charge-control.md §6). Pure: time comes in as an argument, actions go
+ * out as data.
+ */
+#include "poller.h"
+
+#include <errno.h>
+#include <string.h>
+
+void poller_config_default(struct poller_config *c)
+{
+	c->interval_ms = 1000;
+	c->min_gap_ms = 100;
+	c->reply_timeout_ms = 500;
+	c->rx_gap_ms = 50;
+	c->reply_max_ms = 2000;
+	c->password_gap_ms = 120;
+	c->write_settle_ms = 150;
+	c->warning_ms = 5000;
+	c->lost_ms = 30000;
+	c->misses_before_activate = 3;
+	c->write_attempts = 3;
+}
+
+const char *poller_link_name(enum poller_link link)
+{
+	switch (link) {
+	case POLLER_LINK_CONNECTING: return "connecting";
+	case POLLER_LINK_UP: return "up";
+	case POLLER_LINK_DEGRADED: return "degraded";
+	case POLLER_LINK_WARNING: return "no data (cable warning)";
+	case POLLER_LINK_LOST: return "lost";
+	}
+	return "?";
+}
+
+const char *poller_write_status_name(enum poller_write_status status)
+{
+	switch (status) {
+	case POLLER_WRITE_OK: return "ok";
+	case POLLER_WRITE_NOT_APPLIED: return "acknowledged but not applied";
+	case POLLER_WRITE_NO_ANSWER: return "no answer";
+	}
+	return "?";
+}
+
+void poller_init(struct poller *p, const struct poller_config *cfg, uint64_t now)
+{
+	memset(p, 0, sizeof(*p));
+	if (cfg)
+		p->cfg = *cfg;
+	else
+		poller_config_default(&p->cfg);
+	p->start_ms = now;
+	p->next_poll_ms = now;
+	p->link = POLLER_LINK_CONNECTING;
+	p->write_type = CODEC_TYPE_REQUEST;
+}
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+uint64_t poller_silence_ms(const struct poller *p, uint64_t now)
+{
+	uint64_t since = p->has_good ? p->last_good_ms : p->start_ms;
+
+	return now > since ? now - since : 0;
+}
+
+/* The link state follows from the time since the last valid frame and
+ * whether the last poll was missed (charge-control.md §6). */
+static void update_link(struct poller *p, uint64_t now)
+{
+	uint64_t silence = poller_silence_ms(p, now);
+	enum poller_link link;
+
+	if (silence >= p->cfg.lost_ms)
+		link = POLLER_LINK_LOST;
+	else if (!p->has_good)
+		link = POLLER_LINK_CONNECTING;
+	else if (silence >= p->cfg.warning_ms)
+		link = POLLER_LINK_WARNING;
+	else if (p->consecutive_misses > 0)
+		link = POLLER_LINK_DEGRADED;
+	else
+		link = POLLER_LINK_UP;
+	if (link == POLLER_LINK_LOST && p->link != POLLER_LINK_LOST)
+		p->counters.link_lost++;
+	p->link = link;
+}
+
+/* When the link state would next change with no event. */
+static uint64_t next_link_change(const struct poller *p)
+{
+	uint64_t since = p->has_good ? p->last_good_ms : p->start_ms;
+
+	switch (p->link) {
+	case POLLER_LINK_CONNECTING:
+	case POLLER_LINK_WARNING:
+		return since + p->cfg.lost_ms;
+	case POLLER_LINK_UP:
+	case POLLER_LINK_DEGRADED:
+		return since + p->cfg.warning_ms;
+	case POLLER_LINK_LOST:
+		break;
+	}
+	return UINT64_MAX;
+}
+
+static void send(struct poller *p, uint64_t now, struct poller_action *act, int len, bool flush)
+{
+	act->kind = POLLER_ACT_SEND;
+	act->len = len > 0 ? (size_t)len : 0;
+	act->flush_rx = flush;
+	act->until_ms = now;
+	p->last_send_ms = now;
+	p->has_sent = true;
+}
+
+static void send_read(struct poller *p, uint64_t now, struct poller_action *act)
+{
+	/* Flush before every request: a late reply to an earlier attempt must
+	 * not be taken for the answer to this one (jk-protocol.md §8.3). */
+	send(p, now, act, codec_build_read_all(act->frame, sizeof(act->frame)), true);
+	p->phase = POLLER_PHASE_READ_SENT;
+	p->read_sent_ms = now;
+	p->deadline_ms = now + p->cfg.reply_timeout_ms;
+	p->rx_partial = false;
+	p->attempt_bad = false;
+	p->attempt_done = false;
+}
+
+static void finish_cycle(struct poller *p, uint64_t now)
+{
+	p->phase = POLLER_PHASE_IDLE;
+	p->writing = false;
+	/* Fixed rate without bursts: the next poll is one interval after this
+	 * cycle began, or now when that has passed already. */
+	p->next_poll_ms = max_u64(p->cycle_ms + p->cfg.interval_ms, now);
+	update_link(p, now);
+}
+
+static void write_done(struct poller *p, enum poller_write_status status)
+{
+	struct poller_write *w = &p->queue[0];
+
+	p->result.id = w->id;
+	p->result.value = w->value;
+	p->result.status = status;
+	p->result.attempts = w->attempts;
+	p->result.transport_type = w->type;
+	p->result_ready = true;
+	if (status == POLLER_WRITE_OK) {
+		p->counters.writes_ok++;
+		p->write_type = w->type; /* remember the form this unit accepts */
+	} else {
+		p->counters.writes_failed++;
+	}
+	memmove(&p->queue[0], &p->queue[1], (p->queued - 1) * sizeof(p->queue[0]));
+	p->queued--;
+}
+
+/* An attempt of queue[0] failed: retry in a later cycle or give up. After
+ * a "not applied" with the ordinary frame, try the forum's type-02 form
+ * once (jk-protocol.md §7). */
+static void write_attempt_failed(struct poller *p, enum poller_write_status status)
+{
+	struct poller_write *w = &p->queue[0];
+
+	if (w->attempts >= p->cfg.write_attempts) {
+		write_done(p, status);
+		return;
+	}
+	if (status == POLLER_WRITE_NOT_APPLIED)
+		w->type = w->type == CODEC_TYPE_REQUEST ? CODEC_TYPE_UPLOAD : CODEC_TYPE_REQUEST;
+}
+
+static bool write_applied(const struct poller_write *w, const struct bms_snapshot *s)
+{
+	bool charge = w->id == 0xAB;
+	bool live = s->status & (charge ? BMS_STATUS_CHARGE_FET : BMS_STATUS_DISCHARGE_FET);
+	uint8_t setting = charge ? s->settings.charge_switch : s->settings.discharge_switch;
+
+	/* Off must show in the live FET bit: that is what protects the cells.
+	 * On is done when the switch setting or the live bit says so; the BMS
+	 * may still hold the FET off for a protection of its own. QUIRK: the
+	 * vendor example shows AB = AC = 0 with both FETs on, so the setting
+	 * alone cannot prove an "off". */
+	if (w->value == 0)
+		return !live;
+	return live || setting == 1;
+}
+
+void poller_next(struct poller *p, uint64_t now, struct poller_action *act)
+{
+	memset(act, 0, sizeof(*act));
+	update_link(p, now);
+
+	uint64_t gap_until = p->has_sent ? p->last_send_ms + p->cfg.min_gap_ms : now;
+	uint64_t wait = UINT64_MAX;
+
+	switch (p->phase) {
+	case POLLER_PHASE_IDLE: {
+		uint64_t due = max_u64(p->next_poll_ms, gap_until);
+
+		if (now < due) {
+			wait = due;
+			break;
+		}
+		p->cycle_ms = now;
+		p->attempt = 0;
+		p->counters.polls++;
+		if (p->activate_pending) {
+			/* A sleeping BMS must be woken first (vendor spec §4.1). */
+			p->activate_pending = false;
+			p->counters.activations++;
+			send(p, now, act, codec_build_activate(act->frame, sizeof(act->frame)), true);
+			p->phase = POLLER_PHASE_ACTIVATE_SENT;
+			return;
+		}
+		if (p->queued > 0) {
+			p->writing = true;
+			p->queue[0].attempts++;
+			send(p, now, act, codec_build_password(act->frame, sizeof(act->frame)), true);
+			p->phase = POLLER_PHASE_PASSWORD_SENT;
+			return;
+		}
+		send_read(p, now, act);
+		return;
+	}
+	case POLLER_PHASE_ACTIVATE_SENT:
+		if (now < gap_until) {
+			wait = gap_until;
+			break;
+		}
+		send_read(p, now, act);
+		return;
+	case POLLER_PHASE_PASSWORD_SENT: {
+		uint64_t due = max_u64(p->last_send_ms + p->cfg.password_gap_ms, gap_until);
+
+		if (now < due) {
+			wait = due;
+			break;
+		}
+		struct poller_write *w = &p->queue[0];
+
+		send(p, now, act, codec_build_write(w->id, w->value, w->type, act->frame, sizeof(act->frame)), true);
+		p->phase = POLLER_PHASE_WRITE_SENT;
+		return;
+	}
+	case POLLER_PHASE_WRITE_SENT: {
+		uint64_t due = max_u64(p->last_send_ms + p->cfg.write_settle_ms, gap_until);
+
+		if (now < due) {
+			wait = due;
+			break;
+		}
+		send_read(p, now, act);
+		return;
+	}
+	case POLLER_PHASE_READ_SENT:
+		if (now < p->deadline_ms) {
+			wait = p->deadline_ms;
+			break;
+		}
+		/* Never cut a reply that is still arriving: extend while bytes
+		 * keep coming, up to reply_max_ms after the request. */
+		if (p->rx_partial && !p->attempt_bad && now < p->last_rx_ms + p->cfg.rx_gap_ms &&
+		    now < p->read_sent_ms + p->cfg.reply_max_ms) {
+			p->deadline_ms = min_u64(p->last_rx_ms + p->cfg.rx_gap_ms, p->read_sent_ms + p->cfg.reply_max_ms);
+			wait = p->deadline_ms;
+			break;
+		}
+		if (!p->attempt_done) {
+			p->attempt_done = true;
+			if (!p->attempt_bad)
+				p->counters.timeouts++;
+		}
+		if (p->attempt == 0) {
+			if (now < gap_until) {
+				wait = gap_until;
+				break;
+			}
+			p->attempt = 1;
+			p->counters.retries++;
+			send_read(p, now, act);
+			return;
+		}
+		p->counters.misses++;
+		p->consecutive_misses++;
+		if (p->cfg.misses_before_activate && p->consecutive_misses % p->cfg.misses_before_activate == 0)
+			p->activate_pending = true;
+		if (p->writing)
+			write_attempt_failed(p, POLLER_WRITE_NO_ANSWER);
+		finish_cycle(p, now);
+		poller_next(p, now, act);
+		return;
+	}
+	act->kind = POLLER_ACT_WAIT;
+	act->until_ms = min_u64(wait, next_link_change(p));
+}
+
+void poller_on_rx(struct poller *p, uint64_t now, bool partial)
+{
+	p->last_rx_ms = now;
+	p->rx_partial = partial;
+}
+
+bool poller_on_snapshot(struct poller *p, const struct bms_snapshot *snap, uint64_t now)
+{
+	if (p->phase != POLLER_PHASE_READ_SENT) {
+		p->counters.unexpected++;
+		return false;
+	}
+	p->counters.replies++;
+	p->has_good = true;
+	p->last_good_ms = now;
+	p->consecutive_misses = 0;
+	p->rx_partial = false;
+	if (p->writing) {
+		if (write_applied(&p->queue[0], snap))
+			write_done(p, POLLER_WRITE_OK);
+		else
+			write_attempt_failed(p, POLLER_WRITE_NOT_APPLIED);
+	}
+	finish_cycle(p, now);
+	return true;
+}
+
+void poller_on_bad_reply(struct poller *p, uint64_t now)
+{
+	p->counters.bad_replies++;
+	if (p->phase != POLLER_PHASE_READ_SENT)
+		return;
+	/* The BMS has answered this attempt; waiting longer gains nothing. */
+	p->attempt_bad = true;
+	p->rx_partial = false;
+	p->deadline_ms = now;
+}
+
+void poller_on_write_ack(struct poller *p, uint64_t now)
+{
+	(void)now;
+	p->counters.write_acks++;
+}
+
+int poller_queue_write(struct poller *p, uint8_t id, uint8_t value)
+{
+	if ((id != 0xAB && id != 0xAC) || value > 1)
+		return -EINVAL;
+	/* Entry 0 may be in progress in this cycle; later ones are not. */
+	for (size_t i = p->writing ? 1 : 0; i < p->queued; i++) {
+		if (p->queue[i].id == id) {
+			p->queue[i].value = value;
+			p->queue[i].attempts = 0;
+			return 0;
+		}
+	}
+	if (p->queued >= POLLER_WRITE_QUEUE)
+		return -EBUSY;
+	p->queue[p->queued].id = id;
+	p->queue[p->queued].value = value;
+	p->queue[p->queued].attempts = 0;
+	p->queue[p->queued].type = p->write_type;
+	p->queued++;
+	return 0;
+}
+
+size_t poller_writes_pending(const struct poller *p)
+{
+	return p->queued;
+}
+
+bool poller_take_write_result(struct poller *p, struct poller_write_result *out)
+{
+	if (!p->result_ready)
+		return false;
+	*out = p->result;
+	p->result_ready = false;
+	return true;
+}
+
+enum poller_link poller_link(const struct poller *p)
+{
+	return p->link;
+}
+
+const struct poller_counters *poller_counters(const struct poller *p)
+{
+	return &p->counters;
+}
