@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A live, self-healing link to one BMS: runs the poller over a transport in
+ * the GLib main loop (one fd watch, one timer), deframes and decodes replies,
+ * reopens a vanished device with backoff, and counts everything that goes
+ * wrong. Knows the protocol and GLib, not D-Bus.
+ */
+#ifndef LINK_H
+#define LINK_H
+
+#include <stdint.h>
+
+#include "bms_types.h"
+#include "codec.h"
+#include "poller.h"
+#include "transport.h"
+
+struct link_config {
+	const char *device;      /* path, copied by link_new() */
+	unsigned baud;           /* default 115200 */
+	struct poller_config poll;
+	uint32_t reopen_min_ms;  /* first reopen attempt after a loss, default 1000 */
+	uint32_t reopen_max_ms;  /* backoff ceiling, default 30000 */
+};
+
+void link_config_default(struct link_config *cfg);
+
+struct link_events {
+	/* A valid reply to our poll. */
+	void (*snapshot)(void *user_data, const struct bms_snapshot *snap);
+	/* The link state changed. */
+	void (*state)(void *user_data, enum poller_link old_state, enum poller_link new_state);
+	/* A queued MOSFET write finished. */
+	void (*write_done)(void *user_data, const struct poller_write_result *result);
+};
+
+struct link_counters {
+	uint64_t rejects[CODEC_REJECT_COUNT]; /* per reason, deframer and decoder */
+	uint64_t junk_bytes;   /* skipped while hunting for 4E 57 */
+	uint64_t bytes_in;
+	uint64_t frames;       /* checksum-valid BMS frames */
+	uint64_t reopens;      /* successful reopens after a loss */
+	uint64_t io_errors;    /* device lost / read or write failures */
+};
+
+struct link;
+
+/* Open cfg->device and prepare the link; nothing is sent before
+ * link_start(). events may have NULL members. Returns 0 or -errno from the
+ * transport (-ENOENT: no such device). */
+int link_new(const struct link_config *cfg, const struct link_events *events, void *user_data,
+	     struct link **out);
+
+/* Start polling (first request at once). */
+void link_start(struct link *l);
+
+/* Queue a MOSFET write (see poller_queue_write()). */
+int link_queue_write(struct link *l, uint8_t id, uint8_t value);
+
+enum poller_link link_state(const struct link *l);
+const struct poller_counters *link_poller_counters(const struct link *l);
+const struct link_counters *link_counters(const struct link *l);
+/* Milliseconds since the last valid frame. */
+uint64_t link_silence_ms(const struct link *l);
+/* True while the device is open. */
+bool link_is_open(const struct link *l);
+const char *link_device(const struct link *l);
+
+/* Stop and free; NULL allowed. */
+void link_free(struct link *l);
+
+/* Monotonic milliseconds, the clock the link gives the poller. */
+uint64_t link_now_ms(void);
+
+#endif /* LINK_H */

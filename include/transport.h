@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A byte pipe to the BMS: real serial ports through libserialport,
+ * pseudo-terminals (the simulator, socat) through plain termios because
+ * libserialport cannot open them, or any already-open fd. Non-blocking;
+ * the caller watches transport_fd() in its main loop. No protocol here.
+ */
+#ifndef TRANSPORT_H
+#define TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+enum transport_kind {
+	TRANSPORT_SERIAL,  /* libserialport */
+	TRANSPORT_TERMIOS, /* open(2) + termios: pseudo-terminals */
+	TRANSPORT_FD,      /* adopted descriptor */
+};
+
+struct transport;
+
+/* Open path at baud (8N1, no flow control, non-blocking), choosing the
+ * implementation: termios for a pseudo-terminal, libserialport otherwise.
+ * Returns 0 with *out set, -ENOENT when path does not exist, -EINVAL for an
+ * unsupported baud rate, or another -errno. */
+int transport_open(const char *path, unsigned baud, struct transport **out);
+
+/* The two implementations, for callers and tests that want one. */
+int transport_serial_open(const char *path, unsigned baud, struct transport **out);
+int transport_termios_open(const char *path, unsigned baud, struct transport **out);
+
+/* Adopt an open, non-blocking descriptor (closed by transport_free()). */
+int transport_fd_new(int fd, struct transport **out);
+
+/* True when path (after symlinks) is a pseudo-terminal. */
+bool transport_path_is_pty(const char *path);
+
+/* Read what is available: a positive count, -EAGAIN when nothing is (also
+ * for a 0-byte read), or -errno (-EIO) when the device is gone. A hang-up
+ * that reads as "nothing" shows as POLLHUP on transport_fd(). */
+ssize_t transport_read(struct transport *t, void *buf, size_t len);
+
+/* Write all of buf (waiting briefly for room). 0 or -errno. */
+int transport_write(struct transport *t, const void *buf, size_t len);
+
+/* Drop unread input. 0 or -errno. */
+int transport_flush_input(struct transport *t);
+
+int transport_fd(const struct transport *t);
+enum transport_kind transport_get_kind(const struct transport *t);
+const char *transport_kind_name(enum transport_kind kind);
+
+/* Close and free; NULL is allowed. */
+void transport_free(struct transport *t);
+
+/* Map a baud rate to a termios speed constant; -EINVAL if unsupported.
+ * Exposed for tests. */
+int transport_baud_to_speed(unsigned baud, unsigned *speed);
+
+#endif /* TRANSPORT_H */

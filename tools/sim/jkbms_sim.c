@@ -1,0 +1,596 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * jkbms-sim: plays a JK-BMS on a pseudo-terminal, so the service and its
+ * tests run without hardware. Answers read-all with frames from the
+ * project's encoder, applies 0xAB/0xAC writes only after a password frame,
+ * moves its values with a small physical model, and injects the faults real
+ * links show. Driven by options at start and line commands on stdin
+ * (see usage()).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "codec.h"
+#include "sim_model.h"
+
+enum fault {
+	FAULT_NONE,
+	FAULT_SILENT,
+	FAULT_GARBAGE,
+	FAULT_BADCRC,
+	FAULT_TRUNCATED,
+	FAULT_SPLIT,
+	FAULT_SLOW,
+	FAULT_ECHO,
+	FAULT_NOAPPLY,
+	FAULT_RANDOM,
+	FAULT_COUNT
+};
+
+static const char *const fault_names[FAULT_COUNT] = {
+	"none", "silent", "garbage", "badcrc", "truncated", "split", "slow", "echo", "noapply", "random",
+};
+
+struct out_chunk {
+	uint64_t at_ms;
+	size_t len;
+	uint8_t data[CODEC_FRAME_MAX + CODEC_REQUEST_MAX];
+};
+
+#define SIM_OUT_MAX 64
+
+struct sim {
+	struct sim_model model;
+	int master;
+	int slave;
+	char pty[128];
+	const char *link_path;
+	struct codec_rx rx;
+	enum fault fault;
+	unsigned fault_arg;
+	unsigned random_pct;
+	struct out_chunk out[SIM_OUT_MAX];
+	unsigned nout;
+	uint64_t reappear_at;
+	uint64_t unlocked_until;
+	uint64_t last_step;
+	double speed;
+	unsigned rng;
+	bool exit_on_eof;
+	bool stdin_open;
+	/* counters */
+	unsigned long requests, reads, passwords, writes_applied, writes_ignored, activations, replies, faults;
+	unsigned long fault_counts[FAULT_COUNT];
+};
+
+static volatile sig_atomic_t quit;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	quit = 1;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static unsigned rnd(struct sim *s)
+{
+	s->rng = s->rng * 1103515245u + 12345u;
+	return (s->rng >> 16) & 0x7FFF;
+}
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static int pty_create(struct sim *s)
+{
+	struct termios tio;
+	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0)
+		return -errno;
+	const char *name = ptsname(m);
+
+	if (!name) {
+		close(m);
+		return -errno;
+	}
+	snprintf(s->pty, sizeof(s->pty), "%s", name);
+	/* Hold the secondary open ourselves: the pty then survives the service
+	 * closing and reopening it, and our closing it is a real hang-up. */
+	int sl = open(s->pty, O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (sl < 0) {
+		close(m);
+		return -errno;
+	}
+	tcgetattr(sl, &tio);
+	cfmakeraw(&tio);
+	cfsetspeed(&tio, B115200);
+	tcsetattr(sl, TCSANOW, &tio);
+	fcntl(m, F_SETFL, fcntl(m, F_GETFL) | O_NONBLOCK);
+	s->master = m;
+	s->slave = sl;
+	if (s->link_path) {
+		unlink(s->link_path);
+		if (symlink(s->pty, s->link_path) < 0) {
+			int e = -errno;
+
+			fprintf(stderr, "jkbms-sim: cannot link %s: %s\n", s->link_path, strerror(errno));
+			return e;
+		}
+	}
+	say("pty %s", s->pty);
+	return 0;
+}
+
+static void pty_destroy(struct sim *s)
+{
+	if (s->link_path)
+		unlink(s->link_path);
+	if (s->master >= 0)
+		close(s->master);
+	if (s->slave >= 0)
+		close(s->slave);
+	s->master = s->slave = -1;
+	s->nout = 0;
+	codec_rx_reset(&s->rx);
+}
+
+static void queue_out(struct sim *s, uint64_t at, const uint8_t *data, size_t len)
+{
+	if (s->nout >= SIM_OUT_MAX || len > sizeof(s->out[0].data))
+		return;
+	struct out_chunk *c = &s->out[s->nout++];
+
+	c->at_ms = at;
+	c->len = len;
+	memcpy(c->data, data, len);
+}
+
+static void fix_checksum(uint8_t *f, size_t len)
+{
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i <= len - 5; i++)
+		sum += f[i];
+	f[len - 2] = (uint8_t)(sum >> 8);
+	f[len - 1] = (uint8_t)sum;
+}
+
+static void reply_read_all(struct sim *s, const uint8_t *req, size_t req_len, uint64_t now)
+{
+	struct bms_snapshot snap;
+	uint8_t f[CODEC_FRAME_MAX];
+
+	sim_model_snapshot(&s->model, &snap);
+	int len = codec_encode_read_all(&snap, f, sizeof(f));
+
+	if (len < 0)
+		return;
+	f[8] = req[8]; /* the BMS echoes the request's command word */
+	fix_checksum(f, (size_t)len);
+
+	enum fault fault = s->fault;
+
+	if (fault == FAULT_RANDOM) {
+		fault = FAULT_NONE;
+		if (rnd(s) % 100 < s->random_pct)
+			fault = (enum fault)(FAULT_SILENT + rnd(s) % (FAULT_ECHO - FAULT_SILENT + 1));
+	}
+	if (fault != FAULT_NONE && fault != FAULT_NOAPPLY) {
+		s->faults++;
+		s->fault_counts[fault]++;
+	}
+	switch (fault) {
+	case FAULT_SILENT:
+		return;
+	case FAULT_GARBAGE: {
+		uint8_t g[64];
+
+		for (size_t i = 0; i < sizeof(g); i++)
+			g[i] = (uint8_t)rnd(s);
+		queue_out(s, now, g, sizeof(g));
+		return;
+	}
+	case FAULT_BADCRC:
+		f[len - 1] ^= 0x01;
+		queue_out(s, now, f, (size_t)len);
+		break;
+	case FAULT_TRUNCATED:
+		queue_out(s, now, f, (size_t)len / 2);
+		break;
+	case FAULT_SPLIT: {
+		unsigned pieces = s->fault_arg ? s->fault_arg : 6;
+		size_t step = ((size_t)len + pieces - 1) / pieces;
+
+		for (unsigned i = 0; i * step < (size_t)len; i++) {
+			size_t n = (size_t)len - i * step < step ? (size_t)len - i * step : step;
+
+			queue_out(s, now + 10 * i, f + i * step, n);
+		}
+		break;
+	}
+	case FAULT_SLOW:
+		queue_out(s, now + (s->fault_arg ? s->fault_arg : 700), f, (size_t)len);
+		break;
+	case FAULT_ECHO:
+		queue_out(s, now, req, req_len);
+		queue_out(s, now, f, (size_t)len);
+		break;
+	case FAULT_NONE:
+	case FAULT_NOAPPLY:
+	case FAULT_RANDOM:
+	case FAULT_COUNT:
+		queue_out(s, now, f, (size_t)len);
+		break;
+	}
+	s->replies++;
+}
+
+static void handle_request(struct sim *s, const uint8_t *f, size_t len, uint64_t now)
+{
+	s->requests++;
+	switch (f[8]) {
+	case CODEC_CMD_READ_ALL:
+	case CODEC_CMD_READ:
+		s->reads++;
+		reply_read_all(s, f, len, now);
+		break;
+	case CODEC_CMD_PASSWORD:
+		/* Real units do not answer 0x05 but accept writes after it. */
+		s->passwords++;
+		s->unlocked_until = now + 10000;
+		break;
+	case CODEC_CMD_ACTIVATE:
+		s->activations++;
+		break;
+	case CODEC_CMD_WRITE: {
+		uint8_t id = len >= 22 ? f[11] : 0, value = len >= 22 ? f[12] : 0;
+
+		if (now >= s->unlocked_until || (id != 0xAB && id != 0xAC) || value > 1) {
+			s->writes_ignored++;
+			break;
+		}
+		if (s->fault != FAULT_NOAPPLY) {
+			if (id == 0xAB)
+				s->model.charge_switch = value;
+			else
+				s->model.discharge_switch = value;
+			s->writes_applied++;
+		} else {
+			s->writes_ignored++;
+		}
+		/* Short acknowledgement: the write frame turned into a reply. */
+		uint8_t ack[CODEC_REQUEST_MAX];
+
+		memcpy(ack, f, 22);
+		ack[9] = CODEC_SOURCE_BMS;
+		ack[10] = CODEC_TYPE_REPLY;
+		fix_checksum(ack, 22);
+		queue_out(s, now, ack, 22);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+static void read_master(struct sim *s, uint64_t now)
+{
+	uint8_t buf[512];
+	ssize_t n;
+
+	while ((n = read(s->master, buf, sizeof(buf))) > 0) {
+		const uint8_t *p = buf;
+		size_t left = (size_t)n;
+
+		for (;;) {
+			struct codec_frame fr;
+			struct codec_error e;
+			size_t used = 0;
+			int r = codec_feed(&s->rx, p, left, &used, &fr, &e);
+
+			p += used;
+			left -= used;
+			if (r == 0)
+				break;
+			if (r == 1)
+				handle_request(s, fr.data, fr.len, now);
+		}
+	}
+}
+
+static void flush_out(struct sim *s, uint64_t now)
+{
+	unsigned keep = 0;
+
+	for (unsigned i = 0; i < s->nout; i++) {
+		if (s->out[i].at_ms <= now && s->master >= 0) {
+			if (write(s->master, s->out[i].data, s->out[i].len) < 0 && errno != EAGAIN)
+				fprintf(stderr, "jkbms-sim: write: %s\n", strerror(errno));
+			continue;
+		}
+		s->out[keep++] = s->out[i];
+	}
+	s->nout = keep;
+}
+
+static void print_status(struct sim *s)
+{
+	struct bms_snapshot snap;
+	double vmax = 0;
+
+	sim_model_snapshot(&s->model, &snap);
+	for (unsigned i = 0; i < snap.cell_count; i++)
+		vmax = snap.cell_mv[i] > vmax ? snap.cell_mv[i] : vmax;
+	say("status soc=%.2f current=%.2f voltage_mv=%u max_cell_mv=%.0f status=%u alarms=%u charge_switch=%d "
+	    "discharge_switch=%d requests=%lu reads=%lu replies=%lu passwords=%lu writes_applied=%lu "
+	    "writes_ignored=%lu activations=%lu faults=%lu connected=%d fault=%s",
+	    s->model.soc * 100, s->model.current_actual_a, snap.voltage_mv, vmax, snap.status, snap.alarms,
+	    s->model.charge_switch, s->model.discharge_switch, s->requests, s->reads, s->replies, s->passwords,
+	    s->writes_applied, s->writes_ignored, s->activations, s->faults, s->master >= 0, fault_names[s->fault]);
+}
+
+static int temp_index(const char *name)
+{
+	if (strcmp(name, "mosfet") == 0)
+		return BMS_TEMP_MOSFET;
+	if (strcmp(name, "t1") == 0)
+		return BMS_TEMP_T1;
+	if (strcmp(name, "t2") == 0)
+		return BMS_TEMP_T2;
+	return -1;
+}
+
+static bool parse_fault(const char *name, enum fault *out)
+{
+	for (int i = 0; i < FAULT_COUNT; i++) {
+		if (strcmp(name, fault_names[i]) == 0) {
+			*out = (enum fault)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* One control line; answers "ok ..." or "error ...". */
+static void command(struct sim *s, char *line, uint64_t now)
+{
+	char a[32] = "", b[32] = "", c[32] = "";
+	int n = sscanf(line, "%31s %31s %31s", a, b, c);
+	double v = 0;
+
+	if (n <= 0)
+		return;
+	if (strcmp(a, "status") == 0) {
+		print_status(s);
+	} else if (strcmp(a, "fault") == 0 && n >= 2 && parse_fault(b, &s->fault)) {
+		s->fault_arg = n >= 3 ? (unsigned)atoi(c) : 0;
+		if (s->fault == FAULT_RANDOM)
+			s->random_pct = s->fault_arg ? s->fault_arg : 20;
+		say("ok fault %s", fault_names[s->fault]);
+	} else if (strcmp(a, "current") == 0 && n == 2 && sscanf(b, "%lf", &v) == 1) {
+		s->model.current_a = v;
+		say("ok current %.2f", v);
+	} else if (strcmp(a, "sine") == 0 && n == 3 && sscanf(b, "%lf", &v) == 1) {
+		s->model.sine_amp_a = v;
+		s->model.sine_period_s = atof(c);
+		say("ok sine");
+	} else if (strcmp(a, "soc") == 0 && n == 2 && sscanf(b, "%lf", &v) == 1 && v >= 0 && v <= 100) {
+		s->model.soc = v / 100;
+		say("ok soc %.1f", v);
+	} else if (strcmp(a, "temp") == 0 && n == 3 && sscanf(c, "%lf", &v) == 1) {
+		int i = temp_index(b);
+
+		if (strcmp(b, "ambient") == 0) {
+			s->model.ambient_c = v;
+			for (int k = 0; k < BMS_TEMP_COUNT; k++)
+				s->model.temp_c[k] = s->model.temp_override[k] ? s->model.temp_c[k] : v;
+		} else if (i >= 0) {
+			s->model.temp_c[i] = v;
+			s->model.temp_override[i] = true;
+		} else {
+			say("error unknown sensor %s", b);
+			return;
+		}
+		say("ok temp %s %.1f", b, v);
+	} else if (strcmp(a, "high") == 0 && n == 3 && atoi(b) >= 1 && (unsigned)atoi(b) <= s->model.cells) {
+		s->model.cell_extra_mv[atoi(b) - 1] = atof(c);
+		say("ok high %d %s", atoi(b), c);
+	} else if (strcmp(a, "alarm") == 0 && n == 2) {
+		s->model.forced_alarms = (uint16_t)strtoul(b, NULL, 0);
+		say("ok alarm 0x%04X", s->model.forced_alarms);
+	} else if (strcmp(a, "fet") == 0 && n == 3 && (strcmp(b, "charge") == 0 || strcmp(b, "discharge") == 0)) {
+		if (strcmp(b, "charge") == 0)
+			s->model.charge_switch = atoi(c) != 0;
+		else
+			s->model.discharge_switch = atoi(c) != 0;
+		say("ok fet %s %d", b, atoi(c) != 0);
+	} else if (strcmp(a, "disconnect") == 0 && n == 2) {
+		pty_destroy(s);
+		s->reappear_at = now + (uint64_t)(atof(b) * 1000);
+		say("ok disconnect");
+	} else if (strcmp(a, "quit") == 0) {
+		quit = 1;
+		say("ok quit");
+	} else {
+		say("error unknown command: %s", line);
+	}
+}
+
+static void read_stdin(struct sim *s, uint64_t now)
+{
+	static char line[512];
+	static size_t len;
+	char buf[256];
+	ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+
+	if (n <= 0) {
+		if (n == 0 || errno != EAGAIN) {
+			s->stdin_open = false;
+			if (s->exit_on_eof)
+				quit = 1;
+		}
+		return;
+	}
+	for (ssize_t i = 0; i < n; i++) {
+		if (buf[i] == '\n') {
+			line[len] = '\0';
+			command(s, line, now);
+			len = 0;
+		} else if (len + 1 < sizeof(line)) {
+			line[len++] = buf[i];
+		}
+	}
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: jkbms-sim [options]\n"
+		"Plays a JK-BMS on a pseudo-terminal and prints \"pty PATH\" when ready.\n"
+		"  --cells N           cell count 1..32 (16)\n"
+		"  --link PATH         also make PATH a symlink to the pty\n"
+		"  --protocol V        0xC0 protocol version: 1, or 0 for the old layout (1)\n"
+		"  --soc PCT           initial SoC (60)\n"
+		"  --current A         load/charger current, + = charging (0)\n"
+		"  --fault MODE[:ARG]  none silent garbage badcrc truncated split[:pieces] slow[:ms]\n"
+		"                      echo noapply random[:percent]\n"
+		"  --speed X           model time runs X times faster (1)\n"
+		"  --seed N            random seed\n"
+		"  --exit-on-eof       exit when stdin closes\n"
+		"Commands on stdin, one per line (answered with \"ok\" or \"error\"):\n"
+		"  status | fault MODE [ARG] | current A | sine AMP PERIOD_S | soc PCT\n"
+		"  temp mosfet|t1|t2|ambient C | high CELL MV | alarm MASK\n"
+		"  fet charge|discharge 0|1 | disconnect SECONDS | quit\n");
+}
+
+int main(int argc, char **argv)
+{
+	static struct sim s;
+	unsigned cells = 16, protocol = 1;
+	double soc = 60, current = 0;
+	static const struct option opts[] = {
+		{ "cells", required_argument, NULL, 'c' },   { "link", required_argument, NULL, 'l' },
+		{ "protocol", required_argument, NULL, 'p' }, { "soc", required_argument, NULL, 's' },
+		{ "current", required_argument, NULL, 'i' },  { "fault", required_argument, NULL, 'f' },
+		{ "speed", required_argument, NULL, 'x' },    { "seed", required_argument, NULL, 'r' },
+		{ "exit-on-eof", no_argument, NULL, 'e' },    { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	s.master = s.slave = -1;
+	s.rx.accept_requests = true;
+	s.speed = 1;
+	s.rng = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': cells = (unsigned)atoi(optarg); break;
+		case 'l': s.link_path = optarg; break;
+		case 'p': protocol = (unsigned)atoi(optarg); break;
+		case 's': soc = atof(optarg); break;
+		case 'i': current = atof(optarg); break;
+		case 'x': s.speed = atof(optarg); break;
+		case 'r': s.rng = (unsigned)atoi(optarg); break;
+		case 'e': s.exit_on_eof = true; break;
+		case 'f': {
+			char name[32];
+			const char *colon = strchr(optarg, ':');
+			size_t l = colon ? (size_t)(colon - optarg) : strlen(optarg);
+
+			snprintf(name, sizeof(name), "%.*s", (int)l, optarg);
+			if (!parse_fault(name, &s.fault)) {
+				fprintf(stderr, "jkbms-sim: unknown fault '%s'\n", name);
+				return 2;
+			}
+			s.fault_arg = colon ? (unsigned)atoi(colon + 1) : 0;
+			s.random_pct = s.fault_arg ? s.fault_arg : 20;
+			break;
+		}
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (cells < 1 || cells > BMS_MAX_CELLS || protocol > 1 || soc < 0 || soc > 100 || s.speed <= 0) {
+		fprintf(stderr, "jkbms-sim: --cells 1..32, --protocol 0|1, --soc 0..100, --speed > 0\n");
+		return 2;
+	}
+	sim_model_init(&s.model, cells, (uint8_t)protocol);
+	s.model.soc = soc / 100;
+	s.model.current_a = current;
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
+	s.stdin_open = true;
+	if (pty_create(&s) < 0) {
+		fprintf(stderr, "jkbms-sim: cannot create a pseudo-terminal: %s\n", strerror(errno));
+		return 1;
+	}
+	s.last_step = now_ms();
+
+	while (!quit) {
+		uint64_t now = now_ms();
+		int timeout = 100;
+
+		for (unsigned i = 0; i < s.nout; i++) {
+			int64_t d = (int64_t)s.out[i].at_ms - (int64_t)now;
+
+			timeout = d < timeout ? (d < 0 ? 0 : (int)d) : timeout;
+		}
+		struct pollfd pfd[2] = {
+			{ .fd = s.master, .events = POLLIN },
+			{ .fd = s.stdin_open ? STDIN_FILENO : -1, .events = POLLIN },
+		};
+
+		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
+			break;
+		now = now_ms();
+		sim_model_step(&s.model, (double)(now - s.last_step) / 1000.0 * s.speed);
+		s.last_step = now;
+		if (pfd[1].revents)
+			read_stdin(&s, now);
+		if (s.master >= 0 && (pfd[0].revents & POLLIN))
+			read_master(&s, now);
+		flush_out(&s, now);
+		if (s.master < 0 && s.reappear_at && now >= s.reappear_at) {
+			s.reappear_at = 0;
+			if (pty_create(&s) < 0)
+				fprintf(stderr, "jkbms-sim: cannot recreate the pty\n");
+		}
+	}
+	pty_destroy(&s);
+	return 0;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The physical model behind jkbms-sim: a LiFePO4 pack whose SoC follows the
+ * current, cells whose voltage follows their own SoC and the current, one cell
+ * that can run high, temperatures, and the BMS's own protections (OVP, UVP,
+ * temperature) switching its FETs. Pure: time is an argument.
+ */
+#ifndef SIM_MODEL_H
+#define SIM_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bms_types.h"
+
+struct sim_model {
+	unsigned cells;
+	double capacity_ah;
+	double soc;                 /* 0..1, pack (average) */
+	double cell_soc_offset[BMS_MAX_CELLS]; /* per-cell SoC spread */
+	double cell_extra_mv[BMS_MAX_CELLS];   /* fixed offset, e.g. a high cell */
+	double resistance_mohm;     /* per cell */
+	double current_a;           /* requested by the load/charger, + = charging */
+	double current_actual_a;    /* after the FETs */
+	double ambient_c;
+	double temp_c[BMS_TEMP_COUNT];
+	bool temp_override[BMS_TEMP_COUNT];
+	bool charge_switch;         /* 0xAB */
+	bool discharge_switch;      /* 0xAC */
+	bool ovp_tripped, uvp_tripped;
+	uint16_t forced_alarms;
+	double sine_amp_a;          /* current profile: current_a + amp * sin(2 pi t / period) */
+	double sine_period_s;
+	double time_s;
+	struct bms_snapshot base;   /* settings, strings, versions */
+};
+
+/* A 16S 280 Ah LFP pack at 60 % by default; cells 1..32. */
+void sim_model_init(struct sim_model *m, unsigned cells, uint8_t protocol_version);
+
+/* Advance the model by dt_s seconds. */
+void sim_model_step(struct sim_model *m, double dt_s);
+
+/* What the BMS would report now. */
+void sim_model_snapshot(const struct sim_model *m, struct bms_snapshot *out);
+
+/* Open-circuit voltage of a LiFePO4 cell in mV at soc 0..1. */
+double sim_lfp_ocv_mv(double soc);
+
+#endif
