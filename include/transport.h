@@ -54,6 +54,10 @@ const char *transport_kind_name(enum transport_kind kind);
 /* Close and free; NULL is allowed. */
 void transport_free(struct transport *t);
 
+/* The USB serial number of the adapter behind path, if libserialport knows
+ * one. Returns 0 with buf filled, or -ENOENT. */
+int transport_usb_serial(const char *path, char *buf, size_t size);
+
 /* Map a baud rate to a termios speed constant; -EINVAL if unsupported.
  * Exposed for tests. */
 int transport_baud_to_speed(unsigned baud, unsigned *speed);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libserialport.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 /* libserialport's codes as negative errno. SP_ERR_FAIL carries the OS
@@ -88,6 +89,25 @@ int transport_serial_open(const char *path, unsigned baud, struct transport **ou
 	return 0;
 fail:
 	sp_close(port);
+	sp_free_port(port);
+	return ret;
+}
+
+int transport_usb_serial(const char *path, char *buf, size_t size)
+{
+	struct sp_port *port = NULL;
+	int ret = -ENOENT;
+
+	if (sp_get_port_by_name(path, &port) != SP_OK)
+		return -ENOENT;
+	if (sp_get_port_transport(port) == SP_TRANSPORT_USB) {
+		const char *serial = sp_get_port_usb_serial(port);
+
+		if (serial && *serial && size > 0) {
+			snprintf(buf, size, "%s", serial);
+			ret = 0;
+		}
+	}
 	sp_free_port(port);
 	return ret;
 }

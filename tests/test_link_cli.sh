@@ -54,7 +54,7 @@ test $? -eq 1; check "missing device exits 1" $?
 contains "$tmp/err" "cannot open: No such file or directory"; check "missing device named" $?
 "$bin" --once "$tmp/x" --baud 12 >/dev/null 2>"$tmp/err"
 test $? -eq 2; check "bad baud exits 2" $?
-contains "$tmp/err" "invalid --baud '12'"; check "bad baud named" $?
+contains "$tmp/err" "invalid option: baud: invalid value '12'"; check "bad baud named" $?
 
 "$bin" --list-ports >"$tmp/out" 2>"$tmp/err"
 check "--list-ports exits 0" $?

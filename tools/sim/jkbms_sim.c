@@ -488,6 +488,7 @@ static void usage(FILE *f)
 		"                      echo noapply random[:percent]\n"
 		"  --speed X           model time runs X times faster (1)\n"
 		"  --seed N            random seed\n"
+		"  --id TEXT           user data set in the JK app (default: factory \"Input Userdata\")\n"
 		"  --exit-on-eof       exit when stdin closes\n"
 		"Commands on stdin, one per line (answered with \"ok\" or \"error\"):\n"
 		"  status | fault MODE [ARG] | current A | sine AMP PERIOD_S | soc PCT\n"
@@ -500,12 +501,14 @@ int main(int argc, char **argv)
 	static struct sim s;
 	unsigned cells = 16, protocol = 1;
 	double soc = 60, current = 0;
+	const char *id = NULL;
 	static const struct option opts[] = {
 		{ "cells", required_argument, NULL, 'c' },   { "link", required_argument, NULL, 'l' },
 		{ "protocol", required_argument, NULL, 'p' }, { "soc", required_argument, NULL, 's' },
 		{ "current", required_argument, NULL, 'i' },  { "fault", required_argument, NULL, 'f' },
 		{ "speed", required_argument, NULL, 'x' },    { "seed", required_argument, NULL, 'r' },
 		{ "exit-on-eof", no_argument, NULL, 'e' },    { "help", no_argument, NULL, 'h' },
+		{ "id", required_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -524,6 +527,7 @@ int main(int argc, char **argv)
 		case 'x': s.speed = atof(optarg); break;
 		case 'r': s.rng = (unsigned)atoi(optarg); break;
 		case 'e': s.exit_on_eof = true; break;
+		case 'u': id = optarg; break;
 		case 'f': {
 			char name[32];
 			const char *colon = strchr(optarg, ':');
@@ -548,6 +552,12 @@ int main(int argc, char **argv)
 	}
 	sim_model_init(&s.model, cells, (uint8_t)protocol);
 	s.model.soc = soc / 100;
+	if (id) {
+		/* The user data the JK app writes: 0xB4 carries its first 8 chars,
+		 * 0xBA the first 12 followed by the model. */
+		snprintf(s.model.base.device_id, sizeof(s.model.base.device_id), "%.8s", id);
+		snprintf(s.model.base.manufacturer, sizeof(s.model.base.manufacturer), "%-12.12sJK_B2A24S15P", id);
+	}
 	s.model.current_a = current;
 
 	signal(SIGINT, on_signal);

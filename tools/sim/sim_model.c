@@ -89,7 +89,7 @@ void sim_model_init(struct sim_model *m, unsigned cells, uint8_t protocol_versio
 	m->base.temp_sensor_count = 2;
 	m->base.has_extended = protocol_version != 0;
 	m->base.protocol_version = protocol_version;
-	strcpy(m->base.device_id, "JKSIM001");
+	strcpy(m->base.device_id, "Input Us"); /* factory default user data */
 	strcpy(m->base.manufacturing_date, "2611");
 	strcpy(m->base.software_version, "11.XW_S11.26");
 	strcpy(m->base.manufacturer, "Input UserdaJK_B2A24S15P");

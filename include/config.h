@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The service configuration: defaults, an INI file (GLib key file, group
+ * [jkbms]) and command-line overrides, all validated by one key table. An
+ * unknown key is a warning naming it; an invalid value is an error naming
+ * it. Every key is documented in README.md.
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Where Venus OS keeps persistent configuration. */
+#define CONFIG_DEFAULT_PATH "/data/conf/dbus-jkbms.ini"
+#define CONFIG_GROUP "jkbms"
+
+struct config {
+	unsigned baud;                 /* baud, 115200 */
+	uint32_t poll_interval_ms;     /* poll_interval (s), 1 */
+	uint32_t reply_timeout_ms;     /* reply_timeout (s), 0.5 */
+	uint32_t probe_timeout_ms;     /* probe_timeout (s), 5: exit when no BMS answers */
+	uint32_t link_warning_ms;      /* link_warning (s), 5 */
+	uint32_t link_lost_ms;         /* link_lost (s), 30 */
+	uint32_t leave_bus_after_ms;   /* leave_bus_after (s), 0 = never */
+	int32_t device_instance;       /* device_instance, 1: preferred VRM instance */
+	uint32_t settings_timeout_ms;  /* settings_timeout (s), 5 */
+	bool properties_changed;       /* properties_changed, false */
+	uint32_t max_charge_current_ma;    /* max_charge_current (A), 0 = from the BMS */
+	uint32_t max_discharge_current_ma; /* max_discharge_current (A), 0 = from the BMS */
+	uint32_t ttg_floor_pct;        /* time_to_go_soc (%), 10 */
+};
+
+/* Fill *cfg with the defaults. */
+void config_defaults(struct config *cfg);
+
+/* Set one key from text, validated. Returns 0, or -EINVAL with a message
+ * naming the key and the allowed range in err, or -ENOENT for an unknown key. */
+int config_set(struct config *cfg, const char *key, const char *value, char *err, size_t err_size);
+
+/* Load path. missing_ok: a file that does not exist is fine (the default
+ * path). Unknown keys and groups are reported through warn (one line each,
+ * may be NULL). Returns 0, or -errno with the reason in err (an unreadable
+ * file, a syntax error, an invalid value naming the key). */
+int config_load(struct config *cfg, const char *path, bool missing_ok, void (*warn)(const char *line),
+		char *err, size_t err_size);
+
+/* Iterate the key table (for documentation checks): returns the name of
+ * key i, or NULL past the end. */
+const char *config_key_name(size_t i);
+
+#endif

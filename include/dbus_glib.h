@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Runs a libdbus DBusConnection inside the default GLib main context: its
+ * watches become fd sources, its timeouts GLib timeouts, and pending messages
+ * are dispatched from an idle source (the design of BlueZ gdbus/mainloop.c).
+ * No D-Bus objects here.
+ */
+#ifndef DBUS_GLIB_H
+#define DBUS_GLIB_H
+
+#include <dbus/dbus.h>
+
+/* Attach conn to the default main context. Returns 0 or -ENOMEM. */
+int dbus_glib_attach(DBusConnection *conn);
+
+/* Detach (before closing the connection). */
+void dbus_glib_detach(DBusConnection *conn);
+
+/* Open a private connection to the system bus (honours
+ * DBUS_SYSTEM_BUS_ADDRESS) and attach it. Returns NULL with the reason in
+ * *err_msg (static text or from libdbus, valid until the next call). */
+DBusConnection *dbus_glib_open_system(const char **err_msg);
+
+#endif

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Client of com.victronenergy.settings (localsettings): the device instance
+ * (/Settings/Devices/<uid>/ClassAndVrmInstance) and the persisted
+ * /CustomName, through AddSettings (venus-dbus.md §2.3). Asynchronous: waits
+ * for the settings service to appear without blocking the main loop.
+ */
+#ifndef SETTINGS_H
+#define SETTINGS_H
+
+#include <dbus/dbus.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SETTINGS_SERVICE "com.victronenergy.settings"
+
+struct settings_client;
+
+/* from_settings: false when the settings service did not answer in time (or
+ * refused) and instance is the preferred one. custom_name may be "". */
+typedef void (*settings_result_fn)(void *user_data, int instance, const char *custom_name, bool from_settings);
+
+/* conn is borrowed and must outlive the client. */
+struct settings_client *settings_client_new(DBusConnection *conn);
+void settings_client_free(struct settings_client *sc);
+
+/* Ask for the instance of device uid ([A-Za-z0-9_]) in class cls, preferring
+ * `preferred`, waiting up to timeout_ms for the service. cb is called once. */
+void settings_client_request(struct settings_client *sc, const char *cls, const char *uid, int preferred,
+			     uint32_t timeout_ms, settings_result_fn cb, void *user_data);
+
+/* Store the custom name (after a successful request); fire and forget. */
+void settings_client_set_custom_name(struct settings_client *sc, const char *name);
+
+/* The settings path prefix of the device, "/Settings/Devices/<uid>". */
+const char *settings_client_prefix(const struct settings_client *sc);
+
+#endif

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+/* Configuration keys, their validation, and the INI loader. */
+#include "config.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum key_kind {
+	KEY_UINT,    /* integer */
+	KEY_INT,     /* signed integer */
+	KEY_SECONDS, /* seconds (decimal) stored as ms */
+	KEY_AMPS,    /* amperes (decimal) stored as mA */
+	KEY_BOOL,
+};
+
+struct key {
+	const char *name;
+	enum key_kind kind;
+	size_t offset;
+	double min, max;  /* in the key's user unit */
+	const char *unit;
+};
+
+#define K(n, kind, field, lo, hi, unit) { n, kind, offsetof(struct config, field), lo, hi, unit }
+
+static const struct key keys[] = {
+	K("baud", KEY_UINT, baud, 1200, 921600, "baud"),
+	K("poll_interval", KEY_SECONDS, poll_interval_ms, 0.2, 60, "s"),
+	K("reply_timeout", KEY_SECONDS, reply_timeout_ms, 0.1, 5, "s"),
+	K("probe_timeout", KEY_SECONDS, probe_timeout_ms, 1, 600, "s"),
+	K("link_warning", KEY_SECONDS, link_warning_ms, 1, 600, "s"),
+	K("link_lost", KEY_SECONDS, link_lost_ms, 2, 3600, "s"),
+	K("leave_bus_after", KEY_SECONDS, leave_bus_after_ms, 0, 86400, "s"),
+	K("device_instance", KEY_INT, device_instance, 0, 999, ""),
+	K("settings_timeout", KEY_SECONDS, settings_timeout_ms, 0, 600, "s"),
+	K("properties_changed", KEY_BOOL, properties_changed, 0, 1, ""),
+	K("max_charge_current", KEY_AMPS, max_charge_current_ma, 0, 2000, "A"),
+	K("max_discharge_current", KEY_AMPS, max_discharge_current_ma, 0, 2000, "A"),
+	K("time_to_go_soc", KEY_UINT, ttg_floor_pct, 0, 99, "%"),
+};
+
+void config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->baud = 115200;
+	c->poll_interval_ms = 1000;
+	c->reply_timeout_ms = 500;
+	c->probe_timeout_ms = 5000;
+	c->link_warning_ms = 5000;
+	c->link_lost_ms = 30000;
+	c->leave_bus_after_ms = 0;
+	c->device_instance = 1;
+	c->settings_timeout_ms = 5000;
+	c->properties_changed = false;
+	c->ttg_floor_pct = 10;
+}
+
+const char *config_key_name(size_t i)
+{
+	return i < sizeof(keys) / sizeof(keys[0]) ? keys[i].name : NULL;
+}
+
+static bool parse_number(const char *text, double *out)
+{
+	char *end;
+
+	while (g_ascii_isspace(*text))
+		text++;
+	if (!*text)
+		return false;
+	double v = g_ascii_strtod(text, &end);
+
+	while (g_ascii_isspace(*end))
+		end++;
+	if (*end || !isfinite(v))
+		return false;
+	*out = v;
+	return true;
+}
+
+static int set_key(struct config *c, const struct key *k, const char *value, char *err, size_t n)
+{
+	char *field = (char *)c + k->offset;
+	double v;
+
+	if (k->kind == KEY_BOOL) {
+		if (g_ascii_strcasecmp(value, "true") == 0 || strcmp(value, "1") == 0 ||
+		    g_ascii_strcasecmp(value, "yes") == 0) {
+			*(bool *)field = true;
+			return 0;
+		}
+		if (g_ascii_strcasecmp(value, "false") == 0 || strcmp(value, "0") == 0 ||
+		    g_ascii_strcasecmp(value, "no") == 0) {
+			*(bool *)field = false;
+			return 0;
+		}
+		snprintf(err, n, "%s: invalid value '%s' (expected true or false)", k->name, value);
+		return -EINVAL;
+	}
+	/* Written as !(in range) so that NaN fails too. */
+	if (!parse_number(value, &v) || !(v >= k->min && v <= k->max) ||
+	    ((k->kind == KEY_UINT || k->kind == KEY_INT) && v != floor(v))) {
+		snprintf(err, n, "%s: invalid value '%s' (expected %s%g..%g%s%s)", k->name, value,
+			 k->kind == KEY_UINT || k->kind == KEY_INT ? "a whole number " : "", k->min, k->max,
+			 *k->unit ? " " : "", k->unit);
+		return -EINVAL;
+	}
+	switch (k->kind) {
+	case KEY_UINT: *(uint32_t *)field = (uint32_t)v; break;
+	case KEY_INT: *(int32_t *)field = (int32_t)v; break;
+	case KEY_SECONDS: *(uint32_t *)field = (uint32_t)lround(v * 1000); break;
+	case KEY_AMPS: *(uint32_t *)field = (uint32_t)lround(v * 1000); break;
+	case KEY_BOOL: break;
+	}
+	return 0;
+}
+
+int config_set(struct config *c, const char *key, const char *value, char *err, size_t n)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strcmp(keys[i].name, key) == 0)
+			return set_key(c, &keys[i], value, err, n);
+	}
+	snprintf(err, n, "unknown key '%s'", key);
+	return -ENOENT;
+}
+
+int config_load(struct config *c, const char *path, bool missing_ok, void (*warn)(const char *line), char *err,
+		size_t n)
+{
+	GKeyFile *kf = g_key_file_new();
+	GError *e = NULL;
+	int ret = 0;
+
+	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &e)) {
+		bool missing = g_error_matches(e, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+
+		if (!(missing && missing_ok)) {
+			snprintf(err, n, "%s: %s", path, e->message);
+			ret = missing ? -ENOENT : -EINVAL;
+		}
+		g_error_free(e);
+		g_key_file_free(kf);
+		return ret;
+	}
+
+	gchar **groups = g_key_file_get_groups(kf, NULL);
+
+	for (gchar **g = groups; *g && ret == 0; g++) {
+		if (strcmp(*g, CONFIG_GROUP) != 0) {
+			if (warn) {
+				char line[256];
+
+				snprintf(line, sizeof(line), "%s: unknown group [%s] ignored (keys belong in [%s])", path,
+					 *g, CONFIG_GROUP);
+				warn(line);
+			}
+			continue;
+		}
+		gchar **names = g_key_file_get_keys(kf, *g, NULL, NULL);
+
+		for (gchar **k = names; *k && ret == 0; k++) {
+			gchar *value = g_key_file_get_value(kf, *g, *k, NULL);
+			char msg[200];
+			int r = config_set(c, *k, value ? value : "", msg, sizeof(msg));
+
+			if (r == -ENOENT) {
+				if (warn) {
+					char line[256];
+
+					snprintf(line, sizeof(line), "%s: unknown key '%s' ignored", path, *k);
+					warn(line);
+				}
+			} else if (r < 0) {
+				snprintf(err, n, "%s: %s", path, msg);
+				ret = r;
+			}
+			g_free(value);
+		}
+		g_strfreev(names);
+	}
+	g_strfreev(groups);
+	g_key_file_free(kf);
+	return ret;
+}

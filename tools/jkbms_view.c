@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * jkbms-view: a live view of a battery service, read back from D-Bus with
+ * GetItems the way the GX GUI reads it. Refreshes every second until Ctrl-C.
+ * Usage: jkbms-view [--once] [SERVICE]   (default: the first
+ * com.victronenergy.battery.* on the system bus)
+ */
+#include <dbus/dbus.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_ITEMS 512
+
+struct item {
+	char path[96];
+	char text[96];
+	double num;
+	bool valid;
+};
+
+static struct item items[MAX_ITEMS];
+static int n_items;
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static const struct item *find(const char *path)
+{
+	for (int i = 0; i < n_items; i++) {
+		if (strcmp(items[i].path, path) == 0)
+			return &items[i];
+	}
+	return NULL;
+}
+
+static const char *text(const char *path)
+{
+	const struct item *it = find(path);
+
+	return it ? it->text : "(missing)";
+}
+
+static int get_items(DBusConnection *c, const char *service)
+{
+	DBusMessage *m = dbus_message_new_method_call(service, "/", "com.victronenergy.BusItem", "GetItems");
+	DBusError err;
+	DBusMessageIter it, arr, e, dict, kv, var;
+
+	dbus_error_init(&err);
+	DBusMessage *r = dbus_connection_send_with_reply_and_block(c, m, 2000, &err);
+
+	dbus_message_unref(m);
+	if (!r) {
+		fprintf(stderr, "jkbms-view: %s: %s\n", service, err.message);
+		dbus_error_free(&err);
+		return -1;
+	}
+	n_items = 0;
+	dbus_message_iter_init(r, &it);
+	dbus_message_iter_recurse(&it, &arr);
+	while (dbus_message_iter_get_arg_type(&arr) == DBUS_TYPE_DICT_ENTRY && n_items < MAX_ITEMS) {
+		struct item *x = &items[n_items++];
+		const char *p;
+
+		memset(x, 0, sizeof(*x));
+		dbus_message_iter_recurse(&arr, &e);
+		dbus_message_iter_get_basic(&e, &p);
+		snprintf(x->path, sizeof(x->path), "%s", p);
+		dbus_message_iter_next(&e);
+		dbus_message_iter_recurse(&e, &dict);
+		while (dbus_message_iter_get_arg_type(&dict) == DBUS_TYPE_DICT_ENTRY) {
+			const char *key;
+
+			dbus_message_iter_recurse(&dict, &kv);
+			dbus_message_iter_get_basic(&kv, &key);
+			dbus_message_iter_next(&kv);
+			dbus_message_iter_recurse(&kv, &var);
+			int t = dbus_message_iter_get_arg_type(&var);
+
+			if (strcmp(key, "Text") == 0 && t == DBUS_TYPE_STRING) {
+				const char *s;
+
+				dbus_message_iter_get_basic(&var, &s);
+				snprintf(x->text, sizeof(x->text), "%s", s);
+			} else if (strcmp(key, "Value") == 0) {
+				DBusBasicValue b;
+
+				x->valid = t != DBUS_TYPE_ARRAY;
+				if (t == DBUS_TYPE_DOUBLE) {
+					dbus_message_iter_get_basic(&var, &b);
+					x->num = b.dbl;
+				} else if (t == DBUS_TYPE_INT32) {
+					dbus_message_iter_get_basic(&var, &b);
+					x->num = b.i32;
+				}
+			}
+			dbus_message_iter_next(&dict);
+		}
+		dbus_message_iter_next(&arr);
+	}
+	dbus_message_unref(r);
+	return 0;
+}
+
+static char *first_battery(DBusConnection *c)
+{
+	DBusMessage *m = dbus_message_new_method_call("org.freedesktop.DBus", "/org/freedesktop/DBus",
+						      "org.freedesktop.DBus", "ListNames");
+	DBusMessage *r = dbus_connection_send_with_reply_and_block(c, m, 2000, NULL);
+	char **names = NULL;
+	int n = 0;
+	char *found = NULL;
+
+	dbus_message_unref(m);
+	if (!r)
+		return NULL;
+	if (dbus_message_get_args(r, NULL, DBUS_TYPE_ARRAY, DBUS_TYPE_STRING, &names, &n, DBUS_TYPE_INVALID)) {
+		for (int i = 0; i < n && !found; i++) {
+			if (strncmp(names[i], "com.victronenergy.battery.", 26) == 0)
+				found = strdup(names[i]);
+		}
+		dbus_free_string_array(names);
+	}
+	dbus_message_unref(r);
+	return found;
+}
+
+static void show(const char *service, bool clear)
+{
+	const struct item *n = find("/System/NrOfCellsPerBattery");
+	int cells = n && n->valid ? (int)n->num : 0;
+
+	if (clear)
+		printf("\033[H\033[2J");
+	printf("%s  (device instance %s, %s)\n", service, text("/DeviceInstance"), text("/ProductName"));
+	printf("Link       connected %s, cable alarm %s, state %s\n", text("/Connected"), text("/Alarms/BmsCable"),
+	       text("/Diagnostics/Link/State"));
+	printf("Battery    %s  %s  %s  SoC %s  %s\n", text("/Dc/0/Voltage"), text("/Dc/0/Current"), text("/Dc/0/Power"),
+	       text("/Soc"), text("/Dc/0/Temperature"));
+	printf("Cells     ");
+	for (int i = 1; i <= cells; i++) {
+		char p[32];
+
+		snprintf(p, sizeof(p), "/Voltages/Cell%d", i);
+		printf(" %s", text(p));
+		if (i % 8 == 0 && i < cells)
+			printf("\n          ");
+	}
+	printf("\n           min %s (%s), max %s (%s), diff %s, balancing %s\n", text("/System/MinCellVoltage"),
+	       text("/System/MinVoltageCellId"), text("/System/MaxCellVoltage"), text("/System/MaxVoltageCellId"),
+	       text("/Voltages/Diff"), text("/Balancing"));
+	printf("Temps      MOSFET %s, T1 %s, T2 %s\n", text("/System/MOSTemperature"), text("/System/Temperature1"),
+	       text("/System/Temperature2"));
+	printf("Limits     CVL %s  CCL %s  DCL %s  low %s\n", text("/Info/MaxChargeVoltage"),
+	       text("/Info/MaxChargeCurrent"), text("/Info/MaxDischargeCurrent"), text("/Info/BatteryLowVoltage"));
+	printf("           mode %s; charge: %s; discharge: %s\n", text("/Info/ChargeMode"),
+	       text("/Info/ChargeLimitation"), text("/Info/DischargeLimitation"));
+	printf("Alarms    ");
+	int shown = 0;
+
+	for (int i = 0; i < n_items; i++) {
+		if (strncmp(items[i].path, "/Alarms/", 8) == 0 && items[i].valid && items[i].num != 0) {
+			printf(" %s=%g", items[i].path + 8, items[i].num);
+			shown++;
+		}
+	}
+	printf("%s\n", shown ? "" : " none");
+	printf("Polls      %s sent, %s answered, %s timeouts, %s rejected frames\n", text("/Diagnostics/Link/Polls"),
+	       text("/Diagnostics/Link/Replies"), text("/Diagnostics/Link/Timeouts"),
+	       text("/Diagnostics/Link/RejectedFrames"));
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	bool once = false;
+	const char *service = NULL;
+	DBusError err;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--once") == 0)
+			once = true;
+		else
+			service = argv[i];
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	dbus_error_init(&err);
+	DBusConnection *c = dbus_bus_get_private(DBUS_BUS_SYSTEM, &err);
+
+	if (!c) {
+		fprintf(stderr, "jkbms-view: %s\n", err.message);
+		return 1;
+	}
+	char *found = service ? strdup(service) : NULL;
+
+	for (int tries = 0; !found && tries < 100 && !stop; tries++) {
+		found = first_battery(c);
+		if (!found)
+			usleep(100000);
+	}
+	if (!found) {
+		fprintf(stderr, "jkbms-view: no com.victronenergy.battery.* service on the bus\n");
+		return 1;
+	}
+	int ret = 0;
+
+	do {
+		if (get_items(c, found) < 0) {
+			ret = 1;
+			break;
+		}
+		show(found, !once && isatty(STDOUT_FILENO));
+		if (!once)
+			sleep(1);
+	} while (!once && !stop);
+	free(found);
+	dbus_connection_close(c);
+	dbus_connection_unref(c);
+	return ret;
+}
