@@ -32,6 +32,11 @@ static const char *read_line(struct simproc *sp)
 
 void sim_start(struct simproc *sp, const char *const *args)
 {
+	sim_start_named(sp, "ttyJK", args);
+}
+
+void sim_start_named(struct simproc *sp, const char *name, const char *const *args)
+{
 	int in[2], out[2];
 	const char *argv[32];
 	int n = 0;
@@ -39,7 +44,7 @@ void sim_start(struct simproc *sp, const char *const *args)
 	memset(sp, 0, sizeof(*sp));
 	snprintf(sp->dir, sizeof(sp->dir), "%s/jktest-XXXXXX", g_get_tmp_dir());
 	assert_non_null(mkdtemp(sp->dir));
-	snprintf(sp->link, sizeof(sp->link), "%s/ttyJK", sp->dir);
+	snprintf(sp->link, sizeof(sp->link), "%s/%s", sp->dir, name);
 	assert_int_equal(pipe(in), 0);
 	assert_int_equal(pipe(out), 0);
 	argv[n++] = SIM_BIN;

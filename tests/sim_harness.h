@@ -18,6 +18,8 @@ struct simproc {
 /* Start the simulator with extra arguments (NULL-terminated list, may be
  * NULL) and wait for its "pty" line. Fails the test on error. */
 void sim_start(struct simproc *sp, const char *const *args);
+/* The same with the link named `name` (the service's tty name). */
+void sim_start_named(struct simproc *sp, const char *name, const char *const *args);
 
 /* Send one command; return its answer line (static buffer), skipping
  * asynchronous "pty" lines. */

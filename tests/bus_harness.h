@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Whole-daemon test harness: a private system-bus stand-in
+ * (scripts/private-bus.sh), child processes with their logs, and a GDBus
+ * client (an implementation independent of the service's libdbus code).
+ */
+#ifndef BUS_HARNESS_H
+#define BUS_HARNESS_H
+
+#include <gio/gio.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct bus {
+	char dir[256];
+	char address[320];
+	pid_t daemon_pid;
+	GDBusConnection *conn;
+};
+
+struct child {
+	pid_t pid;
+	char log[320];
+	int status;
+	bool exited;
+};
+
+/* Start a private bus in a fresh directory, export its address as
+ * DBUS_SYSTEM_BUS_ADDRESS for children, and connect a client. */
+void bus_start(struct bus *b);
+void bus_stop(struct bus *b);
+
+/* Spawn argv (NULL-terminated) with stdout+stderr to dir/<name>.log. */
+void child_spawn(struct child *c, const struct bus *b, const char *name, const char *const *argv);
+/* SIGTERM, then wait (SIGKILL after 3 s). Returns the exit status. */
+int child_stop(struct child *c);
+/* Has it exited? Fills c->status. */
+bool child_exited(struct child *c);
+/* The child's log as a string (g_free it). */
+char *child_log(const struct child *c);
+
+bool bus_has_owner(struct bus *b, const char *name);
+/* Iterate until name has an owner or timeout. */
+bool bus_wait_name(struct bus *b, const char *name, unsigned timeout_ms);
+
+/* Calls on a service; NULL (and *error) on a D-Bus error. */
+GVariant *bus_call(struct bus *b, const char *dest, const char *path, const char *iface, const char *method,
+		   GVariant *args, GError **error);
+/* GetItems as a{sa{sv}} (floating ref removed; unref it). */
+GVariant *bus_get_items(struct bus *b, const char *dest);
+/* The "Value" of path in a GetItems result; NULL if absent; an invalid
+ * value is returned as the empty "ai" variant. Unref the result. */
+GVariant *items_value(GVariant *items, const char *path);
+bool value_is_invalid(GVariant *v);
+/* SetValue returning its code. */
+int bus_set_value(struct bus *b, const char *dest, const char *path, GVariant *value);
+/* GetValue of one path (unwrapped variant; unref it). */
+GVariant *bus_get_value(struct bus *b, const char *dest, const char *path);
+
+/* Iterate the default main context until cond(ud) or timeout. */
+bool loop_until(bool (*cond)(void *ud), void *ud, unsigned timeout_ms);
+
+#endif

@@ -1,0 +1,40 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Start-up errors of `dbus-jkbms DEVICE` as a user meets them: configuration
+# errors name the key and exit 2; a missing device exits 1 and says so.
+set -u
+bin=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+passes=0
+check() { if [ "$2" -eq 0 ]; then passes=$((passes + 1)); else echo "FAIL: $1" >&2; fails=$((fails + 1)); fi; }
+contains() { grep -qF -- "$2" "$1"; }
+
+printf '[jkbms]\npoll_interval=fast\n' >"$tmp/bad.ini"
+"$bin" --config "$tmp/bad.ini" /dev/null >/dev/null 2>"$tmp/err"
+test $? -eq 2; check "invalid value exits 2" $?
+contains "$tmp/err" "poll_interval: invalid value 'fast' (expected 0.2..60 s)"; check "invalid value names the key" $?
+
+"$bin" --config "$tmp/none.ini" /dev/null >/dev/null 2>"$tmp/err"
+test $? -eq 2; check "missing --config file exits 2" $?
+contains "$tmp/err" "none.ini"; check "missing config named" $?
+
+"$bin" --max-charge-current -5 /dev/null >/dev/null 2>"$tmp/err"
+test $? -eq 2; check "invalid option exits 2" $?
+contains "$tmp/err" "max_charge_current: invalid value '-5'"; check "invalid option named" $?
+
+"$bin" >/dev/null 2>"$tmp/err"
+test $? -eq 2; check "no DEVICE exits 2" $?
+contains "$tmp/err" "no DEVICE given"; check "no DEVICE explained" $?
+
+# An unknown key is a warning. The bus is connected before the device is
+# opened, so with no bus the run ends there, with that reason.
+printf '[jkbms]\nbaud=115200\ncolour=blue\n' >"$tmp/warn.ini"
+DBUS_SYSTEM_BUS_ADDRESS="unix:path=$tmp/nobus" "$bin" --config "$tmp/warn.ini" /dev/ttyNONE >/dev/null 2>"$tmp/err"
+test $? -eq 1; check "no bus exits 1" $?
+contains "$tmp/err" "unknown key 'colour' ignored"; check "unknown key warned" $?
+contains "$tmp/err" "cannot connect to the system bus"; check "no bus explained" $?
+
+echo "service_cli: $passes passed, $fails failed"
+[ "$fails" -eq 0 ]
