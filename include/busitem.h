@@ -40,9 +40,10 @@ enum busitem_set_result {
 struct busitem;
 struct busitem_tree;
 
-/* Validates (and may act on) a SetValue. Return 0 to accept (the item then
- * takes the value and signals the change), or a negative errno to refuse
- * (the caller gets 2 and nothing changes). */
+/* Validates (and may act on) a SetValue, also of the value the item already
+ * has. Return 0 to accept (the item then takes the value and signals a
+ * change), or a negative errno to refuse (the caller gets 2 and nothing
+ * changes). */
 typedef int (*busitem_set_fn)(struct busitem *item, const struct busitem_value *value, void *user_data);
 
 /* Extra methods on "/" (e.g. com.victronenergy.Settings.AddSettings in a

@@ -30,7 +30,28 @@ struct config {
 	uint32_t max_charge_current_ma;    /* max_charge_current (A), 0 = from the BMS */
 	uint32_t max_discharge_current_ma; /* max_discharge_current (A), 0 = from the BMS */
 	uint32_t ttg_floor_pct;        /* time_to_go_soc (%), 10 */
+	/* Charge control (charge-control.md); 0 / CONFIG_UNSET_TEMP = derive
+	 * from the BMS's protection settings. */
+	uint16_t charge_cell_mv;       /* charge_cell_voltage (V) */
+	uint16_t float_cell_mv;        /* float_cell_voltage (V) */
+	uint16_t rebulk_cell_mv;       /* rebulk_cell_voltage (V) */
+	uint16_t min_cell_mv;          /* min_cell_voltage (V) */
+	int16_t charge_min_temp_c;     /* charge_min_temperature (C) */
+	int16_t charge_max_temp_c;     /* charge_max_temperature (C) */
+	int16_t discharge_min_temp_c;  /* discharge_min_temperature (C) */
+	int16_t discharge_max_temp_c;  /* discharge_max_temperature (C) */
+	uint32_t tail_current_ma;      /* tail_current (A) */
+	uint32_t max_absorption_ms;    /* max_absorption_time (min), 120 */
+	uint32_t rebulk_soc_pct;       /* rebulk_soc (%), 90 */
+	uint32_t full_charge_days;     /* full_charge_days, 0 = off */
+	bool soc_taper;                /* soc_taper, false */
+	bool mosfet_control;           /* mosfet_control, true */
+	uint32_t lost_discharge_ma;    /* lost_discharge_current (A), 0 = off */
+	uint32_t lost_discharge_ms;    /* lost_discharge_time (s), 600 */
+	char state_dir[160];           /* state_dir, /data/var/lib/dbus-jkbms */
 };
+
+#define CONFIG_UNSET_TEMP INT16_MIN
 
 /* Fill *cfg with the defaults. */
 void config_defaults(struct config *cfg);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Charge control: what the service publishes as charge voltage limit (CVL),
- * charge and discharge current limits (CCL/DCL) and battery-low voltage,
- * derived from the BMS's own protection settings (charge-control.md §2).
- * Pure: no clock, no I/O, no allocation.
+ * Charge control (charge-control.md): from the configuration, the latest
+ * snapshot, the previous state and the time, compute the charge voltage
+ * limit (CVL), the charge and discharge current limits (CCL/DCL), the
+ * battery-low voltage, the charge mode, what is limiting, the alarm levels
+ * and the MOSFET switch requests. Pure: no clock, no I/O, no allocation.
+ * Units: mV, mA, °C, ms.
  */
 #ifndef POLICY_H
 #define POLICY_H
@@ -13,35 +15,181 @@
 
 #include "bms_types.h"
 
+#define POLICY_UNSET_TEMP INT16_MIN
+
 struct policy_config {
-	uint32_t max_charge_current_ma;    /* 0 = no user ceiling */
-	uint32_t max_discharge_current_ma; /* 0 = no user ceiling */
+	/* Overrides; 0 (or POLICY_UNSET_TEMP) = derive from the BMS (§2). An
+	 * override outside the BMS's window is clamped into it. */
+	uint32_t max_charge_current_ma;
+	uint32_t max_discharge_current_ma;
+	uint16_t charge_cell_mv;      /* V_chg */
+	uint16_t float_cell_mv;       /* V_flt */
+	uint16_t rebulk_cell_mv;
+	uint16_t min_cell_mv;         /* V_min */
+	int16_t charge_min_temp_c;    /* below 0 °C only when set explicitly */
+	int16_t charge_max_temp_c;
+	int16_t discharge_min_temp_c;
+	int16_t discharge_max_temp_c;
+	uint32_t tail_current_ma;     /* 0: capacity / 50, at least 1 A */
+	uint32_t max_absorption_ms;   /* 2 h */
+	uint8_t rebulk_soc_pct;       /* 90 */
+	uint16_t full_charge_days;    /* 0: off */
+	bool soc_taper;               /* CCL taper above 95 % SoC, off */
+	bool mosfet_control;          /* switch FETs on persistent conditions, on */
+	uint32_t lost_discharge_ma;   /* DCL kept after a link loss, 0: off */
+	uint32_t lost_discharge_ms;   /* for at most this long */
 };
 
-struct charge_limits {
+/* Fill *cfg with the defaults above. */
+void policy_config_default(struct policy_config *cfg);
+
+enum policy_mode {
+	POLICY_MODE_BULK,
+	POLICY_MODE_ABSORPTION,
+	POLICY_MODE_FLOAT,
+};
+
+const char *policy_mode_name(enum policy_mode mode);
+
+enum policy_alarm {
+	POLICY_ALARM_LOW_SOC,
+	POLICY_ALARM_HIGH_INTERNAL_TEMP,
+	POLICY_ALARM_HIGH_VOLTAGE,
+	POLICY_ALARM_LOW_VOLTAGE,
+	POLICY_ALARM_HIGH_TEMP,
+	POLICY_ALARM_LOW_TEMP,
+	POLICY_ALARM_HIGH_CHARGE_TEMP,
+	POLICY_ALARM_LOW_CHARGE_TEMP,
+	POLICY_ALARM_HIGH_CHARGE_CURRENT,
+	POLICY_ALARM_HIGH_DISCHARGE_CURRENT,
+	POLICY_ALARM_CELL_IMBALANCE,
+	POLICY_ALARM_HIGH_CELL_VOLTAGE,
+	POLICY_ALARM_LOW_CELL_VOLTAGE,
+	POLICY_ALARM_INTERNAL_FAILURE,
+	POLICY_ALARM_CONTACTOR,     /* a FET write failed, or a FET is locked off */
+	POLICY_ALARM_COUNT
+};
+
+/* The Venus path element of an alarm, e.g. "HighCellVoltage". */
+const char *policy_alarm_name(enum policy_alarm alarm);
+
+enum policy_fet {
+	POLICY_FET_CHARGE,
+	POLICY_FET_DISCHARGE,
+	POLICY_FET_COUNT
+};
+
+enum policy_fet_request {
+	POLICY_FET_NONE,
+	POLICY_FET_OFF,
+	POLICY_FET_ON,
+};
+
+/* What became of the last requested write of a FET. */
+enum policy_fet_result {
+	POLICY_FET_RESULT_NONE,   /* nothing finished */
+	POLICY_FET_RESULT_OK,
+	POLICY_FET_RESULT_FAILED, /* not applied or not answered after the retries */
+};
+
+struct policy_input {
+	const struct bms_snapshot *snap; /* the latest valid snapshot; must not be NULL */
+	bool fresh;                      /* snap arrived since the last call (a poll) */
+	bool lost;                       /* the link is lost: data is stale (§6) */
+	uint64_t now_ms;                 /* monotonic */
+	int64_t wall_s;                  /* wall clock (UNIX seconds) for days between full charges */
+	bool force_off[POLICY_FET_COUNT];   /* /Settings/Force{Charging,Discharging}Off */
+	bool reset_lock[POLICY_FET_COUNT];  /* the user wrote the force path: clears a chatter lock */
+	enum policy_fet_result fet_result[POLICY_FET_COUNT];
+};
+
+/* The values derived from the BMS's settings and the configuration. */
+struct policy_params {
+	uint16_t v_chg_mv, v_flt_mv, v_rebulk_mv, v_min_mv;
+	uint32_t ccl_ceiling_ma, dcl_ceiling_ma, tail_ma;
+	int16_t charge_tmin_c, charge_tmax_c, discharge_tmin_c, discharge_tmax_c;
+	bool valid;              /* the BMS's settings are consistent */
+	uint32_t clamped;        /* bit per override that was clamped (POLICY_CLAMP_*) */
+};
+
+enum policy_clamp {
+	POLICY_CLAMP_CHARGE_CELL = 1u << 0,
+	POLICY_CLAMP_FLOAT_CELL = 1u << 1,
+	POLICY_CLAMP_REBULK_CELL = 1u << 2,
+	POLICY_CLAMP_MIN_CELL = 1u << 3,
+	POLICY_CLAMP_CHARGE_CURRENT = 1u << 4,
+	POLICY_CLAMP_DISCHARGE_CURRENT = 1u << 5,
+	POLICY_CLAMP_CHARGE_TEMP = 1u << 6,
+	POLICY_CLAMP_DISCHARGE_TEMP = 1u << 7,
+};
+
+struct policy_output {
 	uint32_t cvl_mv;
 	uint32_t ccl_ma;
 	uint32_t dcl_ma;
 	uint32_t battery_low_mv;
+	enum policy_mode mode;
+	char charge_limitation[64];
+	char discharge_limitation[64];
+	uint8_t alarm[POLICY_ALARM_COUNT];     /* 0 ok, 1 warning, 2 alarm */
+	enum policy_fet_request fet_request[POLICY_FET_COUNT];
 	bool allow_charge;
 	bool allow_discharge;
-	char charge_mode[24];
-	char charge_limitation[48];
-	char discharge_limitation[48];
+	struct policy_params params;
 };
 
-/* Margins of charge-control.md §2. */
-#define POLICY_CHARGE_MARGIN_MV 100    /* V_chg = OVPR - 100 mV */
-#define POLICY_FLOOR_MARGIN_MV 100     /* V_min = UVPR + 100 mV */
-#define POLICY_OCP_FRACTION_PCT 90     /* ceilings at 90 % of the BMS's OCP */
+struct policy_alarm_state {
+	uint8_t level;
+	uint8_t pending;
+	uint8_t count;
+};
 
-/*
- * The basic policy: CVL = V_chg x n, CCL/DCL = min(configured ceiling,
- * 90 % of the BMS's over-current protection), 0 when the FET is off, when
- * the BMS's settings are inconsistent, or when the data is stale
- * (data_lost: the link has been lost). Writes *out.
- */
-void policy_basic(const struct policy_config *cfg, const struct bms_snapshot *snap, bool data_lost,
-		  struct charge_limits *out);
+struct policy_fet_state {
+	bool owned;            /* switched off by us (and confirmed) */
+	bool pending;          /* a write is in flight */
+	uint8_t pending_value;
+	bool pending_auto;
+	bool failed;           /* the last write failed */
+	bool locked;           /* chatter: stays off until reset */
+	bool forced;           /* off on the user's request */
+	uint64_t cell_since;   /* protective condition timers, 0 = not active */
+	uint64_t temp_since;
+	uint64_t clear_since;  /* condition cleared (with hysteresis) since */
+	uint64_t auto_on_ms[3]; /* the last automatic switch-ons (anti-chatter) */
+};
+
+/* Caller-owned state carried from one call to the next. */
+struct policy_state {
+	bool init;
+	uint64_t last_ms;
+	enum policy_mode mode;
+	uint64_t mode_since;
+	uint64_t full_cond_since;    /* absorption end condition held since (0 = not) */
+	uint64_t rebulk_cond_since;
+	int64_t last_full_wall_s;    /* 0 = never */
+	uint32_t mode_cvl_mv;        /* the mode's target, ramped */
+	uint32_t cvl_mv;             /* published */
+	double integrator_mv;        /* over-voltage controller, pack mV */
+	uint32_t ccl_ma, dcl_ma;     /* published */
+	double ccl_ramp_ma, dcl_ramp_ma; /* ramped internal values */
+	bool was_lost;
+	uint64_t lost_since;
+	struct policy_alarm_state alarms[POLICY_ALARM_COUNT];
+	struct policy_fet_state fet[POLICY_FET_COUNT];
+};
+
+/* A fresh state; the first snapshot sets the limits directly. */
+void policy_init(struct policy_state *st);
+
+/* A state restored after a restart: the charge mode and the last full
+ * charge survive, so a restart in float does not start a new absorption. */
+void policy_restore(struct policy_state *st, enum policy_mode mode, int64_t last_full_wall_s);
+
+/* Derive the parameters (§2) from the BMS settings and the configuration. */
+void policy_params(const struct policy_config *cfg, const struct bms_snapshot *snap, struct policy_params *out);
+
+/* The policy. prev and next may be the same object. */
+void policy_compute(const struct policy_config *cfg, const struct policy_input *in, const struct policy_state *prev,
+		    struct policy_output *out, struct policy_state *next);
 
 #endif

@@ -55,7 +55,7 @@ exec 9>"$dir/ctl"
 echo "sine 20 600" >&9
 for _ in $(seq 50); do [ -e "$dir/ttyUSB0" ] && break; sleep 0.1; done
 
-printf '[jkbms]\nsettings_timeout=3\n' >"$dir/jkbms.ini"
+printf '[jkbms]\nsettings_timeout=3\nstate_dir=%s/state\n' "$dir" >"$dir/jkbms.ini"
 "$build/dbus-jkbms" "$dir/ttyUSB0" --config "$dir/jkbms.ini" >"$dir/service.log" 2>&1 &
 pids="$pids $!"
 echo "demo: dbus-jkbms started on $dir/ttyUSB0 (simulated 16S LiFePO4); Ctrl-C stops everything"

@@ -561,10 +561,12 @@ static int32_t set_value(struct busitem *it, DBusMessage *msg)
 	dbus_message_iter_recurse(&iter, &var);
 	if (!convert(&var, it, &v))
 		return BUSITEM_SET_NOT_WRITABLE;
-	if (same_value(it, &v))
-		return BUSITEM_SET_OK; /* velib: no signal for an equal value */
+	/* The owner sees an equal value too (it may act on the write itself,
+	 * e.g. a reset); like velib, an equal value sends no signal. */
 	if (it->set_cb(it, &v, it->user_data) < 0)
 		return BUSITEM_SET_REFUSED;
+	if (same_value(it, &v))
+		return BUSITEM_SET_OK;
 	switch (it->type) {
 	case BUSITEM_INT: busitem_set_int(it, v.i); break;
 	case BUSITEM_DOUBLE: busitem_set_double(it, v.d); break;

@@ -15,6 +15,10 @@ enum key_kind {
 	KEY_SECONDS, /* seconds (decimal) stored as ms */
 	KEY_AMPS,    /* amperes (decimal) stored as mA */
 	KEY_BOOL,
+	KEY_VOLTS,   /* volts (decimal) stored as uint16 mV */
+	KEY_TEMP,    /* whole degrees C stored as int16 */
+	KEY_MINUTES, /* minutes (decimal) stored as ms */
+	KEY_STRING,  /* text stored in a char array */
 };
 
 struct key {
@@ -41,6 +45,23 @@ static const struct key keys[] = {
 	K("max_charge_current", KEY_AMPS, max_charge_current_ma, 0, 2000, "A"),
 	K("max_discharge_current", KEY_AMPS, max_discharge_current_ma, 0, 2000, "A"),
 	K("time_to_go_soc", KEY_UINT, ttg_floor_pct, 0, 99, "%"),
+	K("charge_cell_voltage", KEY_VOLTS, charge_cell_mv, 2.0, 4.5, "V"),
+	K("float_cell_voltage", KEY_VOLTS, float_cell_mv, 2.0, 4.5, "V"),
+	K("rebulk_cell_voltage", KEY_VOLTS, rebulk_cell_mv, 2.0, 4.5, "V"),
+	K("min_cell_voltage", KEY_VOLTS, min_cell_mv, 1.5, 4.0, "V"),
+	K("charge_min_temperature", KEY_TEMP, charge_min_temp_c, -40, 60, "C"),
+	K("charge_max_temperature", KEY_TEMP, charge_max_temp_c, -40, 90, "C"),
+	K("discharge_min_temperature", KEY_TEMP, discharge_min_temp_c, -40, 60, "C"),
+	K("discharge_max_temperature", KEY_TEMP, discharge_max_temp_c, -40, 90, "C"),
+	K("tail_current", KEY_AMPS, tail_current_ma, 0, 500, "A"),
+	K("max_absorption_time", KEY_MINUTES, max_absorption_ms, 1, 1440, "min"),
+	K("rebulk_soc", KEY_UINT, rebulk_soc_pct, 0, 100, "%"),
+	K("full_charge_days", KEY_UINT, full_charge_days, 0, 365, "days"),
+	K("soc_taper", KEY_BOOL, soc_taper, 0, 1, ""),
+	K("mosfet_control", KEY_BOOL, mosfet_control, 0, 1, ""),
+	K("lost_discharge_current", KEY_AMPS, lost_discharge_ma, 0, 2000, "A"),
+	K("lost_discharge_time", KEY_SECONDS, lost_discharge_ms, 0, 86400, "s"),
+	K("state_dir", KEY_STRING, state_dir, 1, 159, "characters"),
 };
 
 void config_defaults(struct config *c)
@@ -57,6 +78,15 @@ void config_defaults(struct config *c)
 	c->settings_timeout_ms = 5000;
 	c->properties_changed = false;
 	c->ttg_floor_pct = 10;
+	c->charge_min_temp_c = CONFIG_UNSET_TEMP;
+	c->charge_max_temp_c = CONFIG_UNSET_TEMP;
+	c->discharge_min_temp_c = CONFIG_UNSET_TEMP;
+	c->discharge_max_temp_c = CONFIG_UNSET_TEMP;
+	c->max_absorption_ms = 120u * 60u * 1000u;
+	c->rebulk_soc_pct = 90;
+	c->mosfet_control = true;
+	c->lost_discharge_ms = 600000;
+	snprintf(c->state_dir, sizeof(c->state_dir), "%s", "/data/var/lib/dbus-jkbms");
 }
 
 const char *config_key_name(size_t i)
@@ -101,11 +131,24 @@ static int set_key(struct config *c, const struct key *k, const char *value, cha
 		snprintf(err, n, "%s: invalid value '%s' (expected true or false)", k->name, value);
 		return -EINVAL;
 	}
+	if (k->kind == KEY_STRING) {
+		size_t len = strlen(value);
+
+		if (len < k->min || len > k->max) {
+			snprintf(err, n, "%s: invalid value '%s' (expected %g..%g %s)", k->name, value, k->min, k->max,
+				 k->unit);
+			return -EINVAL;
+		}
+		memcpy(field, value, len + 1);
+		return 0;
+	}
 	/* Written as !(in range) so that NaN fails too. */
 	if (!parse_number(value, &v) || !(v >= k->min && v <= k->max) ||
-	    ((k->kind == KEY_UINT || k->kind == KEY_INT) && v != floor(v))) {
+	    ((k->kind == KEY_UINT || k->kind == KEY_INT || k->kind == KEY_TEMP) && v != floor(v))) {
+		bool whole = k->kind == KEY_UINT || k->kind == KEY_INT || k->kind == KEY_TEMP;
+
 		snprintf(err, n, "%s: invalid value '%s' (expected %s%g..%g%s%s)", k->name, value,
-			 k->kind == KEY_UINT || k->kind == KEY_INT ? "a whole number " : "", k->min, k->max,
+			 whole ? "a whole number " : "", k->min, k->max,
 			 *k->unit ? " " : "", k->unit);
 		return -EINVAL;
 	}
@@ -114,7 +157,11 @@ static int set_key(struct config *c, const struct key *k, const char *value, cha
 	case KEY_INT: *(int32_t *)field = (int32_t)v; break;
 	case KEY_SECONDS: *(uint32_t *)field = (uint32_t)lround(v * 1000); break;
 	case KEY_AMPS: *(uint32_t *)field = (uint32_t)lround(v * 1000); break;
-	case KEY_BOOL: break;
+	case KEY_VOLTS: *(uint16_t *)field = (uint16_t)lround(v * 1000); break;
+	case KEY_TEMP: *(int16_t *)field = (int16_t)v; break;
+	case KEY_MINUTES: *(uint32_t *)field = (uint32_t)lround(v * 60000); break;
+	case KEY_BOOL:
+	case KEY_STRING: break;
 	}
 	return 0;
 }

@@ -31,31 +31,6 @@ enum phase {
 	PHASE_RUNNING,     /* name owned */
 };
 
-struct alarm_map {
-	const char *path;
-	uint16_t bits;
-	int level;
-};
-
-/* JK alarm bits 0x8B to Venus alarms (jk-protocol.md §5.3). Bit 9 blocks
- * charging only, so it is the low *charge* temperature alarm. */
-static const struct alarm_map alarm_maps[] = {
-	{ "/Alarms/LowSoc", BMS_ALARM_LOW_CAPACITY, 1 },
-	{ "/Alarms/HighInternalTemperature", BMS_ALARM_MOSFET_OVER_TEMP, 2 },
-	{ "/Alarms/HighVoltage", BMS_ALARM_CHARGE_OVER_VOLTAGE, 2 },
-	{ "/Alarms/LowVoltage", BMS_ALARM_DISCHARGE_UNDER_VOLTAGE, 2 },
-	{ "/Alarms/HighTemperature", BMS_ALARM_BATTERY_OVER_TEMP | BMS_ALARM_BOX_OVER_TEMP, 2 },
-	{ "/Alarms/HighChargeCurrent", BMS_ALARM_CHARGE_OVER_CURRENT, 2 },
-	{ "/Alarms/HighDischargeCurrent", BMS_ALARM_DISCHARGE_OVER_CURRENT, 2 },
-	{ "/Alarms/CellImbalance", BMS_ALARM_CELL_DIFFERENCE, 2 },
-	{ "/Alarms/LowChargeTemperature", BMS_ALARM_LOW_TEMP, 2 },
-	{ "/Alarms/HighCellVoltage", BMS_ALARM_CELL_OVER_VOLTAGE, 2 },
-	{ "/Alarms/LowCellVoltage", BMS_ALARM_CELL_UNDER_VOLTAGE, 2 },
-	{ "/Alarms/InternalFailure", BMS_ALARM_309_A | BMS_ALARM_309_B, 2 },
-};
-
-#define N_ALARMS (sizeof(alarm_maps) / sizeof(alarm_maps[0]))
-
 struct items {
 	struct busitem *device_instance, *custom_name, *product_name, *firmware, *hardware, *serial, *connected;
 	struct busitem *state, *error_code, *connection_info;
@@ -67,7 +42,8 @@ struct items {
 	struct busitem *volt_sum, *volt_diff, *cells[BMS_MAX_CELLS];
 	struct busitem *balancing, *allow_charge, *allow_discharge, *allow_balance;
 	struct busitem *cvl, *ccl, *dcl, *low_voltage, *charge_mode, *charge_limitation, *discharge_limitation;
-	struct busitem *alarms[N_ALARMS], *bms_cable;
+	struct busitem *alarms[POLICY_ALARM_COUNT], *bms_cable;
+	struct busitem *force_off[POLICY_FET_COUNT];
 	struct busitem *charge_cycles, *total_charged;
 	struct busitem *diag_state, *diag_polls, *diag_replies, *diag_timeouts, *diag_retries, *diag_misses,
 		*diag_bad, *diag_junk, *diag_reopens, *diag_io_errors, *diag_rejects, *diag_writes_ok,
@@ -94,10 +70,18 @@ struct service {
 	GPtrArray *measurements; /* invalid while the link is lost */
 	struct bms_snapshot snap;
 	bool have_snap;
-	struct charge_limits limits;
-	bool have_limits;
-	int alarm_level[N_ALARMS];
 	struct ttg ttg;
+	/* charge control */
+	struct policy_config pcfg;
+	struct policy_state pstate;
+	struct policy_output pout;
+	bool have_pout;
+	bool force_off[POLICY_FET_COUNT];
+	bool reset_lock[POLICY_FET_COUNT];
+	enum policy_fet_result fet_result[POLICY_FET_COUNT];
+	uint32_t clamps_logged;
+	char *state_path;
+	bool state_warned;
 };
 
 static void quit(struct service *s, int code)
@@ -133,6 +117,20 @@ static int custom_name_set_cb(struct busitem *item, const struct busitem_value *
 		return -EINVAL;
 	settings_client_set_custom_name(s->settings, v->s);
 	LOG_INFO("custom name set to '%s'", v->s);
+	return 0;
+}
+
+static int force_set_cb(struct busitem *item, const struct busitem_value *v, void *data)
+{
+	struct service *s = data;
+	unsigned f = item == s->it.force_off[POLICY_FET_CHARGE] ? POLICY_FET_CHARGE : POLICY_FET_DISCHARGE;
+
+	if (v->i != 0 && v->i != 1)
+		return -EINVAL;
+	s->force_off[f] = v->i == 1;
+	s->reset_lock[f] = true; /* any write of the force path clears a chatter lock */
+	LOG_INFO("%s FET: %s by the user", f == POLICY_FET_CHARGE ? "charge" : "discharge",
+		 v->i ? "forced off" : "released");
 	return 0;
 }
 
@@ -214,9 +212,21 @@ static void build_tree(struct service *s)
 	i->discharge_limitation = add(s, "/Info/DischargeLimitation", BUSITEM_STRING, NULL);
 
 	/* Alarms (§3.3): published as 0 while inactive. */
-	for (size_t k = 0; k < N_ALARMS; k++)
-		i->alarms[k] = add(s, alarm_maps[k].path, BUSITEM_INT, NULL);
+	for (unsigned k = 0; k < POLICY_ALARM_COUNT; k++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/Alarms/%s", policy_alarm_name((enum policy_alarm)k));
+		i->alarms[k] = add(s, path, BUSITEM_INT, NULL);
+	}
 	i->bms_cable = add(s, "/Alarms/BmsCable", BUSITEM_INT, NULL);
+
+	/* Manual MOSFET control (charge-control.md §7). */
+	i->force_off[POLICY_FET_CHARGE] =
+		busitem_add(s->tree, "/Settings/ForceChargingOff", BUSITEM_INT, NULL, force_set_cb, s);
+	i->force_off[POLICY_FET_DISCHARGE] =
+		busitem_add(s->tree, "/Settings/ForceDischargingOff", BUSITEM_INT, NULL, force_set_cb, s);
+	busitem_set_int(i->force_off[POLICY_FET_CHARGE], 0);
+	busitem_set_int(i->force_off[POLICY_FET_DISCHARGE], 0);
 
 	/* History (§3.5). */
 	i->charge_cycles = add(s, "/History/ChargeCycles", BUSITEM_INT, NULL);
@@ -373,46 +383,142 @@ static void publish_measurements(struct service *s, const struct bms_snapshot *b
 	busitem_set_double(i->total_charged, b->cycle_capacity_ah);
 }
 
-/* While the link is lost the BMS's alarm state is unknown: the levels last
- * seen stay (BmsCable says why nothing changes). */
-static void publish_alarms(struct service *s, const struct bms_snapshot *b)
-{
-	for (size_t k = 0; k < N_ALARMS; k++) {
-		int level = (b->alarms & alarm_maps[k].bits) ? alarm_maps[k].level : 0;
+/* ---- charge control ---------------------------------------------------- */
 
-		if (level != s->alarm_level[k])
-			LOG_INFO("alarm %s %s (level %d)", alarm_maps[k].path + 8, level ? "raised" : "cleared", level);
-		s->alarm_level[k] = level;
-		busitem_set_int(s->it.alarms[k], level);
+static void save_state(struct service *s)
+{
+	if (!s->state_path)
+		return;
+	char *text = g_strdup_printf("mode=%s\nlast_full=%lld\n", policy_mode_name(s->pstate.mode),
+				     (long long)s->pstate.last_full_wall_s);
+	char *dir = g_path_get_dirname(s->state_path);
+	GError *err = NULL;
+
+	g_mkdir_with_parents(dir, 0755);
+	/* g_file_set_contents writes a temporary file and renames it. */
+	if (!g_file_set_contents(s->state_path, text, -1, &err)) {
+		if (!s->state_warned)
+			LOG_WARN("cannot save the charge state: %s", err->message);
+		s->state_warned = true;
+		g_error_free(err);
 	}
+	g_free(dir);
+	g_free(text);
 }
 
-static void publish_limits(struct service *s, bool lost)
+static void load_state(struct service *s)
 {
-	struct charge_limits l;
-	struct policy_config pc = {
-		.max_charge_current_ma = s->cfg.max_charge_current_ma,
-		.max_discharge_current_ma = s->cfg.max_discharge_current_ma,
+	gchar *text = NULL;
+
+	s->state_path = g_strdup_printf("%s/%s.state", s->cfg.state_dir, s->uid);
+	if (!g_file_get_contents(s->state_path, &text, NULL, NULL))
+		return;
+	enum policy_mode mode = POLICY_MODE_BULK;
+	long long last_full = 0;
+	gchar **lines = g_strsplit(text, "\n", -1);
+
+	for (gchar **l = lines; *l; l++) {
+		if (g_str_has_prefix(*l, "mode=Float"))
+			mode = POLICY_MODE_FLOAT;
+		else if (g_str_has_prefix(*l, "mode=Absorption"))
+			mode = POLICY_MODE_ABSORPTION;
+		else if (g_str_has_prefix(*l, "last_full="))
+			last_full = g_ascii_strtoll(*l + 10, NULL, 10);
+	}
+	g_strfreev(lines);
+	g_free(text);
+	policy_restore(&s->pstate, mode, last_full);
+	LOG_INFO("charge state restored from %s: %s", s->state_path, policy_mode_name(mode));
+}
+
+static void log_clamps(struct service *s, const struct policy_params *p)
+{
+	static const struct {
+		uint32_t bit;
+		const char *what;
+	} clamps[] = {
+		{ POLICY_CLAMP_CHARGE_CELL, "charge_cell_voltage" },
+		{ POLICY_CLAMP_FLOAT_CELL, "float_cell_voltage" },
+		{ POLICY_CLAMP_REBULK_CELL, "rebulk_cell_voltage" },
+		{ POLICY_CLAMP_MIN_CELL, "min_cell_voltage" },
+		{ POLICY_CLAMP_CHARGE_CURRENT, "max_charge_current" },
+		{ POLICY_CLAMP_DISCHARGE_CURRENT, "max_discharge_current" },
+		{ POLICY_CLAMP_CHARGE_TEMP, "charge_min/max_temperature" },
+		{ POLICY_CLAMP_DISCHARGE_TEMP, "discharge_min/max_temperature" },
 	};
 
-	policy_basic(&pc, &s->snap, lost, &l);
-	if (!s->have_limits || l.cvl_mv != s->limits.cvl_mv || l.ccl_ma / 100 != s->limits.ccl_ma / 100 ||
-	    l.dcl_ma / 100 != s->limits.dcl_ma / 100)
-		LOG_INFO("limits: CVL %.2f V, CCL %.1f A (%s), DCL %.1f A (%s)", l.cvl_mv / 1000.0, l.ccl_ma / 1000.0,
-			 l.charge_limitation, l.dcl_ma / 1000.0, l.discharge_limitation);
-	s->limits = l;
-	s->have_limits = true;
-	busitem_set_double(s->it.cvl, round_to(l.cvl_mv / 1000.0, 0.01));
-	busitem_set_double(s->it.ccl, round_to(l.ccl_ma / 1000.0, 0.1));
-	busitem_set_double(s->it.dcl, round_to(l.dcl_ma / 1000.0, 0.1));
-	if (l.battery_low_mv)
-		busitem_set_double(s->it.low_voltage, round_to(l.battery_low_mv / 1000.0, 0.01));
-	busitem_set_string(s->it.charge_mode, l.charge_mode);
-	busitem_set_string(s->it.charge_limitation, l.charge_limitation);
-	busitem_set_string(s->it.discharge_limitation, l.discharge_limitation);
+	for (size_t k = 0; k < sizeof(clamps) / sizeof(clamps[0]); k++) {
+		if ((p->clamped & clamps[k].bit) && !(s->clamps_logged & clamps[k].bit))
+			LOG_WARN("%s is outside the BMS's protection window; clamped into it (charge %.3f V, float "
+				 "%.3f V, floor %.3f V, CCL %.1f A, DCL %.1f A)",
+				 clamps[k].what, p->v_chg_mv / 1000.0, p->v_flt_mv / 1000.0, p->v_min_mv / 1000.0,
+				 p->ccl_ceiling_ma / 1000.0, p->dcl_ceiling_ma / 1000.0);
+	}
+	s->clamps_logged |= p->clamped;
+}
+
+static void run_policy(struct service *s, bool fresh, bool lost)
+{
+	struct policy_input in = {
+		.snap = &s->snap,
+		.fresh = fresh,
+		.lost = lost,
+		.now_ms = link_now_ms(),
+		.wall_s = g_get_real_time() / 1000000,
+	};
+	struct policy_output o;
+	enum policy_mode old_mode = s->pstate.mode;
+
+	for (unsigned f = 0; f < POLICY_FET_COUNT; f++) {
+		in.force_off[f] = s->force_off[f];
+		in.reset_lock[f] = s->reset_lock[f];
+		in.fet_result[f] = s->fet_result[f];
+		s->reset_lock[f] = false;
+		s->fet_result[f] = POLICY_FET_RESULT_NONE;
+	}
+	policy_compute(&s->pcfg, &in, &s->pstate, &o, &s->pstate);
+	log_clamps(s, &o.params);
+	if (s->pstate.mode != old_mode) {
+		LOG_INFO("charge mode %s -> %s", policy_mode_name(old_mode), policy_mode_name(s->pstate.mode));
+		save_state(s);
+	}
+	for (unsigned a = 0; a < POLICY_ALARM_COUNT; a++) {
+		if (s->have_pout && o.alarm[a] != s->pout.alarm[a])
+			LOG_INFO("alarm %s %s (level %u)", policy_alarm_name((enum policy_alarm)a),
+				 o.alarm[a] > s->pout.alarm[a] ? "raised" : "cleared", o.alarm[a]);
+		busitem_set_int(s->it.alarms[a], o.alarm[a]);
+	}
+	if (!s->have_pout || strcmp(o.charge_limitation, s->pout.charge_limitation) != 0 ||
+	    strcmp(o.discharge_limitation, s->pout.discharge_limitation) != 0 || (o.ccl_ma == 0) != (s->pout.ccl_ma == 0) ||
+	    (o.dcl_ma == 0) != (s->pout.dcl_ma == 0))
+		LOG_INFO("limits: CVL %.2f V, CCL %.1f A (%s), DCL %.1f A (%s)", o.cvl_mv / 1000.0, o.ccl_ma / 1000.0,
+			 o.charge_limitation, o.dcl_ma / 1000.0, o.discharge_limitation);
+	for (unsigned f = 0; f < POLICY_FET_COUNT; f++) {
+		if (o.fet_request[f] == POLICY_FET_NONE)
+			continue;
+		uint8_t id = f == POLICY_FET_CHARGE ? 0xAB : 0xAC;
+		int r = link_queue_write(s->link, id, o.fet_request[f] == POLICY_FET_ON);
+
+		LOG_INFO("switching the %s FET %s", f == POLICY_FET_CHARGE ? "charge" : "discharge",
+			 o.fet_request[f] == POLICY_FET_ON ? "on" : "off");
+		if (r < 0) {
+			LOG_WARN("cannot queue the FET write: %s", g_strerror(-r));
+			s->fet_result[f] = POLICY_FET_RESULT_FAILED;
+		}
+	}
+	s->pout = o;
+	s->have_pout = true;
+	busitem_set_double(s->it.cvl, round_to(o.cvl_mv / 1000.0, 0.01));
+	busitem_set_double(s->it.ccl, round_to(o.ccl_ma / 1000.0, 0.1));
+	busitem_set_double(s->it.dcl, round_to(o.dcl_ma / 1000.0, 0.1));
+	if (o.battery_low_mv)
+		busitem_set_double(s->it.low_voltage, round_to(o.battery_low_mv / 1000.0, 0.01));
+	busitem_set_string(s->it.charge_mode, policy_mode_name(o.mode));
+	busitem_set_string(s->it.charge_limitation, o.charge_limitation);
+	busitem_set_string(s->it.discharge_limitation, o.discharge_limitation);
 	if (!lost) {
-		busitem_set_int(s->it.allow_charge, l.allow_charge && (s->snap.status & BMS_STATUS_CHARGE_FET));
-		busitem_set_int(s->it.allow_discharge, l.allow_discharge && (s->snap.status & BMS_STATUS_DISCHARGE_FET));
+		busitem_set_int(s->it.allow_charge, o.allow_charge);
+		busitem_set_int(s->it.allow_discharge, o.allow_discharge);
 	}
 }
 
@@ -440,8 +546,9 @@ static void publish_diagnostics(struct service *s)
 	set_i32(s->it.diag_writes_failed, p->writes_failed);
 }
 
-/* Everything from the last snapshot and the link state; one flush. */
-static void publish(struct service *s)
+/* Everything from the last snapshot and the link state; one flush.
+ * fresh: a new poll arrived. */
+static void publish(struct service *s, bool fresh)
 {
 	enum poller_link link = link_state(s->link);
 	bool lost = link == POLLER_LINK_LOST;
@@ -458,9 +565,7 @@ static void publish(struct service *s)
 	} else {
 		publish_measurements(s, &s->snap);
 	}
-	if (!lost)
-		publish_alarms(s, &s->snap);
-	publish_limits(s, lost);
+	run_policy(s, fresh, lost);
 	busitem_set_int(s->it.bms_cable, lost ? 2 : (link == POLLER_LINK_WARNING ? 1 : 0));
 	busitem_set_int(s->it.connected, lost ? 0 : 1);
 	busitem_set_int(s->it.state, lost ? 10 : 9);
@@ -551,12 +656,13 @@ static void on_snapshot(void *data, const struct bms_snapshot *b)
 		publish_identity(s, b);
 		s->uid = make_uid(s, b);
 		busitem_set_string(s->it.serial, s->uid);
-		publish(s);
+		load_state(s);
+		publish(s, true);
 		settings_client_request(s->settings, "battery", s->uid, s->cfg.device_instance,
 					s->cfg.settings_timeout_ms, settings_done, s);
 		return;
 	}
-	publish(s);
+	publish(s, true);
 }
 
 static gboolean leave_bus_cb(gpointer data)
@@ -580,16 +686,23 @@ static void on_state(void *data, enum poller_link old, enum poller_link now)
 		g_source_remove(s->leave_source);
 		s->leave_source = 0;
 	}
-	publish(s);
+	publish(s, false);
 }
 
 static void on_write(void *data, const struct poller_write_result *r)
 {
 	struct service *s = data;
 
-	LOG_INFO("%s FET %s: %s after %u attempt(s)", r->id == 0xAB ? "charge" : "discharge", r->value ? "on" : "off",
-		 poller_write_status_name(r->status), r->attempts);
-	publish(s);
+	unsigned f = r->id == 0xAB ? POLICY_FET_CHARGE : POLICY_FET_DISCHARGE;
+
+	if (r->status == POLLER_WRITE_OK)
+		LOG_INFO("%s FET %s: verified after %u attempt(s)", r->id == 0xAB ? "charge" : "discharge",
+			 r->value ? "on" : "off", r->attempts);
+	else
+		LOG_ERR("%s FET %s failed: %s after %u attempt(s)", r->id == 0xAB ? "charge" : "discharge",
+			r->value ? "on" : "off", poller_write_status_name(r->status), r->attempts);
+	s->fet_result[f] = r->status == POLLER_WRITE_OK ? POLICY_FET_RESULT_OK : POLICY_FET_RESULT_FAILED;
+	publish(s, false);
 }
 
 static gboolean probe_timeout_cb(gpointer data)
@@ -646,6 +759,26 @@ int service_new(const struct config *cfg, const char *device, DBusConnection *co
 	s->quit = quit_fn;
 	s->quit_data = user_data;
 	s->measurements = g_ptr_array_new();
+	policy_init(&s->pstate);
+	policy_config_default(&s->pcfg);
+	s->pcfg.max_charge_current_ma = cfg->max_charge_current_ma;
+	s->pcfg.max_discharge_current_ma = cfg->max_discharge_current_ma;
+	s->pcfg.charge_cell_mv = cfg->charge_cell_mv;
+	s->pcfg.float_cell_mv = cfg->float_cell_mv;
+	s->pcfg.rebulk_cell_mv = cfg->rebulk_cell_mv;
+	s->pcfg.min_cell_mv = cfg->min_cell_mv;
+	s->pcfg.charge_min_temp_c = cfg->charge_min_temp_c;
+	s->pcfg.charge_max_temp_c = cfg->charge_max_temp_c;
+	s->pcfg.discharge_min_temp_c = cfg->discharge_min_temp_c;
+	s->pcfg.discharge_max_temp_c = cfg->discharge_max_temp_c;
+	s->pcfg.tail_current_ma = cfg->tail_current_ma;
+	s->pcfg.max_absorption_ms = cfg->max_absorption_ms;
+	s->pcfg.rebulk_soc_pct = (uint8_t)cfg->rebulk_soc_pct;
+	s->pcfg.full_charge_days = (uint16_t)cfg->full_charge_days;
+	s->pcfg.soc_taper = cfg->soc_taper;
+	s->pcfg.mosfet_control = cfg->mosfet_control;
+	s->pcfg.lost_discharge_ma = cfg->lost_discharge_ma;
+	s->pcfg.lost_discharge_ms = cfg->lost_discharge_ms;
 	s->tree = busitem_tree_new(conn, cfg->properties_changed);
 	if (!s->tree) {
 		LOG_ERR("cannot register the object tree");
@@ -696,6 +829,7 @@ void service_free(struct service *s)
 	g_free(s->tty);
 	g_free(s->bus_name);
 	g_free(s->uid);
+	g_free(s->state_path);
 	g_free(s);
 }
 

@@ -74,7 +74,7 @@ static void on_owner(GDBusConnection *c, const gchar *sender, const gchar *path,
 static void write_config(struct world *w, const char *extra)
 {
 	snprintf(w->config, sizeof(w->config), "%s/jkbms.ini", w->bus.dir);
-	char *text = g_strconcat(fast_config, extra ? extra : "", NULL);
+	char *text = g_strdup_printf("%sstate_dir=%s/state\n%s", fast_config, w->bus.dir, extra ? extra : "");
 
 	assert_true(g_file_set_contents(w->config, text, -1, NULL));
 	g_free(text);
@@ -548,6 +548,21 @@ static void expect_path(struct world *w, const char *path, double value, unsigne
 		fail_msg("%s never became %g", path, value);
 }
 
+struct ccl_wait {
+	struct world *w;
+	double ccl;
+};
+
+static bool ccl_positive(void *ud)
+{
+	struct ccl_wait *cw = ud;
+	GVariant *v = bus_get_value(&cw->w->bus, NAME, "/Info/MaxChargeCurrent");
+
+	cw->ccl = g_variant_is_of_type(v, G_VARIANT_TYPE_DOUBLE) ? g_variant_get_double(v) : 0;
+	g_variant_unref(v);
+	return cw->ccl > 0;
+}
+
 static void test_link_loss_and_recovery(void **state)
 {
 	struct world *w = up(NULL, NULL, true);
@@ -580,9 +595,14 @@ static void test_link_loss_and_recovery(void **state)
 	expect_path(w, "/Connected", 1, 3000);
 	it = bus_get_items(&w->bus, NAME);
 	assert_int_equal(i32(it, "/Alarms/BmsCable"), 0);
-	assert_true(dbl(it, "/Info/MaxChargeCurrent") > 0);
 	assert_false(invalid(it, "/Dc/0/Voltage"));
 	g_variant_unref(it);
+	/* The limits come back through the normal ramp (10 % of the ceiling
+	 * per 10 s), not in one step. */
+	struct ccl_wait cw = { w, 0 };
+
+	assert_true(loop_until(ccl_positive, &cw, 3000));
+	assert_true(cw.ccl > 0 && cw.ccl < 27.0 * 0.5);
 	char *log = child_log(&w->svc);
 
 	assert_non_null(strstr(log, "link lost"));
