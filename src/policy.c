@@ -24,6 +24,13 @@
 #define OV_DEADBAND_MV 5
 #define OV_KP 1.0
 #define OV_KI_PER_S 0.05
+/* Approaching V_chg, CVL is also capped near the measured pack voltage,
+ * leaving headroom in proportion to how far the highest cell still is from
+ * V_chg: the charger's current tapers before the cell gets there instead of
+ * overshooting against a CVL far above the pack (a 100 A charger holds the
+ * pack ~0.8 V above its rest voltage). */
+#define HEADROOM_ZONE_MV 30
+#define HEADROOM_GAIN 0.5
 /* §4 */
 #define CELL_TAPER_MV 50
 #define CELL_HYST_MV 10
@@ -258,6 +265,14 @@ static void limit_to(struct limit *l, double ma, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(l->why, sizeof(l->why), fmt, ap);
 	va_end(ap);
+}
+
+/* A hard zero: overrides whatever limited before (callers go from the
+ * least to the most important reason, the last one is shown). */
+static void limit_zero(struct limit *l, const char *why)
+{
+	l->ma = 0;
+	snprintf(l->why, sizeof(l->why), "%s", why);
 }
 
 static double lerp(double x, double x0, double y0, double x1, double y1)
@@ -633,21 +648,33 @@ static uint32_t cvl_step(const struct policy_params *p, const struct bms_snapsho
 	st->mode_cvl_mv = (uint32_t)lround(mode);
 
 	/* Highest cell above V_chg: pull CVL down, below the pack voltage if
-	 * need be, until that cell settles at V_chg (PI with anti-windup). */
+	 * need be, until that cell settles at V_chg (PI with anti-windup).
+	 * Inside the dead band CVL holds; below it the integrator unwinds and
+	 * CVL recovers at most 1 mV/cell/s. */
 	double e = c.any ? (double)c.max_mv - p->v_chg_mv : 0;
+	double prev = st->cvl_mv ? st->cvl_mv : mode;
+	double cvl, reduce;
 
 	if (e > OV_DEADBAND_MV)
 		st->integrator_mv += n * OV_KI_PER_S * e * dt_s;
 	else if (e < -OV_DEADBAND_MV)
 		st->integrator_mv -= n * OV_KI_PER_S * -e * dt_s;
 	st->integrator_mv = fmax(0.0, fmin(st->integrator_mv, mode - floor_mv));
-	double reduce = st->integrator_mv + (e > 0 ? OV_KP * n * e : 0);
-	double want = fmax(floor_mv, fmin(cap, mode - reduce));
-	double prev = st->cvl_mv ? st->cvl_mv : want;
+	reduce = st->integrator_mv + (e > 0 ? OV_KP * n * e : 0);
 
-	/* Reductions in the same poll; increases at most 1 mV/cell/s. */
-	double cvl = want < prev ? want : fmin(want, prev + ramp);
+	double want = mode - reduce;
+	bool capping = c.any && e > -HEADROOM_ZONE_MV && s->voltage_mv;
 
+	if (capping)
+		want = fmin(want, s->voltage_mv - HEADROOM_GAIN * n * e);
+	want = fmax(floor_mv, fmin(cap, want));
+
+	if (want < prev)
+		cvl = want; /* reductions in the same poll */
+	else if ((e >= -OV_DEADBAND_MV && st->integrator_mv > 0) || capping)
+		cvl = prev; /* controlling, or near V_chg: hold, so CVL does not wiggle with the pack voltage */
+	else
+		cvl = fmin(want, prev + ramp);
 	*limiting = reduce > 0.5 * n;
 	return (uint32_t)lround(cvl);
 }
@@ -741,9 +768,28 @@ void policy_compute(const struct policy_config *cfg, const struct policy_input *
 			continue;
 		fet_why[f] = buf[f];
 	}
-	if (in->lost) {
-		limit_to(&ccl_raw, 0, "No data from BMS");
-		limit_to(&dcl_raw, 0, "No data from BMS");
+	if (!in->lost) {
+		char why[64];
+
+		if (s->alarms & CHARGE_ALARM_BITS) {
+			snprintf(why, sizeof(why), "BMS alarm 0x%04X", s->alarms & CHARGE_ALARM_BITS);
+			limit_zero(&ccl_raw, why);
+		}
+		if (s->alarms & DISCHARGE_ALARM_BITS) {
+			snprintf(why, sizeof(why), "BMS alarm 0x%04X", s->alarms & DISCHARGE_ALARM_BITS);
+			limit_zero(&dcl_raw, why);
+		}
+		if (!(s->status & BMS_STATUS_CHARGE_FET))
+			limit_zero(&ccl_raw, fet_why[0] ? fet_why[0] : "BMS charge FET off");
+		if (!(s->status & BMS_STATUS_DISCHARGE_FET))
+			limit_zero(&dcl_raw, fet_why[1] ? fet_why[1] : "BMS discharge FET off");
+		if (st.fet[0].forced || st.fet[0].locked)
+			limit_zero(&ccl_raw, fet_why[0]);
+		if (st.fet[1].forced || st.fet[1].locked)
+			limit_zero(&dcl_raw, fet_why[1]);
+	} else {
+		limit_zero(&ccl_raw, "No data from BMS");
+		limit_zero(&dcl_raw, "No data from BMS");
 		if (!st.was_lost)
 			st.lost_since = in->now_ms;
 		/* Optional: keep the inverter running for a while when the last
@@ -756,19 +802,6 @@ void policy_compute(const struct policy_config *cfg, const struct policy_input *
 			dcl_raw.ma = fmin(cfg->lost_discharge_ma, p.dcl_ceiling_ma);
 			snprintf(dcl_raw.why, sizeof(dcl_raw.why), "No data from BMS (kept for a while)");
 		}
-	} else {
-		if (!(s->status & BMS_STATUS_CHARGE_FET))
-			limit_to(&ccl_raw, 0, "%s", fet_why[0] ? fet_why[0] : "BMS charge FET off");
-		if (!(s->status & BMS_STATUS_DISCHARGE_FET))
-			limit_to(&dcl_raw, 0, "%s", fet_why[1] ? fet_why[1] : "BMS discharge FET off");
-		if (s->alarms & CHARGE_ALARM_BITS)
-			limit_to(&ccl_raw, 0, "BMS alarm 0x%04X", s->alarms & CHARGE_ALARM_BITS);
-		if (s->alarms & DISCHARGE_ALARM_BITS)
-			limit_to(&dcl_raw, 0, "BMS alarm 0x%04X", s->alarms & DISCHARGE_ALARM_BITS);
-		if (st.fet[0].forced || st.fet[0].locked)
-			limit_to(&ccl_raw, 0, "%s", fet_why[0]);
-		if (st.fet[1].forced || st.fet[1].locked)
-			limit_to(&dcl_raw, 0, "%s", fet_why[1]);
 	}
 	st.was_lost = in->lost;
 	if (ccl_up.ma > ccl_raw.ma)
