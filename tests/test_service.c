@@ -687,6 +687,106 @@ static void test_without_settings_service(void **state)
 	down(w);
 }
 
+struct sim_wait {
+	struct world *w;
+	const char *key;
+	double value;
+};
+
+static bool sim_is(void *ud)
+{
+	struct sim_wait *sw = ud;
+
+	return sim_status(&sw->w->sim, sw->key) == sw->value;
+}
+
+static double value_of(struct world *w, const char *path)
+{
+	GVariant *v = bus_get_value(&w->bus, NAME, path);
+	double d = g_variant_is_of_type(v, G_VARIANT_TYPE_DOUBLE) ? g_variant_get_double(v)
+		   : g_variant_is_of_type(v, G_VARIANT_TYPE_INT32) ? g_variant_get_int32(v)
+								    : NAN;
+
+	g_variant_unref(v);
+	return d;
+}
+
+struct below {
+	struct world *w;
+	const char *path;
+	double limit;
+};
+
+static bool value_below(void *ud)
+{
+	struct below *b = ud;
+
+	return value_of(b->w, b->path) < b->limit;
+}
+
+/* charge-control.md §8: a high cell and a charger that ignores CCL (and
+ * CVL): CVL falls, CCL reaches 0, the charge FET is switched off by a
+ * verified write, and everything recovers. */
+static void test_charge_control_end_to_end(void **state)
+{
+	static const char *const sim[] = { "--cells", "8", "--soc", "93", NULL };
+	struct world *w = up(sim, NULL, true);
+	double cvl0 = value_of(w, "/Info/MaxChargeVoltage");
+
+	(void)state;
+	assert_true(fabs(cvl0 - 8 * 3.45) < 0.001);
+	assert_true(value_of(w, "/Info/MaxChargeCurrent") > 20);
+	sim_cmd(&w->sim, "high 5 240");
+	sim_cmd(&w->sim, "load 10");
+	sim_cmd(&w->sim, "charger rogue 30");
+
+	struct below cvl_down = { w, "/Info/MaxChargeVoltage", cvl0 - 0.5 };
+	struct below ccl_zero = { w, "/Info/MaxChargeCurrent", 0.05 };
+
+	assert_true(loop_until(value_below, &cvl_down, 5000));
+	assert_true(loop_until(value_below, &ccl_zero, 5000));
+	/* The charger ignores both; the cell keeps rising until the service
+	 * switches the charge FET off (OVP - 30 mV for 5 s). */
+	struct sim_wait fet_off = { w, "charge_switch", 0 };
+
+	assert_true(loop_until(sim_is, &fet_off, 30000));
+	assert_true(sim_status(&w->sim, "max_cell_mv") < 3650); /* the BMS never had to trip */
+	assert_int_equal(sim_status(&w->sim, "writes_applied"), 1);
+	g_usleep(600000); /* the next poll publishes the FET state */
+	GVariant *it = bus_get_items(&w->bus, NAME);
+
+	assert_str(it, "/Info/ChargeLimitation", "Charge FET off by dbus-jkbms");
+	assert_int_equal(i32(it, "/System/NrOfModulesBlockingCharge"), 1);
+	assert_int_equal(i32(it, "/Io/AllowToCharge"), 0);
+	assert_true(i32(it, "/Diagnostics/Link/WritesOk") >= 1);
+	assert_int_equal(i32(it, "/Alarms/Contactor"), 0);
+	g_variant_unref(it);
+	char *log = child_log(&w->svc);
+
+	assert_non_null(strstr(log, "charge FET off: verified after 1 attempt(s)"));
+	g_free(log);
+
+	/* Recovery: the rogue charger goes away, the cell comes down; after
+	 * 30 s clear the service switches the FET back on, and CVL and CCL
+	 * return through their ramps. */
+	double cvl_low = value_of(w, "/Info/MaxChargeVoltage");
+
+	sim_cmd(&w->sim, "charger none");
+	sim_cmd(&w->sim, "current 0");
+	sim_cmd(&w->sim, "high 5 0");
+	struct sim_wait fet_on = { w, "charge_switch", 1 };
+
+	assert_true(loop_until(sim_is, &fet_on, 45000));
+	struct ccl_wait cw = { w, 0 };
+
+	assert_true(loop_until(ccl_positive, &cw, 10000));
+	assert_true(value_of(w, "/Info/MaxChargeVoltage") > cvl_low);
+	log = child_log(&w->svc);
+	assert_non_null(strstr(log, "charge FET on: verified"));
+	g_free(log);
+	down(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -698,6 +798,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_no_bms_no_name, teardown),
 		cmocka_unit_test_teardown(test_two_instances, teardown),
 		cmocka_unit_test_teardown(test_without_settings_service, teardown),
+		cmocka_unit_test_teardown(test_charge_control_end_to_end, teardown),
 	};
 
 	return cmocka_run_group_tests_name("service", tests, NULL, NULL);

@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <dbus/dbus.h>
+
 #include "codec.h"
 #include "sim_model.h"
 
@@ -71,6 +73,12 @@ struct sim {
 	unsigned rng;
 	bool exit_on_eof;
 	bool stdin_open;
+	/* A DVCC charger reads CVL/CCL from the battery service on D-Bus. */
+	bool limits_from_bus;
+	const char *dvcc_service;
+	DBusConnection *bus;
+	uint64_t next_limits_ms;
+	bool bus_warned;
 	/* counters */
 	unsigned long requests, reads, passwords, writes_applied, writes_ignored, activations, replies, faults;
 	unsigned long fault_counts[FAULT_COUNT];
@@ -345,6 +353,81 @@ static void flush_out(struct sim *s, uint64_t now)
 	s->nout = keep;
 }
 
+static double bus_get_double(DBusConnection *c, const char *service, const char *path, bool *ok)
+{
+	DBusMessage *m = dbus_message_new_method_call(service, path, "com.victronenergy.BusItem", "GetValue");
+	DBusMessage *r = dbus_connection_send_with_reply_and_block(c, m, 300, NULL);
+	DBusMessageIter it, var;
+	double v = 0;
+
+	dbus_message_unref(m);
+	*ok = false;
+	if (!r)
+		return 0;
+	if (dbus_message_iter_init(r, &it) && dbus_message_iter_get_arg_type(&it) == DBUS_TYPE_VARIANT) {
+		dbus_message_iter_recurse(&it, &var);
+		if (dbus_message_iter_get_arg_type(&var) == DBUS_TYPE_DOUBLE) {
+			dbus_message_iter_get_basic(&var, &v);
+			*ok = true;
+		}
+	}
+	dbus_message_unref(r);
+	return v;
+}
+
+static char *find_battery(DBusConnection *c)
+{
+	DBusMessage *m = dbus_message_new_method_call("org.freedesktop.DBus", "/org/freedesktop/DBus",
+						      "org.freedesktop.DBus", "ListNames");
+	DBusMessage *r = dbus_connection_send_with_reply_and_block(c, m, 300, NULL);
+	char **names = NULL, *found = NULL;
+	int n = 0;
+
+	dbus_message_unref(m);
+	if (!r)
+		return NULL;
+	if (dbus_message_get_args(r, NULL, DBUS_TYPE_ARRAY, DBUS_TYPE_STRING, &names, &n, DBUS_TYPE_INVALID)) {
+		for (int i = 0; i < n && !found; i++) {
+			if (strncmp(names[i], "com.victronenergy.battery.", 26) == 0)
+				found = strdup(names[i]);
+		}
+		dbus_free_string_array(names);
+	}
+	dbus_message_unref(r);
+	return found;
+}
+
+/* Once a second: what DVCC would hand a charger (the service's CVL/CCL). */
+static void read_limits(struct sim *s, uint64_t now)
+{
+	if (s->model.charger != SIM_CHARGER_DVCC || !s->limits_from_bus || now < s->next_limits_ms)
+		return;
+	s->next_limits_ms = now + 1000;
+	if (!s->bus) {
+		s->bus = dbus_bus_get_private(DBUS_BUS_SYSTEM, NULL);
+		if (!s->bus) {
+			if (!s->bus_warned)
+				fprintf(stderr, "jkbms-sim: no system bus: the DVCC charger has no limits\n");
+			s->bus_warned = true;
+			s->next_limits_ms = now + 5000;
+			return;
+		}
+		dbus_connection_set_exit_on_disconnect(s->bus, FALSE);
+	}
+	char *svc = s->dvcc_service ? strdup(s->dvcc_service) : find_battery(s->bus);
+	bool ok1 = false, ok2 = false;
+
+	if (svc) {
+		double cvl = bus_get_double(s->bus, svc, "/Info/MaxChargeVoltage", &ok1);
+		double ccl = bus_get_double(s->bus, svc, "/Info/MaxChargeCurrent", &ok2);
+
+		/* DVCC applies only valid limits; without them the charger stops. */
+		s->model.charger_cvl_v = ok1 ? cvl : 0;
+		s->model.charger_ccl_a = ok2 ? ccl : 0;
+	}
+	free(svc);
+}
+
 static void print_status(struct sim *s)
 {
 	struct bms_snapshot snap;
@@ -355,10 +438,12 @@ static void print_status(struct sim *s)
 		vmax = snap.cell_mv[i] > vmax ? snap.cell_mv[i] : vmax;
 	say("status soc=%.2f current=%.2f voltage_mv=%u max_cell_mv=%.0f status=%u alarms=%u charge_switch=%d "
 	    "discharge_switch=%d requests=%lu reads=%lu replies=%lu passwords=%lu writes_applied=%lu "
-	    "writes_ignored=%lu activations=%lu faults=%lu connected=%d fault=%s",
+	    "writes_ignored=%lu activations=%lu faults=%lu connected=%d fault=%s charger=%d charger_a=%.2f "
+	    "charger_cvl=%.2f charger_ccl=%.1f",
 	    s->model.soc * 100, s->model.current_actual_a, snap.voltage_mv, vmax, snap.status, snap.alarms,
 	    s->model.charge_switch, s->model.discharge_switch, s->requests, s->reads, s->replies, s->passwords,
-	    s->writes_applied, s->writes_ignored, s->activations, s->faults, s->master >= 0, fault_names[s->fault]);
+	    s->writes_applied, s->writes_ignored, s->activations, s->faults, s->master >= 0, fault_names[s->fault],
+	    s->model.charger, s->model.i_chg, s->model.charger_cvl_v, s->model.charger_ccl_a);
 }
 
 static int temp_index(const char *name)
@@ -440,6 +525,28 @@ static void command(struct sim *s, char *line, uint64_t now)
 		pty_destroy(s);
 		s->reappear_at = now + (uint64_t)(atof(b) * 1000);
 		say("ok disconnect");
+	} else if (strcmp(a, "charger") == 0 && n >= 2) {
+		if (strcmp(b, "none") == 0)
+			s->model.charger = SIM_CHARGER_NONE;
+		else if (strcmp(b, "dvcc") == 0)
+			s->model.charger = SIM_CHARGER_DVCC;
+		else if (strcmp(b, "rogue") == 0)
+			s->model.charger = SIM_CHARGER_ROGUE;
+		else {
+			say("error unknown charger %s", b);
+			return;
+		}
+		if (n == 3)
+			s->model.charger_max_a = atof(c);
+		say("ok charger %s %.1f", b, s->model.charger_max_a);
+	} else if (strcmp(a, "limits") == 0 && n == 3) {
+		s->model.charger_cvl_v = atof(b);
+		s->model.charger_ccl_a = atof(c);
+		s->limits_from_bus = false;
+		say("ok limits %.2f V %.1f A", s->model.charger_cvl_v, s->model.charger_ccl_a);
+	} else if (strcmp(a, "load") == 0 && n == 2 && sscanf(b, "%lf", &v) == 1) {
+		s->model.load_a = v;
+		say("ok load %.1f", v);
 	} else if (strcmp(a, "quit") == 0) {
 		quit = 1;
 		say("ok quit");
@@ -490,10 +597,15 @@ static void usage(FILE *f)
 		"  --seed N            random seed\n"
 		"  --id TEXT           user data set in the JK app (default: factory \"Input Userdata\")\n"
 		"  --exit-on-eof       exit when stdin closes\n"
+		"  --scenario NAME     full-charge (a DVCC charger fills a pack with one high cell),\n"
+		"                      cold-morning (charging from -5 C as the day warms),\n"
+		"                      rogue-charger (a charger that ignores DVCC, one high cell)\n"
+		"  --dvcc-service NAME battery service the DVCC charger reads (default: the first)\n"
 		"Commands on stdin, one per line (answered with \"ok\" or \"error\"):\n"
 		"  status | fault MODE [ARG] | current A | sine AMP PERIOD_S | soc PCT\n"
 		"  temp mosfet|t1|t2|ambient C | high CELL MV | alarm MASK\n"
-		"  fet charge|discharge 0|1 | disconnect SECONDS | quit\n");
+		"  fet charge|discharge 0|1 | disconnect SECONDS | quit\n"
+		"  charger none|dvcc|rogue [MAX_A] | load A | limits CVL_V CCL_A (instead of D-Bus)\n");
 }
 
 int main(int argc, char **argv)
@@ -501,7 +613,7 @@ int main(int argc, char **argv)
 	static struct sim s;
 	unsigned cells = 16, protocol = 1;
 	double soc = 60, current = 0;
-	const char *id = NULL;
+	const char *id = NULL, *scenario = NULL;
 	static const struct option opts[] = {
 		{ "cells", required_argument, NULL, 'c' },   { "link", required_argument, NULL, 'l' },
 		{ "protocol", required_argument, NULL, 'p' }, { "soc", required_argument, NULL, 's' },
@@ -509,6 +621,8 @@ int main(int argc, char **argv)
 		{ "speed", required_argument, NULL, 'x' },    { "seed", required_argument, NULL, 'r' },
 		{ "exit-on-eof", no_argument, NULL, 'e' },    { "help", no_argument, NULL, 'h' },
 		{ "id", required_argument, NULL, 'u' },
+		{ "scenario", required_argument, NULL, 'S' },
+		{ "dvcc-service", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -528,6 +642,8 @@ int main(int argc, char **argv)
 		case 'r': s.rng = (unsigned)atoi(optarg); break;
 		case 'e': s.exit_on_eof = true; break;
 		case 'u': id = optarg; break;
+		case 'S': scenario = optarg; break;
+		case 'D': s.dvcc_service = optarg; break;
 		case 'f': {
 			char name[32];
 			const char *colon = strchr(optarg, ':');
@@ -552,6 +668,34 @@ int main(int argc, char **argv)
 	}
 	sim_model_init(&s.model, cells, (uint8_t)protocol);
 	s.model.soc = soc / 100;
+	s.limits_from_bus = true;
+	if (scenario && strcmp(scenario, "full-charge") == 0) {
+		/* Nearly full, one cell 30 mV high, a 60 A DVCC charger. */
+		s.model.soc = 0.90;
+		s.model.cell_extra_mv[4] = 30;
+		s.model.charger = SIM_CHARGER_DVCC;
+		s.model.charger_max_a = 60;
+	} else if (scenario && strcmp(scenario, "cold-morning") == 0) {
+		/* -5 C at dawn, warming 5 C an hour, a 40 A DVCC charger. */
+		s.model.ambient_c = -5;
+		for (int k = 0; k < BMS_TEMP_COUNT; k++)
+			s.model.temp_c[k] = -5;
+		s.model.ambient_rate_c_per_h = 5;
+		s.model.soc = 0.50;
+		s.model.charger = SIM_CHARGER_DVCC;
+		s.model.charger_max_a = 40;
+	} else if (scenario && strcmp(scenario, "rogue-charger") == 0) {
+		/* A charger outside DVCC pushing 30 A into a full pack with one
+		 * high cell, and a 10 A load. */
+		s.model.soc = 0.97;
+		s.model.cell_extra_mv[4] = 100;
+		s.model.charger = SIM_CHARGER_ROGUE;
+		s.model.charger_max_a = 30;
+		s.model.load_a = 10;
+	} else if (scenario) {
+		fprintf(stderr, "jkbms-sim: unknown scenario '%s'\n", scenario);
+		return 2;
+	}
 	if (id) {
 		/* The user data the JK app writes: 0xB4 carries its first 8 chars,
 		 * 0xBA the first 12 followed by the model. */
@@ -595,6 +739,7 @@ int main(int argc, char **argv)
 		if (s.master >= 0 && (pfd[0].revents & POLLIN))
 			read_master(&s, now);
 		flush_out(&s, now);
+		read_limits(&s, now);
 		if (s.master < 0 && s.reappear_at && now >= s.reappear_at) {
 			s.reappear_at = 0;
 			if (pty_create(&s) < 0)
@@ -602,5 +747,9 @@ int main(int argc, char **argv)
 		}
 	}
 	pty_destroy(&s);
+	if (s.bus) {
+		dbus_connection_close(s.bus);
+		dbus_connection_unref(s.bus);
+	}
 	return 0;
 }

@@ -104,6 +104,39 @@ static double cell_mv(const struct sim_model *m, unsigned i)
 	return sim_lfp_ocv_mv(soc) + m->current_actual_a * m->resistance_mohm + m->cell_extra_mv[i];
 }
 
+static double ocv_sum_v(const struct sim_model *m)
+{
+	double v = 0;
+
+	for (unsigned i = 0; i < m->cells; i++)
+		v += (sim_lfp_ocv_mv(m->soc + m->cell_soc_offset[i]) + m->cell_extra_mv[i]) / 1000.0;
+	return v;
+}
+
+/* A charger in constant-voltage regulation holds the pack at its set
+ * voltage: I = (V_set - OCV) / R, within its current limit; it answers
+ * with a 3 s lag. */
+static void charger_step(struct sim_model *m, double dt_s)
+{
+	double r_pack = m->cells * m->resistance_mohm / 1000.0;
+	double ocv = ocv_sum_v(m), target = 0;
+
+	switch (m->charger) {
+	case SIM_CHARGER_NONE:
+		m->i_chg = 0;
+		return;
+	case SIM_CHARGER_DVCC:
+		target = fmin(fmin(m->charger_max_a, m->charger_ccl_a), (m->charger_cvl_v - ocv) / r_pack);
+		break;
+	case SIM_CHARGER_ROGUE:
+		target = fmin(m->charger_max_a, (3.65 * m->cells - ocv) / r_pack);
+		break;
+	}
+	if (target < 0)
+		target = 0;
+	m->i_chg += (target - m->i_chg) * (1.0 - exp(-dt_s / 3.0));
+}
+
 void sim_model_step(struct sim_model *m, double dt_s)
 {
 	const struct bms_settings *c = &m->base.settings;
@@ -112,6 +145,10 @@ void sim_model_step(struct sim_model *m, double dt_s)
 	m->time_s += dt_s;
 	if (m->sine_amp_a != 0 && m->sine_period_s > 0)
 		want += m->sine_amp_a * sin(2 * M_PI * m->time_s / m->sine_period_s);
+	charger_step(m, dt_s);
+	if (m->charger != SIM_CHARGER_NONE)
+		want = m->i_chg - m->load_a;
+	m->ambient_c += m->ambient_rate_c_per_h * dt_s / 3600.0;
 
 	/* The BMS's own protections, with their recovery thresholds. */
 	double vmax = 0, vmin = 1e9;

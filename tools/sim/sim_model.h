@@ -13,6 +13,12 @@
 
 #include "bms_types.h"
 
+enum sim_charger {
+	SIM_CHARGER_NONE,  /* the current is set directly (current_a + sine) */
+	SIM_CHARGER_DVCC,  /* follows CVL and CCL (given via sim_model_set_limits) */
+	SIM_CHARGER_ROGUE, /* ignores the limits: constant current to 3.65 V/cell */
+};
+
 struct sim_model {
 	unsigned cells;
 	double capacity_ah;
@@ -32,6 +38,12 @@ struct sim_model {
 	double sine_amp_a;          /* current profile: current_a + amp * sin(2 pi t / period) */
 	double sine_period_s;
 	double time_s;
+	enum sim_charger charger;
+	double charger_max_a;
+	double charger_cvl_v, charger_ccl_a; /* the limits a DVCC charger obeys */
+	double i_chg;                        /* charger output after its lag */
+	double load_a;                       /* discharge load with a charger, A */
+	double ambient_rate_c_per_h;         /* ambient drift, e.g. a warming morning */
 	struct bms_snapshot base;   /* settings, strings, versions */
 };
 
