@@ -528,8 +528,12 @@ static void fet_step(const struct policy_config *cfg, const struct policy_params
 		return;
 	}
 	if (f->forced) {
+		/* Released. With the off-write still in flight, wait for it:
+		 * then the FET is ours and goes back on at once. */
+		if (f->pending)
+			return;
 		f->forced = false;
-		if (f->owned && !live_on && !f->pending) {
+		if (f->owned && !live_on) {
 			request(f, out, 1, false);
 			return;
 		}

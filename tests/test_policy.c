@@ -585,6 +585,21 @@ static void test_manual_fet_control(void **state)
 	s.status |= BMS_STATUS_CHARGE_FET;
 	poll(&r, &s, 1000);
 	assert_false(r.st.fet[POLICY_FET_CHARGE].owned);
+	/* Released while the off-write is still in flight: back on as soon as
+	 * it is verified. */
+	r.in.force_off[POLICY_FET_CHARGE] = true;
+	poll(&r, &s, 1000);
+	assert_int_equal(r.out.fet_request[POLICY_FET_CHARGE], POLICY_FET_OFF);
+	r.in.force_off[POLICY_FET_CHARGE] = false;
+	poll(&r, &s, 1000);
+	assert_int_equal(r.out.fet_request[POLICY_FET_CHARGE], POLICY_FET_NONE);
+	r.in.fet_result[POLICY_FET_CHARGE] = POLICY_FET_RESULT_OK;
+	s.status &= (uint16_t)~BMS_STATUS_CHARGE_FET;
+	poll(&r, &s, 1000);
+	assert_int_equal(r.out.fet_request[POLICY_FET_CHARGE], POLICY_FET_ON);
+	r.in.fet_result[POLICY_FET_CHARGE] = POLICY_FET_RESULT_OK;
+	s.status |= BMS_STATUS_CHARGE_FET;
+	poll(&r, &s, 1000);
 	/* A failed write raises the contactor alarm and is named. */
 	r.in.force_off[POLICY_FET_DISCHARGE] = true;
 	poll(&r, &s, 1000);

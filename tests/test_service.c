@@ -787,6 +787,63 @@ static void test_charge_control_end_to_end(void **state)
 	down(w);
 }
 
+static void test_force_paths(void **state)
+{
+	struct world *w = up(NULL, NULL, true);
+	struct sim_wait off = { w, "charge_switch", 0 }, on = { w, "charge_switch", 1 };
+
+	(void)state;
+	/* Only 0 and 1; anything else is refused with 2 and changes nothing. */
+	assert_int_equal(bus_set_value(&w->bus, NAME, "/Settings/ForceChargingOff", g_variant_new_int32(2)), 2);
+	assert_int_equal(bus_set_value(&w->bus, NAME, "/Settings/ForceChargingOff", g_variant_new_string("1")), 1);
+	GVariant *v = bus_get_value(&w->bus, NAME, "/Settings/ForceChargingOff");
+
+	assert_int_equal(g_variant_get_int32(v), 0);
+	g_variant_unref(v);
+	assert_int_equal(sim_status(&w->sim, "charge_switch"), 1);
+	/* 1: the FET goes off by a verified write and stays off; CCL is 0. */
+	assert_int_equal(bus_set_value(&w->bus, NAME, "/Settings/ForceChargingOff", g_variant_new_int32(1)), 0);
+	assert_true(loop_until(sim_is, &off, 5000));
+	expect_path(w, "/Info/MaxChargeCurrent", 0, 3000);
+	assert_int_equal(sim_status(&w->sim, "discharge_switch"), 1);
+	/* 0 releases it. */
+	assert_int_equal(bus_set_value(&w->bus, NAME, "/Settings/ForceChargingOff", g_variant_new_int32(0)), 0);
+	if (!loop_until(sim_is, &on, 5000)) {
+		char *log = child_log(&w->svc);
+
+		fail_msg("the FET did not come back on; service log:\n%s", log);
+	}
+	down(w);
+}
+
+static void test_charge_mode_survives_restart(void **state)
+{
+	static const char *const sim[] = { "--soc", "95", NULL }; /* above rebulk_soc */
+	struct world *w = up(sim, NULL, true);
+	char *path = g_strdup_printf("%s/state/jkbms_ttyJK.state", w->bus.dir);
+
+	(void)state;
+	GVariant *v = bus_get_value(&w->bus, NAME, "/Info/ChargeMode");
+
+	assert_string_equal(g_variant_get_string(v, NULL), "Bulk");
+	g_variant_unref(v);
+	/* As if the service had been in float when it stopped. */
+	assert_int_equal(child_stop(&w->svc), 0);
+	assert_int_equal(g_mkdir_with_parents(g_path_get_dirname(path), 0755), 0);
+	assert_true(g_file_set_contents(path, "mode=Float\nlast_full=1800000000\n", -1, NULL));
+	start_service(w, &w->svc, w->sim.link, "service-restarted");
+	assert_true(bus_wait_name(&w->bus, NAME, 8000));
+	v = bus_get_value(&w->bus, NAME, "/Info/ChargeMode");
+	assert_string_equal(g_variant_get_string(v, NULL), "Float");
+	g_variant_unref(v);
+	char *log = child_log(&w->svc);
+
+	assert_non_null(strstr(log, "charge state restored"));
+	g_free(log);
+	g_free(path);
+	down(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -798,6 +855,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_no_bms_no_name, teardown),
 		cmocka_unit_test_teardown(test_two_instances, teardown),
 		cmocka_unit_test_teardown(test_without_settings_service, teardown),
+		cmocka_unit_test_teardown(test_force_paths, teardown),
+		cmocka_unit_test_teardown(test_charge_mode_survives_restart, teardown),
 		cmocka_unit_test_teardown(test_charge_control_end_to_end, teardown),
 	};
 
