@@ -129,8 +129,8 @@ struct policy_output {
 	uint32_t dcl_ma;
 	uint32_t battery_low_mv;
 	enum policy_mode mode;
-	char charge_limitation[64];
-	char discharge_limitation[64];
+	char charge_limitation[96];
+	char discharge_limitation[96];
 	uint8_t alarm[POLICY_ALARM_COUNT];     /* 0 ok, 1 warning, 2 alarm */
 	enum policy_fet_request fet_request[POLICY_FET_COUNT];
 	bool allow_charge;

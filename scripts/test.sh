@@ -3,7 +3,10 @@
 # Every test of dbus-jkbms, as CI runs it (.ci/run calls this):
 #   1. a warnings-as-errors build and ctest;
 #   2. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer;
-#   3. a bounded libFuzzer run of the protocol parser (FUZZ_SECONDS, default 60).
+#   3. a bounded libFuzzer run of the protocol parser (FUZZ_SECONDS, default 60);
+#   4. the armhf cross build: its tests under qemu, the static release
+#      binary, that binary end to end under qemu, and the release archive
+#      installed into a GX-like root (set CROSS=0 to leave this out).
 # Fails when any test fails or is skipped.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,26 +14,10 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 "$top/scripts/bootstrap.sh" --fuzz
 
-run_ctest() { # build dir, label
-	log="$1/ctest.log"
-	echo "== ctest ($2)"
-	set +e
-	ctest --test-dir "$1" --output-on-failure -j"$jobs" --timeout 600 >"$log" 2>&1
-	st=$?
-	set -e
-	cat "$log"
-	if [ "$st" -ne 0 ]; then
-		echo "test: ctest ($2) failed" >&2
-		exit 1
-	fi
-	if grep -Eq '\*\*\*(Skipped|Not Run)|Disabled' "$log"; then
-		echo "test: ctest ($2) skipped a test; a skipped test is a failure here" >&2
-		exit 1
-	fi
-}
+. "$top/scripts/ctest-run.sh"
 
 echo "== build (warnings as errors)"
-cmake -S "$top" -B "$top/build" -DWERROR=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake -S "$top" -B "$top/build" -DWERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$top/build" -j"$jobs"
 run_ctest "$top/build" "debug"
 
@@ -42,5 +29,11 @@ ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 UBSAN_OPTIONS=print_stacktra
 
 echo "== fuzz"
 "$top/scripts/fuzz.sh" "${FUZZ_SECONDS:-60}"
+
+if [ "${CROSS:-1}" != 0 ]; then
+	"$top/scripts/cross-build.sh"
+	archive=$("$top/scripts/package.sh" --no-build)
+	"$top/tests/test_install.sh" "$top" "$archive"
+fi
 
 echo "test: all suites passed"

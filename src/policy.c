@@ -248,7 +248,7 @@ static int16_t tmax_of(const struct bms_snapshot *s)
 
 struct limit {
 	double ma;
-	char why[64];
+	char why[96];
 };
 
 static void limit_to(struct limit *l, double ma, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -756,7 +756,7 @@ void policy_compute(const struct policy_config *cfg, const struct policy_input *
 	discharge_limit(&p, cfg, s, true, &dcl_up);
 
 	const char *fet_why[POLICY_FET_COUNT] = { NULL, NULL };
-	char buf[POLICY_FET_COUNT][64];
+	char buf[POLICY_FET_COUNT][96];
 
 	for (unsigned f = 0; f < POLICY_FET_COUNT; f++) {
 		const char *name = f == POLICY_FET_CHARGE ? "Charge" : "Discharge";
@@ -773,7 +773,7 @@ void policy_compute(const struct policy_config *cfg, const struct policy_input *
 		fet_why[f] = buf[f];
 	}
 	if (!in->lost) {
-		char why[64];
+		char why[96];
 
 		if (s->alarms & CHARGE_ALARM_BITS) {
 			snprintf(why, sizeof(why), "BMS alarm 0x%04X", s->alarms & CHARGE_ALARM_BITS);

@@ -353,7 +353,7 @@ static void publish_measurements(struct service *s, const struct bms_snapshot *b
 		any = true;
 	}
 	if (any) {
-		char id[8];
+		char id[16];
 
 		busitem_set_double(i->min_cell_v, b->cell_mv[imin] / 1000.0);
 		busitem_set_double(i->max_cell_v, b->cell_mv[imax] / 1000.0);

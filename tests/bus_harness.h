@@ -13,7 +13,7 @@
 
 struct bus {
 	char dir[256];
-	char address[320];
+	char address[600];
 	pid_t daemon_pid;
 	GDBusConnection *conn;
 };
