@@ -833,7 +833,10 @@ static void test_charge_mode_survives_restart(void **state)
 	g_variant_unref(v);
 	/* As if the service had been in float when it stopped. */
 	assert_int_equal(child_stop(&w->svc), 0);
-	assert_int_equal(g_mkdir_with_parents(g_path_get_dirname(path), 0755), 0);
+	char *dir = g_path_get_dirname(path);
+
+	assert_int_equal(g_mkdir_with_parents(dir, 0755), 0);
+	g_free(dir);
 	assert_true(g_file_set_contents(path, "mode=Float\nlast_full=1800000000\n", -1, NULL));
 	start_service(w, &w->svc, w->sim.link, "service-restarted");
 	assert_true(bus_wait_name(&w->bus, NAME, 8000));
