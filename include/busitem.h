@@ -53,7 +53,8 @@ typedef DBusHandlerResult (*busitem_method_fn)(struct busitem_tree *tree, DBusMe
 
 /* A tree on conn (borrowed, must outlive the tree). properties_changed adds
  * a PropertiesChanged signal per changed leaf to each flush. Registers the
- * "/" fallback handler. Returns NULL on failure. */
+ * "/" fallback handler. conn may be NULL (tests, fuzzing): nothing is
+ * registered or sent. Returns NULL on failure. */
 struct busitem_tree *busitem_tree_new(DBusConnection *conn, bool properties_changed);
 void busitem_tree_free(struct busitem_tree *tree);
 
@@ -83,6 +84,10 @@ bool busitem_is_valid(const struct busitem *item);
 int32_t busitem_get_int(const struct busitem *item);
 double busitem_get_double(const struct busitem *item);
 const char *busitem_get_string(const struct busitem *item);
+
+/* Answer one method call on the tree (what the "/" handler does): the
+ * reply (unref it), or NULL when msg is not a method call for the tree. */
+DBusMessage *busitem_handle(struct busitem_tree *tree, DBusMessage *msg);
 
 /* Send what changed since the last flush: one ItemsChanged (plus the
  * PropertiesChanged signals if enabled). Returns the number of changed

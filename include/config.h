@@ -67,6 +67,10 @@ int config_set(struct config *cfg, const char *key, const char *value, char *err
 int config_load(struct config *cfg, const char *path, bool missing_ok, void (*warn)(const char *line),
 		char *err, size_t err_size);
 
+/* The same from text in memory (name labels the messages). */
+int config_load_data(struct config *cfg, const char *data, size_t len, const char *name,
+		     void (*warn)(const char *line), char *err, size_t err_size);
+
 /* Iterate the key table (for documentation checks): returns the name of
  * key i, or NULL past the end. */
 const char *config_key_name(size_t i);

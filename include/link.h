@@ -39,6 +39,7 @@ struct link_counters {
 	uint64_t junk_bytes;   /* skipped while hunting for 4E 57 */
 	uint64_t bytes_in;
 	uint64_t frames;       /* checksum-valid BMS frames */
+	uint64_t requests_sent; /* frames written to the device */
 	uint64_t reopens;      /* successful reopens after a loss */
 	uint64_t io_errors;    /* device lost / read or write failures */
 };

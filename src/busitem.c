@@ -65,7 +65,7 @@ struct busitem_tree *busitem_tree_new(DBusConnection *conn, bool properties_chan
 	t->by_path = g_hash_table_new(g_str_hash, g_str_equal);
 	t->items = g_ptr_array_new_with_free_func(item_free);
 	t->pending = g_ptr_array_new();
-	if (!dbus_connection_register_fallback(conn, "/", &vtable, t)) {
+	if (conn && !dbus_connection_register_fallback(conn, "/", &vtable, t)) {
 		busitem_tree_free(t);
 		return NULL;
 	}
@@ -76,7 +76,8 @@ void busitem_tree_free(struct busitem_tree *t)
 {
 	if (!t)
 		return;
-	dbus_connection_unregister_object_path(t->conn, "/");
+	if (t->conn)
+		dbus_connection_unregister_object_path(t->conn, "/");
 	g_hash_table_destroy(t->by_path);
 	g_ptr_array_free(t->pending, TRUE);
 	g_ptr_array_free(t->items, TRUE);
@@ -365,7 +366,8 @@ unsigned busitem_flush(struct busitem_tree *t)
 
 	dbus_message_iter_init_append(sig, &iter);
 	append_items(&iter, t->pending);
-	dbus_connection_send(t->conn, sig, NULL);
+	if (t->conn)
+		dbus_connection_send(t->conn, sig, NULL);
 	dbus_message_unref(sig);
 	t->signals++;
 	for (guint k = 0; k < n; k++) {
@@ -377,7 +379,8 @@ unsigned busitem_flush(struct busitem_tree *t)
 		sig = dbus_message_new_signal(it->path, BUSITEM_IFACE, "PropertiesChanged");
 		dbus_message_iter_init_append(sig, &iter);
 		append_value_text(&iter, it);
-		dbus_connection_send(t->conn, sig, NULL);
+		if (t->conn)
+			dbus_connection_send(t->conn, sig, NULL);
 		dbus_message_unref(sig);
 		t->signals++;
 	}
@@ -584,18 +587,15 @@ static DBusMessage *error(DBusMessage *msg, const char *name, const char *path)
 					     path);
 }
 
-static DBusHandlerResult message_cb(DBusConnection *conn, DBusMessage *msg, void *data)
+DBusMessage *busitem_handle(struct busitem_tree *t, DBusMessage *msg)
 {
-	struct busitem_tree *t = data;
-
-	if (dbus_message_get_type(msg) != DBUS_MESSAGE_TYPE_METHOD_CALL)
-		return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
-	if (t->method_fn && t->method_fn(t, msg, t->method_data) == DBUS_HANDLER_RESULT_HANDLED)
-		return DBUS_HANDLER_RESULT_HANDLED;
-
 	const char *path = dbus_message_get_path(msg);
 	const char *iface = dbus_message_get_interface(msg);
 	const char *member = dbus_message_get_member(msg);
+
+	if (dbus_message_get_type(msg) != DBUS_MESSAGE_TYPE_METHOD_CALL || !path || !member)
+		return NULL;
+
 	struct busitem *leaf = busitem_find(t, path);
 	GPtrArray *leaves = leaf ? NULL : leaves_below(t, path);
 	bool root = strcmp(path, "/") == 0;
@@ -640,7 +640,24 @@ static DBusHandlerResult message_cb(DBusConnection *conn, DBusMessage *msg, void
 	}
 	if (leaves)
 		g_ptr_array_free(leaves, TRUE);
-	dbus_connection_send(conn, reply, NULL);
+	return reply;
+}
+
+static DBusHandlerResult message_cb(DBusConnection *conn, DBusMessage *msg, void *data)
+{
+	struct busitem_tree *t = data;
+
+	if (dbus_message_get_type(msg) != DBUS_MESSAGE_TYPE_METHOD_CALL)
+		return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
+	if (t->method_fn && t->method_fn(t, msg, t->method_data) == DBUS_HANDLER_RESULT_HANDLED)
+		return DBUS_HANDLER_RESULT_HANDLED;
+
+	DBusMessage *reply = busitem_handle(t, msg);
+
+	if (!reply)
+		return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
+	if (!dbus_message_get_no_reply(msg))
+		dbus_connection_send(conn, reply, NULL);
 	dbus_message_unref(reply);
 	return DBUS_HANDLER_RESULT_HANDLED;
 }

@@ -33,7 +33,7 @@ struct key {
 
 static const struct key keys[] = {
 	K("baud", KEY_UINT, baud, 1200, 921600, "baud"),
-	K("poll_interval", KEY_SECONDS, poll_interval_ms, 0.2, 60, "s"),
+	K("poll_interval", KEY_SECONDS, poll_interval_ms, 0.1, 60, "s"),
 	K("reply_timeout", KEY_SECONDS, reply_timeout_ms, 0.1, 5, "s"),
 	K("probe_timeout", KEY_SECONDS, probe_timeout_ms, 1, 600, "s"),
 	K("link_warning", KEY_SECONDS, link_warning_ms, 1, 600, "s"),
@@ -176,25 +176,11 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
 	return -ENOENT;
 }
 
-int config_load(struct config *c, const char *path, bool missing_ok, void (*warn)(const char *line), char *err,
-		size_t n)
+/* Apply a loaded key file; name labels the messages. */
+static int apply(struct config *c, GKeyFile *kf, const char *name, void (*warn)(const char *line), char *err,
+		 size_t n)
 {
-	GKeyFile *kf = g_key_file_new();
-	GError *e = NULL;
 	int ret = 0;
-
-	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &e)) {
-		bool missing = g_error_matches(e, G_FILE_ERROR, G_FILE_ERROR_NOENT);
-
-		if (!(missing && missing_ok)) {
-			snprintf(err, n, "%s: %s", path, e->message);
-			ret = missing ? -ENOENT : -EINVAL;
-		}
-		g_error_free(e);
-		g_key_file_free(kf);
-		return ret;
-	}
-
 	gchar **groups = g_key_file_get_groups(kf, NULL);
 
 	for (gchar **g = groups; *g && ret == 0; g++) {
@@ -202,7 +188,7 @@ int config_load(struct config *c, const char *path, bool missing_ok, void (*warn
 			if (warn) {
 				char line[256];
 
-				snprintf(line, sizeof(line), "%s: unknown group [%s] ignored (keys belong in [%s])", path,
+				snprintf(line, sizeof(line), "%s: unknown group [%s] ignored (keys belong in [%s])", name,
 					 *g, CONFIG_GROUP);
 				warn(line);
 			}
@@ -219,11 +205,11 @@ int config_load(struct config *c, const char *path, bool missing_ok, void (*warn
 				if (warn) {
 					char line[256];
 
-					snprintf(line, sizeof(line), "%s: unknown key '%s' ignored", path, *k);
+					snprintf(line, sizeof(line), "%s: unknown key '%s' ignored", name, *k);
 					warn(line);
 				}
 			} else if (r < 0) {
-				snprintf(err, n, "%s: %s", path, msg);
+				snprintf(err, n, "%s: %s", name, msg);
 				ret = r;
 			}
 			g_free(value);
@@ -231,6 +217,48 @@ int config_load(struct config *c, const char *path, bool missing_ok, void (*warn
 		g_strfreev(names);
 	}
 	g_strfreev(groups);
+	return ret;
+}
+
+int config_load_data(struct config *c, const char *data, size_t len, const char *name,
+		     void (*warn)(const char *line), char *err, size_t n)
+{
+	GKeyFile *kf = g_key_file_new();
+	GError *e = NULL;
+	int ret;
+
+	if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &e)) {
+		snprintf(err, n, "%s: %s", name, e->message);
+		g_error_free(e);
+		g_key_file_free(kf);
+		return -EINVAL;
+	}
+	ret = apply(c, kf, name, warn, err, n);
 	g_key_file_free(kf);
+	return ret;
+}
+
+int config_load(struct config *c, const char *path, bool missing_ok, void (*warn)(const char *line), char *err,
+		size_t n)
+{
+	gchar *data = NULL;
+	gsize len = 0;
+	GError *e = NULL;
+
+	if (!g_file_get_contents(path, &data, &len, &e)) {
+		bool missing = g_error_matches(e, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+		int ret = 0;
+
+		if (!(missing && missing_ok)) {
+			snprintf(err, n, "%s: %s", path, e->message);
+			ret = missing ? -ENOENT : -EINVAL;
+		}
+		g_error_free(e);
+		return ret;
+	}
+
+	int ret = config_load_data(c, data, len, path, warn, err, n);
+
+	g_free(data);
 	return ret;
 }

@@ -229,6 +229,7 @@ static void run(struct link *l)
 			device_lost(l, r);
 			continue;
 		}
+		l->counters.requests_sent++;
 	}
 	report(l);
 	if (l->timer_source)

@@ -47,7 +47,7 @@ struct items {
 	struct busitem *charge_cycles, *total_charged;
 	struct busitem *diag_state, *diag_polls, *diag_replies, *diag_timeouts, *diag_retries, *diag_misses,
 		*diag_bad, *diag_junk, *diag_reopens, *diag_io_errors, *diag_rejects, *diag_writes_ok,
-		*diag_writes_failed, *diag_activations;
+		*diag_writes_failed, *diag_activations, *diag_sent, *diag_reject[CODEC_REJECT_COUNT];
 };
 
 struct service {
@@ -82,6 +82,7 @@ struct service {
 	uint32_t clamps_logged;
 	char *state_path;
 	bool state_warned;
+	uint64_t first_reply_ms;
 };
 
 static void quit(struct service *s, int code)
@@ -247,6 +248,24 @@ static void build_tree(struct service *s)
 	i->diag_activations = add(s, "/Diagnostics/Link/Activations", BUSITEM_INT, NULL);
 	i->diag_writes_ok = add(s, "/Diagnostics/Link/WritesOk", BUSITEM_INT, NULL);
 	i->diag_writes_failed = add(s, "/Diagnostics/Link/WritesFailed", BUSITEM_INT, NULL);
+	i->diag_sent = add(s, "/Diagnostics/Link/RequestsSent", BUSITEM_INT, NULL);
+	/* One counter per rejection reason, e.g. /Diagnostics/Link/Rejected/Checksum. */
+	static const char *const reasons[CODEC_REJECT_COUNT] = {
+		[CODEC_REJECT_LENGTH] = "Length", [CODEC_REJECT_END_BYTE] = "EndByte",
+		[CODEC_REJECT_CHECKSUM] = "Checksum", [CODEC_REJECT_NOT_REPLY] = "NotReply",
+		[CODEC_REJECT_COMMAND] = "Command", [CODEC_REJECT_UNKNOWN_ID] = "UnknownId",
+		[CODEC_REJECT_DUPLICATE_ID] = "DuplicateId", [CODEC_REJECT_WALK_END] = "WalkEnd",
+		[CODEC_REJECT_CELLS] = "Cells", [CODEC_REJECT_MISSING_ID] = "MissingId",
+		[CODEC_REJECT_TEMPERATURE] = "Temperature", [CODEC_REJECT_SOC] = "Soc",
+		[CODEC_REJECT_VOLTAGE_SUM] = "VoltageSum",
+	};
+
+	for (int k = 1; k < CODEC_REJECT_COUNT; k++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/Diagnostics/Link/Rejected/%s", reasons[k]);
+		i->diag_reject[k] = add(s, path, BUSITEM_INT, NULL);
+	}
 }
 
 /* Cell paths exist once the cell count is known (first reply), which is
@@ -544,6 +563,9 @@ static void publish_diagnostics(struct service *s)
 	set_i32(s->it.diag_activations, p->activations);
 	set_i32(s->it.diag_writes_ok, p->writes_ok);
 	set_i32(s->it.diag_writes_failed, p->writes_failed);
+	set_i32(s->it.diag_sent, c->requests_sent);
+	for (int k = 1; k < CODEC_REJECT_COUNT; k++)
+		set_i32(s->it.diag_reject[k], c->rejects[k]);
 }
 
 /* Everything from the last snapshot and the link state; one flush.
@@ -624,7 +646,8 @@ static void request_name(struct service *s)
 		return;
 	}
 	s->phase = PHASE_RUNNING;
-	LOG_INFO("registered %s as device instance %d", s->bus_name, busitem_get_int(s->it.device_instance));
+	LOG_INFO("registered %s as device instance %d, %.0f ms after the first reply", s->bus_name,
+		 busitem_get_int(s->it.device_instance), (double)(link_now_ms() - s->first_reply_ms));
 }
 
 static void settings_done(void *data, int instance, const char *custom_name, bool from_settings)
@@ -647,6 +670,7 @@ static void on_snapshot(void *data, const struct bms_snapshot *b)
 	ttg_update(&s->ttg, b->current_ma, link_now_ms());
 	if (s->phase == PHASE_PROBING) {
 		s->phase = PHASE_REGISTERING;
+		s->first_reply_ms = link_now_ms();
 		if (s->probe_source)
 			g_source_remove(s->probe_source);
 		s->probe_source = 0;

@@ -32,10 +32,10 @@ static void test_set(void **state)
 
 	/* Refused values name the key and change nothing. */
 	assert_int_equal(config_set(&c, "poll_interval", "abc", err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "poll_interval: invalid value 'abc' (expected 0.2..60 s)");
+	assert_string_equal(err, "poll_interval: invalid value 'abc' (expected 0.1..60 s)");
 	assert_int_equal(c.poll_interval_ms, 500);
 	assert_int_equal(config_set(&c, "poll_interval", "nan", err, sizeof(err)), -EINVAL);
-	assert_int_equal(config_set(&c, "poll_interval", "0.1", err, sizeof(err)), -EINVAL);
+	assert_int_equal(config_set(&c, "poll_interval", "0.05", err, sizeof(err)), -EINVAL);
 	assert_int_equal(config_set(&c, "baud", "9600.5", err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "baud: invalid value '9600.5' (expected a whole number 1200..921600 baud)");
 	assert_int_equal(config_set(&c, "properties_changed", "maybe", err, sizeof(err)), -EINVAL);

@@ -14,7 +14,7 @@ contains() { grep -qF -- "$2" "$1"; }
 printf '[jkbms]\npoll_interval=fast\n' >"$tmp/bad.ini"
 "$bin" --config "$tmp/bad.ini" /dev/null >/dev/null 2>"$tmp/err"
 test $? -eq 2; check "invalid value exits 2" $?
-contains "$tmp/err" "poll_interval: invalid value 'fast' (expected 0.2..60 s)"; check "invalid value names the key" $?
+contains "$tmp/err" "poll_interval: invalid value 'fast' (expected 0.1..60 s)"; check "invalid value names the key" $?
 
 "$bin" --config "$tmp/none.ini" /dev/null >/dev/null 2>"$tmp/err"
 test $? -eq 2; check "missing --config file exits 2" $?

@@ -2,7 +2,7 @@
 /*
  * jkbms-view: a live view of a battery service, read back from D-Bus with
  * GetItems the way the GX GUI reads it. Refreshes every second until Ctrl-C.
- * Usage: jkbms-view [--once] [SERVICE]   (default: the first
+ * Usage: jkbms-view [--once | --get PATH] [SERVICE]   (default: the first
  * com.victronenergy.battery.* on the system bus)
  */
 #include <dbus/dbus.h>
@@ -20,6 +20,7 @@ struct item {
 	char text[96];
 	double num;
 	bool valid;
+	bool is_string;
 };
 
 static struct item items[MAX_ITEMS];
@@ -94,6 +95,7 @@ static int get_items(DBusConnection *c, const char *service)
 				DBusBasicValue b;
 
 				x->valid = t != DBUS_TYPE_ARRAY;
+				x->is_string = t == DBUS_TYPE_STRING;
 				if (t == DBUS_TYPE_DOUBLE) {
 					dbus_message_iter_get_basic(&var, &b);
 					x->num = b.dbl;
@@ -182,12 +184,14 @@ static void show(const char *service, bool clear)
 int main(int argc, char **argv)
 {
 	bool once = false;
-	const char *service = NULL;
+	const char *service = NULL, *get = NULL;
 	DBusError err;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--once") == 0)
 			once = true;
+		else if (strcmp(argv[i], "--get") == 0 && i + 1 < argc)
+			get = argv[++i];
 		else
 			service = argv[i];
 	}
@@ -213,6 +217,27 @@ int main(int argc, char **argv)
 	}
 	int ret = 0;
 
+	if (get) {
+		/* One value, for scripts: the number, the text, or "invalid". */
+		if (get_items(c, found) < 0)
+			return 1;
+		const struct item *it = find(get);
+
+		if (!it) {
+			fprintf(stderr, "jkbms-view: %s has no path %s\n", found, get);
+			return 1;
+		}
+		if (!it->valid)
+			printf("invalid\n");
+		else if (it->is_string)
+			printf("%s\n", it->text);
+		else
+			printf("%g\n", it->num);
+		free(found);
+		dbus_connection_close(c);
+		dbus_connection_unref(c);
+		return 0;
+	}
 	do {
 		if (get_items(c, found) < 0) {
 			ret = 1;

@@ -48,6 +48,7 @@ static const char *const fault_names[FAULT_COUNT] = {
 
 struct out_chunk {
 	uint64_t at_ms;
+	bool reply_end; /* the last chunk of a read-all reply */
 	size_t len;
 	uint8_t data[CODEC_FRAME_MAX + CODEC_REQUEST_MAX];
 };
@@ -72,6 +73,7 @@ struct sim {
 	double speed;
 	unsigned rng;
 	bool exit_on_eof;
+	FILE *trace; /* --trace: monotonic ns of each reply's last byte */
 	bool stdin_open;
 	/* A DVCC charger reads CVL/CCL from the battery service on D-Bus. */
 	bool limits_from_bus;
@@ -181,6 +183,7 @@ static void queue_out(struct sim *s, uint64_t at, const uint8_t *data, size_t le
 	struct out_chunk *c = &s->out[s->nout++];
 
 	c->at_ms = at;
+	c->reply_end = false;
 	c->len = len;
 	memcpy(c->data, data, len);
 }
@@ -262,6 +265,8 @@ static void reply_read_all(struct sim *s, const uint8_t *req, size_t req_len, ui
 		queue_out(s, now, f, (size_t)len);
 		break;
 	}
+	if (s->nout > 0)
+		s->out[s->nout - 1].reply_end = true;
 	s->replies++;
 }
 
@@ -346,6 +351,14 @@ static void flush_out(struct sim *s, uint64_t now)
 		if (s->out[i].at_ms <= now && s->master >= 0) {
 			if (write(s->master, s->out[i].data, s->out[i].len) < 0 && errno != EAGAIN)
 				fprintf(stderr, "jkbms-sim: write: %s\n", strerror(errno));
+			if (s->trace && s->out[i].reply_end) {
+				struct timespec ts;
+
+				clock_gettime(CLOCK_MONOTONIC, &ts);
+				fprintf(s->trace, "%llu\n", (unsigned long long)ts.tv_sec * 1000000000ull +
+								 (unsigned long long)ts.tv_nsec);
+				fflush(s->trace);
+			}
 			continue;
 		}
 		s->out[keep++] = s->out[i];
@@ -439,11 +452,15 @@ static void print_status(struct sim *s)
 	say("status soc=%.2f current=%.2f voltage_mv=%u max_cell_mv=%.0f status=%u alarms=%u charge_switch=%d "
 	    "discharge_switch=%d requests=%lu reads=%lu replies=%lu passwords=%lu writes_applied=%lu "
 	    "writes_ignored=%lu activations=%lu faults=%lu connected=%d fault=%s charger=%d charger_a=%.2f "
-	    "charger_cvl=%.2f charger_ccl=%.1f",
+	    "charger_cvl=%.2f charger_ccl=%.1f f_silent=%lu f_garbage=%lu f_badcrc=%lu f_truncated=%lu f_split=%lu "
+	    "f_slow=%lu f_echo=%lu",
 	    s->model.soc * 100, s->model.current_actual_a, snap.voltage_mv, vmax, snap.status, snap.alarms,
 	    s->model.charge_switch, s->model.discharge_switch, s->requests, s->reads, s->replies, s->passwords,
 	    s->writes_applied, s->writes_ignored, s->activations, s->faults, s->master >= 0, fault_names[s->fault],
-	    s->model.charger, s->model.i_chg, s->model.charger_cvl_v, s->model.charger_ccl_a);
+	    s->model.charger, s->model.i_chg, s->model.charger_cvl_v, s->model.charger_ccl_a,
+	    s->fault_counts[FAULT_SILENT], s->fault_counts[FAULT_GARBAGE], s->fault_counts[FAULT_BADCRC],
+	    s->fault_counts[FAULT_TRUNCATED], s->fault_counts[FAULT_SPLIT], s->fault_counts[FAULT_SLOW],
+	    s->fault_counts[FAULT_ECHO]);
 }
 
 static int temp_index(const char *name)
@@ -601,6 +618,7 @@ static void usage(FILE *f)
 		"                      cold-morning (charging from -5 C as the day warms),\n"
 		"                      rogue-charger (a charger that ignores DVCC, one high cell)\n"
 		"  --dvcc-service NAME battery service the DVCC charger reads (default: the first)\n"
+		"  --trace FILE        write the monotonic time (ns) of each reply's last byte\n"
 		"Commands on stdin, one per line (answered with \"ok\" or \"error\"):\n"
 		"  status | fault MODE [ARG] | current A | sine AMP PERIOD_S | soc PCT\n"
 		"  temp mosfet|t1|t2|ambient C | high CELL MV | alarm MASK\n"
@@ -623,6 +641,7 @@ int main(int argc, char **argv)
 		{ "id", required_argument, NULL, 'u' },
 		{ "scenario", required_argument, NULL, 'S' },
 		{ "dvcc-service", required_argument, NULL, 'D' },
+		{ "trace", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -644,6 +663,13 @@ int main(int argc, char **argv)
 		case 'u': id = optarg; break;
 		case 'S': scenario = optarg; break;
 		case 'D': s.dvcc_service = optarg; break;
+		case 'T':
+			s.trace = fopen(optarg, "a"); /* appends: readers may truncate it */
+			if (!s.trace) {
+				fprintf(stderr, "jkbms-sim: cannot write %s: %s\n", optarg, strerror(errno));
+				return 2;
+			}
+			break;
 		case 'f': {
 			char name[32];
 			const char *colon = strchr(optarg, ':');
@@ -747,6 +773,8 @@ int main(int argc, char **argv)
 		}
 	}
 	pty_destroy(&s);
+	if (s.trace)
+		fclose(s.trace);
 	if (s.bus) {
 		dbus_connection_close(s.bus);
 		dbus_connection_unref(s.bus);

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Benchmark helper (not a test): listens on the system bus for S seconds and
+ * counts every message a service sends (signals, and replies to others),
+ * recording the monotonic arrival time of each ItemsChanged. With the
+ * simulator's --trace file of reply send times it prints the latency from
+ * the last byte of a reply to the ItemsChanged it causes.
+ * Usage: bench_listen SERVICE SECONDS [SIM_TRACE_FILE]
+ */
+#include <dbus/dbus.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_EVENTS 100000
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t items_at[MAX_EVENTS];
+static uint64_t sends[MAX_EVENTS];
+static uint64_t lat[MAX_EVENTS];
+
+int main(int argc, char **argv)
+{
+	if (argc < 3) {
+		fprintf(stderr, "usage: bench_listen SERVICE SECONDS [SIM_TRACE_FILE]\n");
+		return 2;
+	}
+	const char *service = argv[1];
+	double seconds = atof(argv[2]);
+	DBusError err;
+
+	dbus_error_init(&err);
+	DBusConnection *c = dbus_bus_get_private(DBUS_BUS_SYSTEM, &err);
+
+	if (!c) {
+		fprintf(stderr, "bench_listen: %s\n", err.message);
+		return 1;
+	}
+	/* The service's unique name: match rules on it see every message. */
+	DBusMessage *m = dbus_message_new_method_call("org.freedesktop.DBus", "/org/freedesktop/DBus",
+						      "org.freedesktop.DBus", "GetNameOwner");
+	dbus_message_append_args(m, DBUS_TYPE_STRING, &service, DBUS_TYPE_INVALID);
+	DBusMessage *r = dbus_connection_send_with_reply_and_block(c, m, 2000, &err);
+	const char *owner = NULL;
+
+	dbus_message_unref(m);
+	if (!r || !dbus_message_get_args(r, &err, DBUS_TYPE_STRING, &owner, DBUS_TYPE_INVALID)) {
+		fprintf(stderr, "bench_listen: %s has no owner\n", service);
+		return 1;
+	}
+	char *unique = strdup(owner);
+	char rule[256];
+
+	dbus_message_unref(r);
+	/* Become a monitor of everything the service sends. */
+	snprintf(rule, sizeof(rule), "sender='%s'", unique);
+	m = dbus_message_new_method_call("org.freedesktop.DBus", "/org/freedesktop/DBus",
+					 "org.freedesktop.DBus.Monitoring", "BecomeMonitor");
+	DBusMessageIter it, arr;
+	const char *rp = rule;
+	uint32_t flags = 0;
+
+	dbus_message_iter_init_append(m, &it);
+	dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "s", &arr);
+	dbus_message_iter_append_basic(&arr, DBUS_TYPE_STRING, &rp);
+	dbus_message_iter_close_container(&it, &arr);
+	dbus_message_iter_append_basic(&it, DBUS_TYPE_UINT32, &flags);
+	r = dbus_connection_send_with_reply_and_block(c, m, 2000, &err);
+	dbus_message_unref(m);
+	if (!r) {
+		fprintf(stderr, "bench_listen: BecomeMonitor: %s\n", err.message);
+		return 1;
+	}
+	dbus_message_unref(r);
+
+	unsigned long messages = 0, signals = 0, items = 0, props = 0;
+	uint64_t start = now_ns(), end = start + (uint64_t)(seconds * 1e9);
+
+	while (now_ns() < end) {
+		dbus_connection_read_write(c, 100);
+		DBusMessage *msg;
+
+		while ((msg = dbus_connection_pop_message(c)) != NULL) {
+			const char *sender = dbus_message_get_sender(msg);
+
+			if (sender && strcmp(sender, unique) == 0) {
+				messages++;
+				if (dbus_message_get_type(msg) == DBUS_MESSAGE_TYPE_SIGNAL) {
+					signals++;
+					if (dbus_message_has_member(msg, "ItemsChanged") && items < MAX_EVENTS)
+						items_at[items++] = now_ns();
+					if (dbus_message_has_member(msg, "PropertiesChanged"))
+						props++;
+				}
+			}
+			dbus_message_unref(msg);
+		}
+	}
+	printf("listen_seconds=%.1f messages=%lu signals=%lu items_changed=%lu properties_changed=%lu\n", seconds,
+	       messages, signals, items, props);
+
+	if (argc > 3) {
+		FILE *f = fopen(argv[3], "r");
+		unsigned long n = 0, k = 0, nl = 0;
+		unsigned long long v;
+
+		while (f && n < MAX_EVENTS && fscanf(f, "%llu", &v) == 1)
+			sends[n++] = v;
+		if (f)
+			fclose(f);
+		/* Each ItemsChanged follows the latest reply sent before it. */
+		for (unsigned long i = 0; i < items; i++) {
+			while (k + 1 < n && sends[k + 1] <= items_at[i])
+				k++;
+			if (n && sends[k] <= items_at[i] && items_at[i] - sends[k] < 1000000000ull)
+				lat[nl++] = items_at[i] - sends[k];
+		}
+		if (nl) {
+			qsort(lat, nl, sizeof(lat[0]), cmp_u64);
+			printf("latency_samples=%lu latency_median_us=%.0f latency_p95_us=%.0f latency_max_us=%.0f\n", nl,
+			       lat[nl / 2] / 1e3, lat[nl * 95 / 100] / 1e3, lat[nl - 1] / 1e3);
+		}
+	}
+	free(unique);
+	dbus_connection_close(c);
+	dbus_connection_unref(c);
+	return 0;
+}
