@@ -14,6 +14,11 @@ command -v valgrind >/dev/null || { apt-get install -y -qq valgrind >/dev/null 2
 b="$top/build-rel"
 cmake -S "$top" -B "$b" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
 cmake --build "$b" -j"$(nproc 2>/dev/null || echo 2)" >/dev/null
+# The service as it ships to a GX: one static binary (here for this machine).
+bs="$top/build-static"
+cmake -S "$top" -B "$bs" -DCMAKE_BUILD_TYPE=Release -DSTATIC_BUILD=ON -DBUILD_TESTING=OFF >/dev/null
+cmake --build "$bs" -j"$(nproc 2>/dev/null || echo 2)" --target dbus-jkbms 2>&1 | grep -q "fully static" ||
+	{ echo "bench: the static build failed" >&2; exit 1; }
 
 dir=$(mktemp -d /tmp/jkbms-bench.XXXXXX)
 svc_pid=
@@ -50,7 +55,7 @@ start_service() { # poll interval; prints start-up figures
 	printf '[jkbms]\npoll_interval=%s\nstate_dir=%s/state\nsettings_timeout=3\n' "$1" "$dir" >"$dir/jkbms.ini"
 	: >"$dir/service.log"
 	t0=$(now_ns)
-	"$b/dbus-jkbms" "$dir/ttyBench" --config "$dir/jkbms.ini" >"$dir/service.log" 2>&1 &
+	"$svc_bin" "$dir/ttyBench" --config "$dir/jkbms.ini" >"$dir/service.log" 2>&1 &
 	svc_pid=$!
 	while ! grep -q "registered" "$dir/service.log"; do sleep 0.01; done
 	t1=$(now_ns)
@@ -105,8 +110,11 @@ echo "dbus-jkbms benchmark: 16 cells, values changing every poll, ${secs} s per 
 echo
 echo "| phase                  | cycles | CPU/cycle   | msgs/cycle | RSS now / peak      | start: exec→name / reply→name | reply→ItemsChanged median / p95 |"
 echo "|------------------------|--------|-------------|------------|---------------------|-------------------------------|---------------------------------|"
-measure "1 s polls" 1 "$secs"
-measure "0.1 s polls (fastest)" 0.1 "$secs"
+svc_bin="$bs/dbus-jkbms"
+measure "static, 1 s polls" 1 "$secs"
+measure "static, 0.1 s polls" 0.1 "$secs"
+svc_bin="$b/dbus-jkbms"
+measure "dynamic, 1 s polls" 1 "$secs"
 echo
 if command -v valgrind >/dev/null; then
 	set -- $(callgrind 0.1 5)

@@ -9,16 +9,25 @@ build="$top/build-fuzz"
 
 "$top/scripts/bootstrap.sh" --fuzz
 CC=clang cmake -S "$top" -B "$build" -DENABLE_FUZZING=ON -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j"$(nproc)" --target fuzz_codec
+cmake --build "$build" -j"$(nproc)" --target fuzz_codec fuzz_config fuzz_setvalue make_seeds
 
-for target in fuzz_codec; do
+for target in fuzz_codec fuzz_config fuzz_setvalue; do
 	corpus="$build/corpus-$target"
 	mkdir -p "$corpus"
-	# Seeds: the captured frames as raw bytes, and as the hex text --decode reads.
-	for f in "$top"/tests/data/*.hex; do
-		tr -d ' \n' <"$f" | sed 's/../\\x&/g' | xargs -0 printf >"$corpus/$(basename "$f" .hex).bin"
-		cp "$f" "$corpus/"
-	done
+	case "$target" in
+	fuzz_codec)
+		# The captured frames as raw bytes, and as the hex text --decode reads.
+		for f in "$top"/tests/data/*.hex; do
+			tr -d ' \n' <"$f" | sed 's/../\\x&/g' | xargs -0 printf >"$corpus/$(basename "$f" .hex).bin"
+			cp "$f" "$corpus/"
+		done ;;
+	fuzz_config)
+		cp "$top/packaging/dbus-jkbms.ini.sample" "$corpus/sample.ini"
+		printf '[jkbms]\nbaud=9600\npoll_interval=0.5\nmosfet_control=false\nstate_dir=/tmp/x\n' >"$corpus/set.ini"
+		printf '[jkbms]\nbaud=fast\n[other]\nx=1\n' >"$corpus/bad.ini" ;;
+	fuzz_setvalue)
+		"$build/fuzz/make_seeds" "$corpus" ;;
+	esac
 	echo "fuzz: $target for ${secs}s"
 	ASAN_OPTIONS=detect_leaks=1 "$build/fuzz/$target" -max_total_time="$secs" -max_len=2048 \
 		-print_final_stats=1 "$corpus" 2>"$build/$target.log" || {

@@ -3,8 +3,12 @@
 # Every test of dbus-jkbms, as CI runs it (.ci/run calls this):
 #   1. a warnings-as-errors build and ctest;
 #   2. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer;
-#   3. a bounded libFuzzer run of the protocol parser (FUZZ_SECONDS, default 60);
-#   4. the armhf cross build: its tests under qemu, the static release
+#   3. the fault matrix and a short soak (SOAK_SECONDS, default 60) on the
+#      sanitizer build;
+#   4. bounded libFuzzer runs of the protocol parser, the configuration
+#      parser and the D-Bus SetValue handling (FUZZ_SECONDS per target,
+#      default 40);
+#   5. the armhf cross build: its tests under qemu, the static release
 #      binary, that binary end to end under qemu, and the release archive
 #      installed into a GX-like root (set CROSS=0 to leave this out).
 # Fails when any test fails or is skipped.
@@ -27,8 +31,14 @@ cmake --build "$top/build-asan" -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	run_ctest "$top/build-asan" "asan+ubsan"
 
+echo "== fault matrix (ASan build)"
+ASAN_OPTIONS=detect_leaks=1 "$top/scripts/faults.sh" "$top/build-asan"
+
+echo "== soak (ASan build, ${SOAK_SECONDS:-60} s)"
+"$top/scripts/soak.sh" "${SOAK_SECONDS:-60}" "$top/build-asan"
+
 echo "== fuzz"
-"$top/scripts/fuzz.sh" "${FUZZ_SECONDS:-60}"
+"$top/scripts/fuzz.sh" "${FUZZ_SECONDS:-40}"
 
 if [ "${CROSS:-1}" != 0 ]; then
 	"$top/scripts/cross-build.sh"

@@ -9,8 +9,10 @@
 
 #include <glib.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "dbus_wire.h"
 #include "log.h"
 
 #define BUSITEM_IFACE "com.victronenergy.BusItem"
@@ -23,6 +25,8 @@ struct busitem {
 	char *path;
 	enum busitem_type type;
 	char *text_fmt;
+	int decimals;       /* >= 0: text_fmt is "%.<decimals>f<suffix>", formatted without printf */
+	char *suffix;
 	busitem_set_fn set_cb;
 	void *user_data;
 	bool valid;
@@ -41,6 +45,8 @@ struct busitem_tree {
 	busitem_method_fn method_fn;
 	void *method_data;
 	uint64_t signals;
+	struct wire wire;     /* reused for every signal */
+	uint32_t serial;      /* of the signals we marshal ourselves */
 };
 
 static DBusHandlerResult message_cb(DBusConnection *conn, DBusMessage *msg, void *data);
@@ -51,6 +57,7 @@ static void item_free(gpointer p)
 
 	g_free(it->path);
 	g_free(it->text_fmt);
+	g_free(it->suffix);
 	g_free(it->s);
 	g_free(it);
 }
@@ -81,6 +88,7 @@ void busitem_tree_free(struct busitem_tree *t)
 	g_hash_table_destroy(t->by_path);
 	g_ptr_array_free(t->pending, TRUE);
 	g_ptr_array_free(t->items, TRUE);
+	wire_free(&t->wire);
 	g_free(t);
 }
 
@@ -147,6 +155,34 @@ struct busitem *busitem_add(struct busitem_tree *t, const char *path, enum busit
 	it->path = g_strdup(path);
 	it->type = type;
 	it->text_fmt = g_strdup(text_fmt);
+	it->decimals = -1;
+	/* "%.2fV" and the like: formatted by fixed-point arithmetic. */
+	if (type == BUSITEM_DOUBLE && text_fmt && text_fmt[0] == '%' && text_fmt[1] == '.' &&
+	    g_ascii_isdigit(text_fmt[2]) && text_fmt[3] == 'f') {
+		const char *rest = text_fmt + 4;
+		bool plain = true;
+
+		for (const char *q = rest; *q; q++) {
+			if (*q == '%') {
+				if (q[1] != '%') {
+					plain = false;
+					break;
+				}
+				q++;
+			}
+		}
+		if (plain && text_fmt[2] - '0' <= 6) {
+			GString *suf = g_string_new(NULL);
+
+			for (const char *q = rest; *q; q++) {
+				g_string_append_c(suf, *q);
+				if (*q == '%')
+					q++;
+			}
+			it->decimals = text_fmt[2] - '0';
+			it->suffix = g_string_free(suf, FALSE);
+		}
+	}
 	it->set_cb = set_cb;
 	it->user_data = user_data;
 	g_hash_table_insert(t->by_path, it->path, it);
@@ -261,23 +297,73 @@ uint64_t busitem_signals_sent(const struct busitem_tree *t)
 
 /* ---- values on the wire ------------------------------------------------ */
 
+/* The text of a double with a plain "%.Nf<suffix>" format, without printf:
+ * the hot path of every ItemsChanged. */
+static void fixed_text(double v, int decimals, const char *suffix, char *buf, size_t n)
+{
+	static const uint64_t pow10[] = { 1, 10, 100, 1000, 10000, 100000, 1000000 };
+	double a = fabs(v) * (double)pow10[decimals];
+
+	if (!(a < 1e15)) {
+		snprintf(buf, n, "%.*f%s", decimals, v, suffix);
+		return;
+	}
+	uint64_t scaled = (uint64_t)llround(a);
+	char digits[32];
+	int len = 0;
+
+	do {
+		digits[len++] = (char)('0' + scaled % 10);
+		scaled /= 10;
+	} while (scaled || len <= decimals);
+	size_t o = 0;
+	bool zero = true;
+
+	for (int i = 0; i < len; i++)
+		zero &= digits[i] == '0';
+	if (v < 0 && !zero && o + 1 < n)
+		buf[o++] = '-';
+	for (int i = len - 1; i >= 0 && o + 2 < n; i--) {
+		buf[o++] = digits[i];
+		if (i == decimals && decimals > 0)
+			buf[o++] = '.';
+	}
+	for (const char *q = suffix; *q && o + 1 < n; q++)
+		buf[o++] = *q;
+	buf[o] = '\0';
+}
+
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-static char *item_text(const struct busitem *it)
+/* The text into buf (or the string itself for string items). */
+static const char *item_text_buf(const struct busitem *it, char *buf, size_t n)
 {
 	if (!it->valid)
-		return g_strdup("---");
+		return "---";
 	switch (it->type) {
 	case BUSITEM_INT:
-		return g_strdup_printf(it->text_fmt ? it->text_fmt : "%d", it->i);
+		snprintf(buf, n, it->text_fmt ? it->text_fmt : "%d", it->i);
+		return buf;
 	case BUSITEM_DOUBLE:
-		return g_strdup_printf(it->text_fmt ? it->text_fmt : "%g", it->d);
+		if (it->decimals >= 0)
+			fixed_text(it->d, it->decimals, it->suffix, buf, n);
+		else
+			snprintf(buf, n, it->text_fmt ? it->text_fmt : "%g", it->d);
+		return buf;
 	case BUSITEM_STRING:
-		return g_strdup(it->s);
+		return it->s;
 	}
-	return g_strdup("");
+	return "";
 }
 #pragma GCC diagnostic pop
+
+static char *item_text(const struct busitem *it)
+{
+	char buf[64];
+
+	return g_strdup(item_text_buf(it, buf, sizeof(buf)));
+}
+
 
 /* Append the value as a variant; invalid is an empty array of int32. */
 static void append_value(DBusMessageIter *iter, const struct busitem *it)
@@ -354,6 +440,60 @@ static void append_items(DBusMessageIter *iter, GPtrArray *items)
 	dbus_message_iter_close_container(iter, &arr);
 }
 
+/* {"Value": v, "Text": s} in the wire format. */
+static void wire_value_text(struct wire *w, const struct busitem *it)
+{
+	char buf[64];
+	size_t start, slot = wire_array_begin(w, 8, &start);
+
+	wire_align(w, 8);
+	wire_string(w, "Value");
+	if (!it->valid) {
+		wire_signature(w, "ai");
+		wire_u32(w, 0);
+	} else {
+		switch (it->type) {
+		case BUSITEM_INT:
+			wire_signature(w, "i");
+			wire_i32(w, it->i);
+			break;
+		case BUSITEM_DOUBLE:
+			wire_signature(w, "d");
+			wire_double(w, it->d);
+			break;
+		case BUSITEM_STRING:
+			wire_signature(w, "s");
+			wire_string(w, it->s);
+			break;
+		}
+	}
+	wire_align(w, 8);
+	wire_string(w, "Text");
+	wire_signature(w, "s");
+	wire_string(w, item_text_buf(it, buf, sizeof(buf)));
+	wire_array_end(w, slot, start);
+}
+
+/* ItemsChanged (a{sa{sv}}) of the pending items, marshalled directly. */
+static DBusMessage *items_changed_wire(struct busitem_tree *t)
+{
+	size_t start, slot;
+
+	wire_reset(&t->wire);
+	slot = wire_array_begin(&t->wire, 8, &start);
+	for (guint k = 0; k < t->pending->len; k++) {
+		const struct busitem *it = g_ptr_array_index(t->pending, k);
+
+		wire_align(&t->wire, 8);
+		wire_string(&t->wire, it->path);
+		wire_value_text(&t->wire, it);
+	}
+	wire_array_end(&t->wire, slot, start);
+	if (++t->serial == 0)
+		t->serial = 1;
+	return wire_signal("/", BUSITEM_IFACE, "ItemsChanged", "a{sa{sv}}", &t->wire, t->serial);
+}
+
 unsigned busitem_flush(struct busitem_tree *t)
 {
 	unsigned n = t->pending->len;
@@ -361,11 +501,16 @@ unsigned busitem_flush(struct busitem_tree *t)
 	if (n == 0)
 		return 0;
 
-	DBusMessage *sig = dbus_message_new_signal("/", BUSITEM_IFACE, "ItemsChanged");
+	DBusMessage *sig = items_changed_wire(t);
 	DBusMessageIter iter;
 
-	dbus_message_iter_init_append(sig, &iter);
-	append_items(&iter, t->pending);
+	if (!sig) {
+		/* libdbus refused our bytes (never seen): build it the slow way. */
+		LOG_WARN("ItemsChanged: wire format refused, using libdbus");
+		sig = dbus_message_new_signal("/", BUSITEM_IFACE, "ItemsChanged");
+		dbus_message_iter_init_append(sig, &iter);
+		append_items(&iter, t->pending);
+	}
 	if (t->conn)
 		dbus_connection_send(t->conn, sig, NULL);
 	dbus_message_unref(sig);

@@ -83,6 +83,8 @@ struct service {
 	char *state_path;
 	bool state_warned;
 	uint64_t first_reply_ms;
+	uint64_t diag_trouble;   /* sum of the error counters last published */
+	uint64_t diag_at;        /* when the link counters were last published */
 };
 
 static void quit(struct service *s, int code)
@@ -541,15 +543,27 @@ static void run_policy(struct service *s, bool fresh, bool lost)
 	}
 }
 
+/* Link counters: at once when something went wrong, otherwise at most every
+ * 10 s, so that the counters that grow every poll (polls, replies) do not
+ * add three paths to every ItemsChanged. */
+#define DIAG_PERIOD_MS 10000
+
 static void publish_diagnostics(struct service *s)
 {
 	const struct poller_counters *p = link_poller_counters(s->link);
 	const struct link_counters *c = link_counters(s->link);
-	uint64_t rejects = 0;
+	uint64_t rejects = 0, now = link_now_ms();
 
 	for (int k = 1; k < CODEC_REJECT_COUNT; k++)
 		rejects += c->rejects[k];
+	uint64_t trouble = rejects + p->timeouts + p->bad_replies + c->io_errors + c->reopens + p->writes_ok +
+			   p->writes_failed + p->activations + c->junk_bytes;
+
 	busitem_set_string(s->it.diag_state, poller_link_name(link_state(s->link)));
+	if (trouble == s->diag_trouble && now - s->diag_at < DIAG_PERIOD_MS && s->diag_at)
+		return;
+	s->diag_trouble = trouble;
+	s->diag_at = now;
 	set_i32(s->it.diag_polls, p->polls);
 	set_i32(s->it.diag_replies, p->replies);
 	set_i32(s->it.diag_timeouts, p->timeouts);
@@ -838,6 +852,21 @@ void service_free(struct service *s)
 {
 	if (!s)
 		return;
+	if (s->link) {
+		/* The totals, for the log: what went wrong over the whole run. */
+		const struct poller_counters *p = link_poller_counters(s->link);
+		const struct link_counters *c = link_counters(s->link);
+
+		LOG_INFO("link totals: polls %llu, replies %llu, requests sent %llu, timeouts %llu, retries %llu, "
+			 "rejected checksum %llu, rejected echo %llu, junk bytes %llu, reopens %llu, writes ok %llu, "
+			 "writes failed %llu",
+			 (unsigned long long)p->polls, (unsigned long long)p->replies,
+			 (unsigned long long)c->requests_sent, (unsigned long long)p->timeouts,
+			 (unsigned long long)p->retries, (unsigned long long)c->rejects[CODEC_REJECT_CHECKSUM],
+			 (unsigned long long)c->rejects[CODEC_REJECT_NOT_REPLY], (unsigned long long)c->junk_bytes,
+			 (unsigned long long)c->reopens, (unsigned long long)p->writes_ok,
+			 (unsigned long long)p->writes_failed);
+	}
 	if (s->probe_source)
 		g_source_remove(s->probe_source);
 	if (s->leave_source)

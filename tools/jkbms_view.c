@@ -2,7 +2,7 @@
 /*
  * jkbms-view: a live view of a battery service, read back from D-Bus with
  * GetItems the way the GX GUI reads it. Refreshes every second until Ctrl-C.
- * Usage: jkbms-view [--once | --get PATH] [SERVICE]   (default: the first
+ * Usage: jkbms-view [--once | --get PATH | --set PATH INT] [SERVICE]   (default: the first
  * com.victronenergy.battery.* on the system bus)
  */
 #include <dbus/dbus.h>
@@ -184,7 +184,8 @@ static void show(const char *service, bool clear)
 int main(int argc, char **argv)
 {
 	bool once = false;
-	const char *service = NULL, *get = NULL;
+	const char *service = NULL, *get = NULL, *set_path = NULL;
+	long set_value = 0;
 	DBusError err;
 
 	for (int i = 1; i < argc; i++) {
@@ -192,6 +193,10 @@ int main(int argc, char **argv)
 			once = true;
 		else if (strcmp(argv[i], "--get") == 0 && i + 1 < argc)
 			get = argv[++i];
+		else if (strcmp(argv[i], "--set") == 0 && i + 2 < argc) {
+			set_path = argv[++i];
+			set_value = strtol(argv[++i], NULL, 0);
+		}
 		else
 			service = argv[i];
 	}
@@ -217,6 +222,30 @@ int main(int argc, char **argv)
 	}
 	int ret = 0;
 
+	if (set_path) {
+		/* SetValue with an int32, for scripts: prints the returned code. */
+		DBusMessage *m = dbus_message_new_method_call(found, set_path, "com.victronenergy.BusItem", "SetValue");
+		DBusMessageIter it, var;
+		int32_t v = (int32_t)set_value, code = -1;
+
+		dbus_message_iter_init_append(m, &it);
+		dbus_message_iter_open_container(&it, DBUS_TYPE_VARIANT, "i", &var);
+		dbus_message_iter_append_basic(&var, DBUS_TYPE_INT32, &v);
+		dbus_message_iter_close_container(&it, &var);
+		DBusMessage *r = dbus_connection_send_with_reply_and_block(c, m, 2000, NULL);
+
+		dbus_message_unref(m);
+		if (!r || !dbus_message_get_args(r, NULL, DBUS_TYPE_INT32, &code, DBUS_TYPE_INVALID)) {
+			fprintf(stderr, "jkbms-view: SetValue %s failed\n", set_path);
+			return 1;
+		}
+		dbus_message_unref(r);
+		printf("%d\n", code);
+		free(found);
+		dbus_connection_close(c);
+		dbus_connection_unref(c);
+		return 0;
+	}
 	if (get) {
 		/* One value, for scripts: the number, the text, or "invalid". */
 		if (get_items(c, found) < 0)
