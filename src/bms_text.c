@@ -3,34 +3,11 @@
 #include "bms_text.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 
-struct out {
-	char *buf;
-	size_t size;
-	size_t pos;
-	bool full;
-};
+#include "strbuf.h"
 
-static void emit(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void emit(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	size_t room = o->pos < o->size ? o->size - o->pos : 0;
-
-	va_start(ap, fmt);
-	int n = vsnprintf(o->buf + o->pos, room, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= room) {
-		o->full = true;
-		o->pos = o->size ? o->size - 1 : 0;
-		return;
-	}
-	o->pos += (size_t)n;
-}
 
 static const char *const alarm_text[14] = {
 	"low capacity", "MOSFET over-temperature", "charge over-voltage", "discharge under-voltage",
@@ -40,7 +17,9 @@ static const char *const alarm_text[14] = {
 
 int bms_text_format(const struct bms_snapshot *s, char *buf, size_t size)
 {
-	struct out o = { buf, size, 0, false };
+	struct strbuf o;
+
+	strbuf_init(&o, buf, size);
 	const struct bms_settings *c = &s->settings;
 	unsigned imin = 0, imax = 0;
 
@@ -50,34 +29,34 @@ int bms_text_format(const struct bms_snapshot *s, char *buf, size_t size)
 		if (s->cell_mv[i] > s->cell_mv[imax])
 			imax = i;
 	}
-	emit(&o, "JK-BMS %s, protocol version %u\n", s->software_version[0] ? s->software_version : "(no version)",
+	strbuf_printf(&o, "JK-BMS %s, protocol version %u\n", s->software_version[0] ? s->software_version : "(no version)",
 	     s->protocol_version);
-	emit(&o, "Pack:    %.2f V  %+.2f A  %+.1f W  SoC %u %%  cycles %u  capacity %u Ah\n", s->voltage_mv / 1000.0,
+	strbuf_printf(&o, "Pack:    %.2f V  %+.2f A  %+.1f W  SoC %u %%  cycles %u  capacity %u Ah\n", s->voltage_mv / 1000.0,
 	     s->current_ma / 1000.0, (double)s->voltage_mv * s->current_ma / 1e6, s->soc_pct, s->cycles,
 	     (unsigned)c->capacity_ah);
-	emit(&o, "Cells:   %u:", s->cell_count);
+	strbuf_printf(&o, "Cells:   %u:", s->cell_count);
 	for (unsigned i = 0; i < s->cell_count; i++) {
 		if (s->cell_mv[i])
-			emit(&o, " %.3f", s->cell_mv[i] / 1000.0);
+			strbuf_printf(&o, " %.3f", s->cell_mv[i] / 1000.0);
 		else
-			emit(&o, " missing");
+			strbuf_printf(&o, " missing");
 	}
-	emit(&o, "\n         min %.3f V (cell %u), max %.3f V (cell %u), difference %.3f V\n",
+	strbuf_printf(&o, "\n         min %.3f V (cell %u), max %.3f V (cell %u), difference %.3f V\n",
 	     s->cell_mv[imin] / 1000.0, imin + 1, s->cell_mv[imax] / 1000.0, imax + 1,
 	     (s->cell_mv[imax] - s->cell_mv[imin]) / 1000.0);
-	emit(&o, "Temps:   MOSFET %d C, T1 %d C, T2 %d C\n", s->temp_c[BMS_TEMP_MOSFET], s->temp_c[BMS_TEMP_T1],
+	strbuf_printf(&o, "Temps:   MOSFET %d C, T1 %d C, T2 %d C\n", s->temp_c[BMS_TEMP_MOSFET], s->temp_c[BMS_TEMP_T1],
 	     s->temp_c[BMS_TEMP_T2]);
-	emit(&o, "FETs:    charge %s, discharge %s, balancing %s\n", s->status & BMS_STATUS_CHARGE_FET ? "on" : "off",
+	strbuf_printf(&o, "FETs:    charge %s, discharge %s, balancing %s\n", s->status & BMS_STATUS_CHARGE_FET ? "on" : "off",
 	     s->status & BMS_STATUS_DISCHARGE_FET ? "on" : "off", s->status & BMS_STATUS_BALANCING ? "yes" : "no");
-	emit(&o, "Alarms:  ");
+	strbuf_printf(&o, "Alarms:  ");
 	if (!s->alarms)
-		emit(&o, "none");
+		strbuf_printf(&o, "none");
 	for (unsigned i = 0, n = 0; i < 16; i++) {
 		if (s->alarms & (1u << i))
-			emit(&o, "%s%s", n++ ? ", " : "", i < 14 ? alarm_text[i] : "reserved");
+			strbuf_printf(&o, "%s%s", n++ ? ", " : "", i < 14 ? alarm_text[i] : "reserved");
 	}
-	emit(&o, "\nLimits:  cell OVP %.3f/%.3f V, UVP %.3f/%.3f V, charge OCP %u A, discharge OCP %u A\n",
+	strbuf_printf(&o, "\nLimits:  cell OVP %.3f/%.3f V, UVP %.3f/%.3f V, charge OCP %u A, discharge OCP %u A\n",
 	     c->cell_ovp_mv / 1000.0, c->cell_ovpr_mv / 1000.0, c->cell_uvp_mv / 1000.0, c->cell_uvpr_mv / 1000.0,
 	     c->charge_ocp_a, c->discharge_ocp_a);
-	return o.full ? -ENOSPC : (int)o.pos;
+	return strbuf_result(&o);
 }

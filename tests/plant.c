@@ -26,25 +26,11 @@ void plant_init(struct plant *p, double soc_pct, enum plant_charger charger, dou
 	p->cap_ah[4] = 280.0 * 0.98; /* cell 5 runs high: smaller and fuller */
 	p->soc[4] += 0.03;
 
-	c->cell_ovp_mv = 3650;
-	c->cell_ovpr_mv = 3550;
-	c->cell_uvp_mv = 2650;
-	c->cell_uvpr_mv = 2750;
+	sim_lfp_settings(c, p->n);
 	c->charge_ocp_a = 60;
 	c->discharge_ocp_a = 100;
-	c->mosfet_otp_c = 90;
-	c->mosfet_otpr_c = 70;
-	c->charge_otp_c = 70;
-	c->discharge_otp_c = 70;
-	c->charge_utp_c = -20;
+	c->charge_utp_c = -20; /* the factory default: the policy's 0 °C floor applies */
 	c->charge_utpr_c = -10;
-	c->discharge_utp_c = -20;
-	c->discharge_utpr_c = -10;
-	c->capacity_ah = 280;
-	c->balance_start_mv = 3400;
-	c->balance_trigger_mv = 10;
-	c->balancer_enabled = 1;
-	c->low_soc_alarm_pct = 20;
 	p->base.cell_count = (uint8_t)p->n;
 	p->base.temp_sensor_count = 2;
 	p->base.has_extended = true;

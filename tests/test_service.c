@@ -407,6 +407,8 @@ static void test_items_changed(void **state)
 	GHashTable *m = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_variant_unref);
 
 	(void)state;
+	/* A current on a 3 s sine: every poll changes values. */
+	sim_cmd(&w->sim, "sine 10 3");
 	/* Settle, then take the full state. */
 	want_changes = w->changes->len + 2;
 	assert_true(loop_until(enough_changes, w, 3000));
@@ -427,6 +429,7 @@ static void test_items_changed(void **state)
 
 	/* One ItemsChanged per poll (4 per second), each holding only paths
 	 * that changed; PropertiesChanged is off by default. */
+	sim_cmd(&w->sim, "sine 0 3");
 	sim_cmd(&w->sim, "current -20");
 	want_changes = 8;
 	assert_true(loop_until(enough_changes, w, 5000));
@@ -451,8 +454,11 @@ static void test_items_changed(void **state)
 
 	assert_true(g_variant_get_double(p) < -200); /* 4 cells x 3.3 V x -20 A */
 	assert_int_equal(w->props_changed, 0);
-	/* About one signal per 250 ms poll, never a burst per path: count
-	 * them over one second. */
+	/* With values changing every poll: about one signal per 250 ms poll,
+	 * never a burst per path. Count them over one second. */
+	sim_cmd(&w->sim, "sine 10 3");
+	want_changes = UINT_MAX;
+	loop_until(enough_changes, w, 500);
 	g_ptr_array_set_size(w->changes, 0);
 	want_changes = UINT_MAX;
 	loop_until(enough_changes, w, 1000);
@@ -466,7 +472,7 @@ static void test_properties_changed_option(void **state)
 	struct world *w = up(NULL, "properties_changed=true\n", true);
 
 	(void)state;
-	sim_cmd(&w->sim, "current 7");
+	sim_cmd(&w->sim, "sine 10 3"); /* every poll changes values */
 	want_changes = w->changes->len + 4;
 	assert_true(loop_until(enough_changes, w, 5000));
 	/* Each ItemsChanged comes with a PropertiesChanged per changed leaf. */
@@ -480,6 +486,7 @@ static void test_set_value(void **state)
 	char long_name[41];
 
 	(void)state;
+	sim_cmd(&w->sim, "sine 10 3"); /* every poll changes values, so signals keep coming */
 	memset(long_name, 'x', 40);
 	long_name[40] = '\0';
 	/* Read-only path, wrong type, refused value: codes 1, 1, 2, nothing changes. */

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "hex.h"
+#include "sim_model.h"
 
 #ifndef TEST_DATA_DIR
 #error "TEST_DATA_DIR must be defined by the build"
@@ -70,43 +71,15 @@ void test_make_snapshot(struct bms_snapshot *s, unsigned n, unsigned seed)
 	s->cell_count_reported = (uint16_t)n;
 	s->alarms = (uint16_t)(seed & 0x3FFF);
 	s->status = (uint16_t)(seed % 16);
+	sim_lfp_settings(c, n);
+	/* Wire-format corners: 10 mV pack values, two's complement temperatures. */
 	c->pack_ovp_mv = 3650u * n / 10 * 10;
 	c->pack_uvp_mv = 2650u * n / 10 * 10;
-	c->cell_ovp_mv = 3650;
-	c->cell_ovpr_mv = 3550;
-	c->cell_ovp_delay_s = 5;
-	c->cell_uvp_mv = 2650;
-	c->cell_uvpr_mv = 2750;
-	c->cell_uvp_delay_s = 5;
-	c->cell_diff_prot_mv = 300;
 	c->discharge_ocp_a = 200;
-	c->discharge_ocp_delay_s = 300;
 	c->charge_ocp_a = 150;
-	c->charge_ocp_delay_s = 30;
-	c->balance_start_mv = 3400;
-	c->balance_trigger_mv = 10;
-	c->balancer_enabled = 1;
-	c->mosfet_otp_c = 90;
-	c->mosfet_otpr_c = 70;
-	c->box_otp_c = 100;
-	c->box_otpr_c = 100;
-	c->temp_diff_prot_c = 20;
-	c->charge_otp_c = 70;
-	c->discharge_otp_c = 70;
 	c->charge_utp_c = -20;
 	c->charge_utpr_c = -10;
-	c->discharge_utp_c = -20;
-	c->discharge_utpr_c = -10;
-	c->cell_count = (uint8_t)n;
-	c->capacity_ah = 280;
-	c->charge_switch = 1;
-	c->discharge_switch = 1;
 	c->current_calibration_ma = 1041;
-	c->board_address = 1;
-	c->battery_type = 0;
-	c->sleep_wait_s = 10;
-	c->low_soc_alarm_pct = 20;
-	c->dedicated_charger = 0;
 	strcpy(s->device_id, "Input Us");
 	strcpy(s->manufacturing_date, "2406");
 	s->runtime_min = 1000u * seed;

@@ -27,30 +27,10 @@ double sim_lfp_ocv_mv(double soc)
 	return ocv_mv[n - 1];
 }
 
-void sim_model_init(struct sim_model *m, unsigned cells, uint8_t protocol_version)
+void sim_lfp_settings(struct bms_settings *c, unsigned cells)
 {
-	struct bms_settings *c = &m->base.settings;
-
-	memset(m, 0, sizeof(*m));
-	if (cells < 1)
-		cells = 1;
-	if (cells > BMS_MAX_CELLS)
-		cells = BMS_MAX_CELLS;
-	m->cells = cells;
-	m->capacity_ah = 280;
-	m->soc = 0.60;
-	m->resistance_mohm = 0.5;
-	m->ambient_c = 20;
-	m->charge_switch = true;
-	m->discharge_switch = true;
-	m->sine_period_s = 600;
-	for (unsigned i = 0; i < cells; i++)
-	{
-		m->cell_soc_offset[i] = ((double)((i * 7) % 5) - 2) * 0.002; /* -0.4 .. +0.4 % */
-		m->cell_extra_mv[i] = (double)((i * 5) % 7) - 3;             /* -3 .. +3 mV */
-	}
-
 	/* Realistic LiFePO4 settings of a JK-B2A24S15P (values seen in captures). */
+	memset(c, 0, sizeof(*c));
 	c->cell_ovp_mv = 3650;
 	c->cell_ovpr_mv = 3550;
 	c->cell_ovp_delay_s = 5;
@@ -86,6 +66,32 @@ void sim_model_init(struct sim_model *m, unsigned cells, uint8_t protocol_versio
 	c->sleep_wait_s = 10;
 	c->low_soc_alarm_pct = 20;
 	c->actual_capacity_ah = 280;
+}
+
+void sim_model_init(struct sim_model *m, unsigned cells, uint8_t protocol_version)
+{
+	struct bms_settings *c = &m->base.settings;
+
+	memset(m, 0, sizeof(*m));
+	if (cells < 1)
+		cells = 1;
+	if (cells > BMS_MAX_CELLS)
+		cells = BMS_MAX_CELLS;
+	m->cells = cells;
+	m->capacity_ah = 280;
+	m->soc = 0.60;
+	m->resistance_mohm = 0.5;
+	m->ambient_c = 20;
+	m->charge_switch = true;
+	m->discharge_switch = true;
+	m->sine_period_s = 600;
+	for (unsigned i = 0; i < cells; i++)
+	{
+		m->cell_soc_offset[i] = ((double)((i * 7) % 5) - 2) * 0.002; /* -0.4 .. +0.4 % */
+		m->cell_extra_mv[i] = (double)((i * 5) % 7) - 3;             /* -3 .. +3 mV */
+	}
+
+	sim_lfp_settings(c, cells);
 	m->base.temp_sensor_count = 2;
 	m->base.has_extended = protocol_version != 0;
 	m->base.protocol_version = protocol_version;

@@ -47,6 +47,10 @@ struct sim_model {
 	struct bms_snapshot base;   /* settings, strings, versions */
 };
 
+/* The protection settings of a typical LiFePO4 JK (OVP 3.65/3.55 V, UVP
+ * 2.65/2.75 V, charge OCP 30 A, discharge OCP 60 A, 280 Ah) for n cells. */
+void sim_lfp_settings(struct bms_settings *c, unsigned cells);
+
 /* A 16S 280 Ah LFP pack at 60 % by default; cells 1..32. */
 void sim_model_init(struct sim_model *m, unsigned cells, uint8_t protocol_version);
 
