@@ -62,8 +62,12 @@ static gboolean watch_cb(gint fd, GIOCondition cond, gpointer data)
 		flags |= DBUS_WATCH_HANGUP;
 	if (cond & G_IO_ERR)
 		flags |= DBUS_WATCH_ERROR;
+	/* Handling may remove the watch (a disconnect does), which frees w and
+	 * this source: nothing of w may be touched afterwards. */
+	struct glue *g = w->glue;
+
 	dbus_watch_handle(w->watch, flags);
-	schedule_dispatch(w->glue);
+	schedule_dispatch(g);
 	return G_SOURCE_CONTINUE;
 }
 
