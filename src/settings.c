@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dbus_dict.h"
 #include "log.h"
 
 #define CALL_TIMEOUT_MS 3000
@@ -178,22 +179,11 @@ static void add_settings_reply(DBusPendingCall *call, void *data)
 
 static void append_setting(DBusMessageIter *arr, const char *path, const char *def)
 {
-	DBusMessageIter dict, entry, var;
-	static const char *const kpath = "path", *const kdef = "default";
+	DBusMessageIter dict;
 
 	dbus_message_iter_open_container(arr, DBUS_TYPE_ARRAY, "{sv}", &dict);
-	dbus_message_iter_open_container(&dict, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
-	dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &kpath);
-	dbus_message_iter_open_container(&entry, DBUS_TYPE_VARIANT, "s", &var);
-	dbus_message_iter_append_basic(&var, DBUS_TYPE_STRING, &path);
-	dbus_message_iter_close_container(&entry, &var);
-	dbus_message_iter_close_container(&dict, &entry);
-	dbus_message_iter_open_container(&dict, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
-	dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &kdef);
-	dbus_message_iter_open_container(&entry, DBUS_TYPE_VARIANT, "s", &var);
-	dbus_message_iter_append_basic(&var, DBUS_TYPE_STRING, &def);
-	dbus_message_iter_close_container(&entry, &var);
-	dbus_message_iter_close_container(&dict, &entry);
+	dbus_dict_append(&dict, "path", DBUS_TYPE_STRING, &path);
+	dbus_dict_append(&dict, "default", DBUS_TYPE_STRING, &def);
 	dbus_message_iter_close_container(arr, &dict);
 }
 

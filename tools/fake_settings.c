@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "busitem.h"
+#include "dbus_dict.h"
 #include "dbus_glib.h"
 #include "log.h"
 
@@ -139,43 +140,21 @@ static int add_one(struct fake *f, const char *path, DBusMessageIter *def, struc
 
 static void append_entry(DBusMessageIter *arr, const char *path, int error, const struct busitem *it)
 {
-	DBusMessageIter dict, e, var;
-	static const char *const kp = "path", *const ke = "error", *const kv = "value";
+	DBusMessageIter dict;
 
 	dbus_message_iter_open_container(arr, DBUS_TYPE_ARRAY, "{sv}", &dict);
-	dbus_message_iter_open_container(&dict, DBUS_TYPE_DICT_ENTRY, NULL, &e);
-	dbus_message_iter_append_basic(&e, DBUS_TYPE_STRING, &kp);
-	dbus_message_iter_open_container(&e, DBUS_TYPE_VARIANT, "s", &var);
-	dbus_message_iter_append_basic(&var, DBUS_TYPE_STRING, &path);
-	dbus_message_iter_close_container(&e, &var);
-	dbus_message_iter_close_container(&dict, &e);
-	dbus_message_iter_open_container(&dict, DBUS_TYPE_DICT_ENTRY, NULL, &e);
-	dbus_message_iter_append_basic(&e, DBUS_TYPE_STRING, &ke);
-	dbus_message_iter_open_container(&e, DBUS_TYPE_VARIANT, "i", &var);
-	dbus_message_iter_append_basic(&var, DBUS_TYPE_INT32, &error);
-	dbus_message_iter_close_container(&e, &var);
-	dbus_message_iter_close_container(&dict, &e);
+	dbus_dict_append(&dict, "path", DBUS_TYPE_STRING, &path);
+	dbus_dict_append(&dict, "error", DBUS_TYPE_INT32, &error);
 	if (it && error == 0) {
-		dbus_message_iter_open_container(&dict, DBUS_TYPE_DICT_ENTRY, NULL, &e);
-		dbus_message_iter_append_basic(&e, DBUS_TYPE_STRING, &kv);
-		if (busitem_get_type(it) == BUSITEM_STRING) {
-			const char *s = busitem_get_string(it);
+		const char *s = busitem_get_string(it);
+		int32_t i = busitem_get_int(it);
+		double d = busitem_get_double(it);
 
-			dbus_message_iter_open_container(&e, DBUS_TYPE_VARIANT, "s", &var);
-			dbus_message_iter_append_basic(&var, DBUS_TYPE_STRING, &s);
-		} else if (busitem_get_type(it) == BUSITEM_INT) {
-			int32_t i = busitem_get_int(it);
-
-			dbus_message_iter_open_container(&e, DBUS_TYPE_VARIANT, "i", &var);
-			dbus_message_iter_append_basic(&var, DBUS_TYPE_INT32, &i);
-		} else {
-			double d = busitem_get_double(it);
-
-			dbus_message_iter_open_container(&e, DBUS_TYPE_VARIANT, "d", &var);
-			dbus_message_iter_append_basic(&var, DBUS_TYPE_DOUBLE, &d);
+		switch (busitem_get_type(it)) {
+		case BUSITEM_STRING: dbus_dict_append(&dict, "value", DBUS_TYPE_STRING, &s); break;
+		case BUSITEM_INT: dbus_dict_append(&dict, "value", DBUS_TYPE_INT32, &i); break;
+		case BUSITEM_DOUBLE: dbus_dict_append(&dict, "value", DBUS_TYPE_DOUBLE, &d); break;
 		}
-		dbus_message_iter_close_container(&e, &var);
-		dbus_message_iter_close_container(&dict, &e);
 	}
 	dbus_message_iter_close_container(arr, &dict);
 }

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bus_find.h"
+
 #define MAX_ITEMS 512
 
 struct item {
@@ -112,28 +114,6 @@ static int get_items(DBusConnection *c, const char *service)
 	return 0;
 }
 
-static char *first_battery(DBusConnection *c)
-{
-	DBusMessage *m = dbus_message_new_method_call("org.freedesktop.DBus", "/org/freedesktop/DBus",
-						      "org.freedesktop.DBus", "ListNames");
-	DBusMessage *r = dbus_connection_send_with_reply_and_block(c, m, 2000, NULL);
-	char **names = NULL;
-	int n = 0;
-	char *found = NULL;
-
-	dbus_message_unref(m);
-	if (!r)
-		return NULL;
-	if (dbus_message_get_args(r, NULL, DBUS_TYPE_ARRAY, DBUS_TYPE_STRING, &names, &n, DBUS_TYPE_INVALID)) {
-		for (int i = 0; i < n && !found; i++) {
-			if (strncmp(names[i], "com.victronenergy.battery.", 26) == 0)
-				found = strdup(names[i]);
-		}
-		dbus_free_string_array(names);
-	}
-	dbus_message_unref(r);
-	return found;
-}
 
 static void show(const char *service, bool clear)
 {
@@ -212,7 +192,7 @@ int main(int argc, char **argv)
 	char *found = service ? strdup(service) : NULL;
 
 	for (int tries = 0; !found && tries < 100 && !stop; tries++) {
-		found = first_battery(c);
+		found = bus_find_battery(c, 2000);
 		if (!found)
 			usleep(100000);
 	}

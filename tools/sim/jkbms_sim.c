@@ -25,6 +25,7 @@
 
 #include <dbus/dbus.h>
 
+#include "bus_find.h"
 #include "codec.h"
 #include "sim_model.h"
 
@@ -388,27 +389,6 @@ static double bus_get_double(DBusConnection *c, const char *service, const char 
 	return v;
 }
 
-static char *find_battery(DBusConnection *c)
-{
-	DBusMessage *m = dbus_message_new_method_call("org.freedesktop.DBus", "/org/freedesktop/DBus",
-						      "org.freedesktop.DBus", "ListNames");
-	DBusMessage *r = dbus_connection_send_with_reply_and_block(c, m, 300, NULL);
-	char **names = NULL, *found = NULL;
-	int n = 0;
-
-	dbus_message_unref(m);
-	if (!r)
-		return NULL;
-	if (dbus_message_get_args(r, NULL, DBUS_TYPE_ARRAY, DBUS_TYPE_STRING, &names, &n, DBUS_TYPE_INVALID)) {
-		for (int i = 0; i < n && !found; i++) {
-			if (strncmp(names[i], "com.victronenergy.battery.", 26) == 0)
-				found = strdup(names[i]);
-		}
-		dbus_free_string_array(names);
-	}
-	dbus_message_unref(r);
-	return found;
-}
 
 /* Once a second: what DVCC would hand a charger (the service's CVL/CCL). */
 static void read_limits(struct sim *s, uint64_t now)
@@ -427,7 +407,7 @@ static void read_limits(struct sim *s, uint64_t now)
 		}
 		dbus_connection_set_exit_on_disconnect(s->bus, FALSE);
 	}
-	char *svc = s->dvcc_service ? strdup(s->dvcc_service) : find_battery(s->bus);
+	char *svc = s->dvcc_service ? strdup(s->dvcc_service) : bus_find_battery(s->bus, 300);
 	bool ok1 = false, ok2 = false;
 
 	if (svc) {
