@@ -148,6 +148,10 @@ int codec_build_write(uint8_t id, uint8_t value, uint8_t transport_type, uint8_t
  */
 int codec_encode_read_all(const struct bms_snapshot *snap, uint8_t *out, size_t size);
 
+/* Rewrite the 16-bit checksum at the end of a complete frame of len bytes
+ * (after editing it, or after turning a request into a reply). */
+void codec_seal(uint8_t *frame, size_t len);
+
 /* Parse a frame's header fields (no validation beyond size). */
 static inline uint8_t codec_frame_command(const uint8_t *frame) { return frame[8]; }
 

@@ -61,11 +61,8 @@ int link_queue_write(struct link *l, uint8_t id, uint8_t value);
 enum poller_link link_state(const struct link *l);
 const struct poller_counters *link_poller_counters(const struct link *l);
 const struct link_counters *link_counters(const struct link *l);
-/* Milliseconds since the last valid frame. */
-uint64_t link_silence_ms(const struct link *l);
 /* True while the device is open. */
 bool link_is_open(const struct link *l);
-const char *link_device(const struct link *l);
 
 /* Stop and free; NULL allowed. */
 void link_free(struct link *l);

@@ -32,7 +32,4 @@ void settings_client_request(struct settings_client *sc, const char *cls, const 
 /* Store the custom name (after a successful request); fire and forget. */
 void settings_client_set_custom_name(struct settings_client *sc, const char *name);
 
-/* The settings path prefix of the device, "/Settings/Devices/<uid>". */
-const char *settings_client_prefix(const struct settings_client *sc);
-
 #endif

@@ -2,7 +2,7 @@
 /*
  * A byte pipe to the BMS: real serial ports through libserialport,
  * pseudo-terminals (the simulator, socat) through plain termios because
- * libserialport cannot open them, or any already-open fd. Non-blocking;
+ * libserialport cannot open them. Non-blocking;
  * the caller watches transport_fd() in its main loop. No protocol here.
  */
 #ifndef TRANSPORT_H
@@ -15,7 +15,6 @@
 enum transport_kind {
 	TRANSPORT_SERIAL,  /* libserialport */
 	TRANSPORT_TERMIOS, /* open(2) + termios: pseudo-terminals */
-	TRANSPORT_FD,      /* adopted descriptor */
 };
 
 struct transport;
@@ -29,9 +28,6 @@ int transport_open(const char *path, unsigned baud, struct transport **out);
 /* The two implementations, for callers and tests that want one. */
 int transport_serial_open(const char *path, unsigned baud, struct transport **out);
 int transport_termios_open(const char *path, unsigned baud, struct transport **out);
-
-/* Adopt an open, non-blocking descriptor (closed by transport_free()). */
-int transport_fd_new(int fd, struct transport **out);
 
 /* True when path (after symlinks) is a pseudo-terminal. */
 bool transport_path_is_pty(const char *path);
@@ -57,9 +53,5 @@ void transport_free(struct transport *t);
 /* The USB serial number of the adapter behind path, if libserialport knows
  * one. Returns 0 with buf filled, or -ENOENT. */
 int transport_usb_serial(const char *path, char *buf, size_t size);
-
-/* Map a baud rate to a termios speed constant; -EINVAL if unsupported.
- * Exposed for tests. */
-int transport_baud_to_speed(unsigned baud, unsigned *speed);
 
 #endif /* TRANSPORT_H */

@@ -615,6 +615,14 @@ static void begin_frame(struct writer *w, uint8_t cmd, uint8_t source, uint8_t t
 	put8(w, type);
 }
 
+void codec_seal(uint8_t *f, size_t len)
+{
+	uint16_t sum = frame_sum(f, len);
+
+	f[len - 2] = (uint8_t)(sum >> 8);
+	f[len - 1] = (uint8_t)sum;
+}
+
 static int end_frame(struct writer *w)
 {
 	put32(w, 0); /* record number */
@@ -627,7 +635,8 @@ static int end_frame(struct writer *w)
 
 	w->out[2] = (uint8_t)((total - 2) >> 8);
 	w->out[3] = (uint8_t)(total - 2);
-	put16(w, frame_sum(w->out, total));
+	put16(w, 0);
+	codec_seal(w->out, total);
 	return (int)w->pos;
 }
 

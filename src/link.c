@@ -296,19 +296,9 @@ const struct link_counters *link_counters(const struct link *l)
 	return &l->counters;
 }
 
-uint64_t link_silence_ms(const struct link *l)
-{
-	return poller_silence_ms(&l->poller, link_now_ms());
-}
-
 bool link_is_open(const struct link *l)
 {
 	return l->t != NULL;
-}
-
-const char *link_device(const struct link *l)
-{
-	return l->device;
 }
 
 void link_free(struct link *l)

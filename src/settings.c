@@ -55,11 +55,6 @@ void settings_client_free(struct settings_client *sc)
 	g_free(sc);
 }
 
-const char *settings_client_prefix(const struct settings_client *sc)
-{
-	return sc->prefix;
-}
-
 static void finish(struct settings_client *sc, int instance, const char *name, bool from_settings)
 {
 	settings_result_fn cb = sc->cb;

@@ -22,12 +22,11 @@ const char *transport_kind_name(enum transport_kind kind)
 	switch (kind) {
 	case TRANSPORT_SERIAL: return "libserialport";
 	case TRANSPORT_TERMIOS: return "termios (pseudo-terminal)";
-	case TRANSPORT_FD: return "adopted fd";
 	}
 	return "?";
 }
 
-int transport_baud_to_speed(unsigned baud, unsigned *speed)
+static int baud_to_speed(unsigned baud, unsigned *speed)
 {
 	static const struct { unsigned baud; speed_t speed; } table[] = {
 		{ 1200, B1200 }, { 2400, B2400 }, { 4800, B4800 }, { 9600, B9600 }, { 19200, B19200 },
@@ -120,7 +119,7 @@ int transport_flush_input(struct transport *t)
 		return 0;
 	if (errno != ENOTTY && errno != EINVAL)
 		return -errno;
-	/* Not a tty (pipe, socket in tests): read and drop what is there. */
+	/* Not a tty (a pipe in the tests): read and drop what is there. */
 	uint8_t junk[256];
 
 	while (read(t->fd, junk, sizeof(junk)) > 0)
@@ -149,25 +148,12 @@ void transport_free(struct transport *t)
 	free(t);
 }
 
-int transport_fd_new(int fd, struct transport **out)
-{
-	if (fd < 0)
-		return -EBADF;
-
-	struct transport *t = transport_alloc(fd, TRANSPORT_FD);
-
-	if (!t)
-		return -ENOMEM;
-	*out = t;
-	return 0;
-}
-
 int transport_termios_open(const char *path, unsigned baud, struct transport **out)
 {
 	unsigned speed;
 	struct termios tio;
 
-	if (transport_baud_to_speed(baud, &speed) < 0)
+	if (baud_to_speed(baud, &speed) < 0)
 		return -EINVAL;
 
 	int fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);

@@ -37,15 +37,6 @@ size_t test_load_frame(const char *name, uint8_t *buf, size_t size)
 	return (size_t)r;
 }
 
-void test_fix_checksum(uint8_t *f, size_t len)
-{
-	uint32_t sum = 0;
-
-	for (size_t i = 0; i <= len - 5; i++)
-		sum += f[i];
-	f[len - 2] = (uint8_t)(sum >> 8);
-	f[len - 1] = (uint8_t)sum;
-}
 
 void test_make_snapshot(struct bms_snapshot *s, unsigned n, unsigned seed)
 {

@@ -12,9 +12,6 @@
  * Returns the byte count. */
 size_t test_load_frame(const char *name, uint8_t *buf, size_t size);
 
-/* Recompute the 16-bit checksum of a frame after editing it. */
-void test_fix_checksum(uint8_t *frame, size_t len);
-
 /* A realistic snapshot with n cells for round trips (LiFePO4 defaults). */
 void test_make_snapshot(struct bms_snapshot *s, unsigned n, unsigned seed);
 

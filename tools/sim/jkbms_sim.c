@@ -189,15 +189,6 @@ static void queue_out(struct sim *s, uint64_t at, const uint8_t *data, size_t le
 	memcpy(c->data, data, len);
 }
 
-static void fix_checksum(uint8_t *f, size_t len)
-{
-	uint32_t sum = 0;
-
-	for (size_t i = 0; i <= len - 5; i++)
-		sum += f[i];
-	f[len - 2] = (uint8_t)(sum >> 8);
-	f[len - 1] = (uint8_t)sum;
-}
 
 static void reply_read_all(struct sim *s, const uint8_t *req, size_t req_len, uint64_t now)
 {
@@ -210,7 +201,7 @@ static void reply_read_all(struct sim *s, const uint8_t *req, size_t req_len, ui
 	if (len < 0)
 		return;
 	f[8] = req[8]; /* the BMS echoes the request's command word */
-	fix_checksum(f, (size_t)len);
+	codec_seal(f, (size_t)len);
 
 	enum fault fault = s->fault;
 
@@ -310,7 +301,7 @@ static void handle_request(struct sim *s, const uint8_t *f, size_t len, uint64_t
 		memcpy(ack, f, 22);
 		ack[9] = CODEC_SOURCE_BMS;
 		ack[10] = CODEC_TYPE_REPLY;
-		fix_checksum(ack, 22);
+		codec_seal(ack, 22);
 		queue_out(s, now, ack, 22);
 		break;
 	}
