@@ -32,7 +32,7 @@ struct policy_config {
 	int16_t discharge_max_temp_c;
 	uint32_t tail_current_ma;     /* 0: capacity / 50, at least 1 A */
 	uint32_t max_absorption_ms;   /* 2 h */
-	uint8_t rebulk_soc_pct;       /* 90 */
+	uint8_t rebulk_soc_pct;       /* 0: off; else also with the cells below float */
 	uint16_t full_charge_days;    /* 0: off */
 	bool soc_taper;               /* CCL taper above 95 % SoC, off */
 	bool mosfet_control;          /* switch FETs on persistent conditions, on */
@@ -87,9 +87,10 @@ enum policy_fet_request {
 
 /* What became of the last requested write of a FET. */
 enum policy_fet_result {
-	POLICY_FET_RESULT_NONE,   /* nothing finished */
-	POLICY_FET_RESULT_OK,
-	POLICY_FET_RESULT_FAILED, /* not applied or not answered after the retries */
+	POLICY_FET_RESULT_NONE,        /* nothing finished */
+	POLICY_FET_RESULT_OK,          /* verified by the read-back */
+	POLICY_FET_RESULT_NOT_APPLIED, /* answered, but the FET did not follow */
+	POLICY_FET_RESULT_NO_ANSWER,   /* the read-back timed out: the next frames decide */
 };
 
 struct policy_input {
@@ -105,10 +106,15 @@ struct policy_input {
 
 /* The values derived from the BMS's settings and the configuration. */
 struct policy_params {
+	unsigned cells;          /* in series: the BMS's cell-count setting */
 	uint16_t v_chg_mv, v_flt_mv, v_rebulk_mv, v_min_mv;
 	uint32_t ccl_ceiling_ma, dcl_ceiling_ma, tail_ma;
 	int16_t charge_tmin_c, charge_tmax_c, discharge_tmin_c, discharge_tmax_c;
-	bool valid;              /* the BMS's settings are consistent */
+	bool bounded;            /* OVP and UVP plausible: they bound everything */
+	bool valid;              /* every setting the limits derive from is plausible */
+	bool temps_ok;           /* the temperature settings are plausible */
+	const char *implausible; /* the first implausible setting, e.g. "charge OCP" */
+	uint32_t cvl_cap_mv;     /* cells x (OVP - 50 mV); 0 when not bounded */
 	uint32_t clamped;        /* bit per override that was clamped (POLICY_CLAMP_*) */
 };
 
@@ -149,12 +155,17 @@ struct policy_fet_state {
 	bool pending;          /* a write is in flight */
 	uint8_t pending_value;
 	bool pending_auto;
+	bool settling;         /* the read-back timed out: the next frame decides */
 	bool failed;           /* the last write failed */
+	bool not_applied;      /* ... because the BMS answered but did not follow */
 	bool locked;           /* chatter: stays off until reset */
+	bool unlock_wanted;    /* the user reset the lock; it clears once the condition has */
 	bool forced;           /* off on the user's request */
 	uint64_t cell_since;   /* protective condition timers, 0 = not active */
 	uint64_t temp_since;
 	uint64_t clear_since;  /* condition cleared (with hysteresis) since */
+	uint64_t failed_at;    /* when the last write failed (retry delay) */
+	uint64_t result_at;    /* when the last write's result arrived */
 	uint64_t auto_on_ms[3]; /* the last automatic switch-ons (anti-chatter) */
 };
 
@@ -170,6 +181,10 @@ struct policy_state {
 	uint32_t mode_cvl_mv;        /* the mode's target, ramped */
 	uint32_t cvl_mv;             /* published */
 	double integrator_mv;        /* over-voltage controller, pack mV */
+	double hi_mv, lo_mv, pack_mv; /* highest/lowest cell and pack, noise filtered */
+	bool capping;                /* CVL capped near the pack voltage */
+	int8_t cvl_dir;              /* the last direction CVL moved: -1, 0, +1 */
+	uint64_t cvl_turn_ms;        /* when it last changed direction */
 	uint32_t ccl_ma, dcl_ma;     /* published */
 	double ccl_ramp_ma, dcl_ramp_ma; /* ramped internal values */
 	bool was_lost;
@@ -181,9 +196,21 @@ struct policy_state {
 /* A fresh state; the first snapshot sets the limits directly. */
 void policy_init(struct policy_state *st);
 
-/* A state restored after a restart: the charge mode and the last full
- * charge survive, so a restart in float does not start a new absorption. */
-void policy_restore(struct policy_state *st, enum policy_mode mode, int64_t last_full_wall_s);
+/* What survives a restart of the service (the state file): the charge mode
+ * and the last full charge, so a restart in float does not start a new
+ * absorption; which FETs the service switched off, so it can switch them
+ * back on; and the user's force-off. */
+struct policy_persist {
+	enum policy_mode mode;
+	int64_t last_full_wall_s;
+	bool fet_owned[POLICY_FET_COUNT];
+	bool fet_forced[POLICY_FET_COUNT];
+};
+
+void policy_persist_get(const struct policy_state *st, struct policy_persist *out);
+
+/* A fresh state carrying what was persisted. */
+void policy_restore(struct policy_state *st, const struct policy_persist *p);
 
 /* Derive the parameters (§2) from the BMS settings and the configuration. */
 void policy_params(const struct policy_config *cfg, const struct bms_snapshot *snap, struct policy_params *out);

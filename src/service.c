@@ -19,6 +19,7 @@
 #include "log.h"
 #include "policy.h"
 #include "settings.h"
+#include "state_file.h"
 #include "ttg.h"
 #include "version.h"
 
@@ -82,6 +83,11 @@ struct service {
 	uint32_t clamps_logged;
 	char *state_path;
 	bool state_warned;
+	struct policy_persist saved; /* what the state file holds */
+	uint64_t state_written_ms;
+	guint state_source;          /* a deferred write of the state file */
+	guint tick_source;           /* the policy's own tick */
+	uint64_t policy_ms;          /* when the policy last ran */
 	uint64_t first_reply_ms;
 	uint64_t diag_trouble;   /* sum of the error counters last published */
 	uint64_t diag_at;        /* when the link counters were last published */
@@ -406,50 +412,80 @@ static void publish_measurements(struct service *s, const struct bms_snapshot *b
 
 /* ---- charge control ---------------------------------------------------- */
 
+/* The state file: written when what it holds changes; a change of the
+ * charge mode alone at most once a minute (docs/charge-control.md "What
+ * survives a restart"). Which FETs are ours is written at once. */
+#define STATE_MODE_PERIOD_MS 60000
+
+static void write_state(struct service *s)
+{
+	char err[256];
+
+	if (s->state_source)
+		g_source_remove(s->state_source);
+	s->state_source = 0;
+	if (state_file_save(s->state_path, s->uid, &s->saved, err, sizeof(err)) < 0) {
+		if (!s->state_warned)
+			LOG_WARN("cannot save the charge state to %s: %s", s->state_path, err);
+		s->state_warned = true;
+		return;
+	}
+	s->state_written_ms = link_now_ms();
+}
+
+static gboolean state_due_cb(gpointer data)
+{
+	struct service *s = data;
+
+	s->state_source = 0;
+	write_state(s);
+	return G_SOURCE_REMOVE;
+}
+
 static void save_state(struct service *s)
 {
+	struct policy_persist now;
+
 	if (!s->state_path)
 		return;
-	char *text = g_strdup_printf("mode=%s\nlast_full=%lld\n", policy_mode_name(s->pstate.mode),
-				     (long long)s->pstate.last_full_wall_s);
-	char *dir = g_path_get_dirname(s->state_path);
-	GError *err = NULL;
+	policy_persist_get(&s->pstate, &now);
+	if (memcmp(&now, &s->saved, sizeof(now)) == 0)
+		return;
+	bool fets = memcmp(now.fet_owned, s->saved.fet_owned, sizeof(now.fet_owned)) != 0 ||
+		    memcmp(now.fet_forced, s->saved.fet_forced, sizeof(now.fet_forced)) != 0;
+	uint64_t since = link_now_ms() - s->state_written_ms;
 
-	g_mkdir_with_parents(dir, 0755);
-	/* g_file_set_contents writes a temporary file and renames it. */
-	if (!g_file_set_contents(s->state_path, text, -1, &err)) {
-		if (!s->state_warned)
-			LOG_WARN("cannot save the charge state: %s", err->message);
-		s->state_warned = true;
-		g_error_free(err);
-	}
-	g_free(dir);
-	g_free(text);
+	s->saved = now;
+	if (fets || !s->state_written_ms || since >= STATE_MODE_PERIOD_MS)
+		write_state(s);
+	else if (!s->state_source)
+		s->state_source = g_timeout_add((guint)(STATE_MODE_PERIOD_MS - since), state_due_cb, s);
 }
 
 static void load_state(struct service *s)
 {
-	gchar *text = NULL;
+	char err[256];
 
 	s->state_path = g_strdup_printf("%s/%s.state", s->cfg.state_dir, s->uid);
-	if (!g_file_get_contents(s->state_path, &text, NULL, NULL))
-		return;
-	enum policy_mode mode = POLICY_MODE_BULK;
-	long long last_full = 0;
-	gchar **lines = g_strsplit(text, "\n", -1);
+	policy_persist_get(&s->pstate, &s->saved);
+	int r = state_file_load(s->state_path, s->uid, &s->saved, err, sizeof(err));
 
-	for (gchar **l = lines; *l; l++) {
-		if (g_str_has_prefix(*l, "mode=Float"))
-			mode = POLICY_MODE_FLOAT;
-		else if (g_str_has_prefix(*l, "mode=Absorption"))
-			mode = POLICY_MODE_ABSORPTION;
-		else if (g_str_has_prefix(*l, "last_full="))
-			last_full = g_ascii_strtoll(*l + 10, NULL, 10);
+	if (r == -ENOENT)
+		return;
+	if (r < 0) {
+		LOG_WARN("charge state in %s not used: %s", s->state_path, err);
+		return;
 	}
-	g_strfreev(lines);
-	g_free(text);
-	policy_restore(&s->pstate, mode, last_full);
-	LOG_INFO("charge state restored from %s: %s", s->state_path, policy_mode_name(mode));
+	policy_restore(&s->pstate, &s->saved);
+	for (unsigned f = 0; f < POLICY_FET_COUNT; f++) {
+		s->force_off[f] = s->saved.fet_forced[f];
+		busitem_set_int(s->it.force_off[f], s->force_off[f]);
+	}
+	LOG_INFO("charge state restored from %s: %s%s%s%s%s", s->state_path, policy_mode_name(s->saved.mode),
+		 s->saved.fet_owned[POLICY_FET_CHARGE] ? ", charge FET switched off by us" : "",
+		 s->saved.fet_owned[POLICY_FET_DISCHARGE] ? ", discharge FET switched off by us" : "",
+		 s->saved.fet_forced[POLICY_FET_CHARGE] ? ", charge FET forced off" : "",
+		 s->saved.fet_forced[POLICY_FET_DISCHARGE] ? ", discharge FET forced off" : "");
 }
 
 static void log_clamps(struct service *s, const struct policy_params *p)
@@ -478,6 +514,22 @@ static void log_clamps(struct service *s, const struct policy_params *p)
 	s->clamps_logged |= p->clamped;
 }
 
+/* The policy runs at least every second, frames or not (docs/charge-control.md
+ * "Loss of communication"); a little slack keeps the tick from racing the
+ * next reply when polling once a second. */
+#define POLICY_TICK_MS 1100
+
+static void publish(struct service *s, bool fresh);
+
+static gboolean tick_cb(gpointer data)
+{
+	struct service *s = data;
+
+	s->tick_source = 0;
+	publish(s, false);
+	return G_SOURCE_REMOVE;
+}
+
 static void run_policy(struct service *s, bool fresh, bool lost)
 {
 	struct policy_input in = {
@@ -490,6 +542,13 @@ static void run_policy(struct service *s, bool fresh, bool lost)
 	struct policy_output o;
 	enum policy_mode old_mode = s->pstate.mode;
 
+	s->policy_ms = in.now_ms;
+	/* The policy's own tick: it runs at least this often, frames or not,
+	 * so every time-based rule fires while the BMS is silent. */
+	if (s->tick_source)
+		g_source_remove(s->tick_source);
+	s->tick_source = g_timeout_add(POLICY_TICK_MS, tick_cb, s);
+
 	for (unsigned f = 0; f < POLICY_FET_COUNT; f++) {
 		in.force_off[f] = s->force_off[f];
 		in.reset_lock[f] = s->reset_lock[f];
@@ -499,10 +558,9 @@ static void run_policy(struct service *s, bool fresh, bool lost)
 	}
 	policy_compute(&s->pcfg, &in, &s->pstate, &o, &s->pstate);
 	log_clamps(s, &o.params);
-	if (s->pstate.mode != old_mode) {
+	if (s->pstate.mode != old_mode)
 		LOG_INFO("charge mode %s -> %s", policy_mode_name(old_mode), policy_mode_name(s->pstate.mode));
-		save_state(s);
-	}
+	save_state(s);
 	for (unsigned a = 0; a < POLICY_ALARM_COUNT; a++) {
 		if (s->have_pout && o.alarm[a] != s->pout.alarm[a])
 			LOG_INFO("alarm %s %s (level %u)", policy_alarm_name((enum policy_alarm)a),
@@ -524,7 +582,7 @@ static void run_policy(struct service *s, bool fresh, bool lost)
 			 o.fet_request[f] == POLICY_FET_ON ? "on" : "off");
 		if (r < 0) {
 			LOG_WARN("cannot queue the FET write: %s", g_strerror(-r));
-			s->fet_result[f] = POLICY_FET_RESULT_FAILED;
+			s->fet_result[f] = POLICY_FET_RESULT_NOT_APPLIED;
 		}
 	}
 	s->pout = o;
@@ -739,7 +797,9 @@ static void on_write(void *data, const struct poller_write_result *r)
 	else
 		LOG_ERR("%s FET %s failed: %s after %u attempt(s)", r->id == 0xAB ? "charge" : "discharge",
 			r->value ? "on" : "off", poller_write_status_name(r->status), r->attempts);
-	s->fet_result[f] = r->status == POLLER_WRITE_OK ? POLICY_FET_RESULT_OK : POLICY_FET_RESULT_FAILED;
+	s->fet_result[f] = r->status == POLLER_WRITE_OK		 ? POLICY_FET_RESULT_OK
+			   : r->status == POLLER_WRITE_NO_ANSWER ? POLICY_FET_RESULT_NO_ANSWER
+								 : POLICY_FET_RESULT_NOT_APPLIED;
 	publish(s, false);
 }
 
@@ -871,6 +931,10 @@ void service_free(struct service *s)
 		g_source_remove(s->probe_source);
 	if (s->leave_source)
 		g_source_remove(s->leave_source);
+	if (s->tick_source)
+		g_source_remove(s->tick_source);
+	if (s->state_source)
+		write_state(s); /* a deferred mode change */
 	link_free(s->link);
 	settings_client_free(s->settings);
 	if (s->conn)

@@ -16,80 +16,13 @@
 
 #include "plant.h"
 #include "policy.h"
+#include "policy_fixture.h"
 
-/* The LFP example of charge-control.md §2: OVP 3650/OVPR 3550, UVP
- * 2650/UVPR 2750, charge OCP 30 A, discharge OCP 60 A, 16 cells. */
-static struct bms_snapshot lfp(void)
+static void restore_float(struct run *r, int64_t last_full_wall_s)
 {
-	struct bms_snapshot s;
-	struct bms_settings *c = &s.settings;
+	struct policy_persist p = { .mode = POLICY_MODE_FLOAT, .last_full_wall_s = last_full_wall_s };
 
-	memset(&s, 0, sizeof(s));
-	s.cell_count = 16;
-	for (unsigned i = 0; i < 16; i++)
-		s.cell_mv[i] = 3300;
-	s.voltage_mv = 52800;
-	s.soc_pct = 60;
-	s.temp_c[BMS_TEMP_MOSFET] = 25;
-	s.temp_c[BMS_TEMP_T1] = s.temp_c[BMS_TEMP_T2] = 20;
-	s.status = BMS_STATUS_CHARGE_FET | BMS_STATUS_DISCHARGE_FET;
-	c->cell_ovp_mv = 3650;
-	c->cell_ovpr_mv = 3550;
-	c->cell_uvp_mv = 2650;
-	c->cell_uvpr_mv = 2750;
-	c->charge_ocp_a = 30;
-	c->discharge_ocp_a = 60;
-	c->mosfet_otp_c = 90;
-	c->mosfet_otpr_c = 70;
-	c->charge_otp_c = 70;
-	c->discharge_otp_c = 70;
-	c->charge_utp_c = -20; /* the unsafe factory default for LFP */
-	c->charge_utpr_c = -10;
-	c->discharge_utp_c = -20;
-	c->discharge_utpr_c = -10;
-	c->capacity_ah = 280;
-	c->balance_trigger_mv = 10;
-	c->low_soc_alarm_pct = 20;
-	c->charge_switch = c->discharge_switch = 1;
-	return s;
-}
-
-struct run {
-	struct policy_config cfg;
-	struct policy_state st;
-	struct policy_output out;
-	uint64_t t;
-	struct policy_input in;
-};
-
-static void start(struct run *r)
-{
-	memset(r, 0, sizeof(*r));
-	policy_config_default(&r->cfg);
-	policy_init(&r->st);
-	r->t = 1000;
-	r->in.wall_s = 1800000000;
-}
-
-/* One poll dt_ms after the previous one. */
-static void poll(struct run *r, const struct bms_snapshot *s, uint64_t dt_ms)
-{
-	r->t += dt_ms;
-	r->in.wall_s += (int64_t)(dt_ms / 1000);
-	r->in.snap = s;
-	r->in.fresh = true;
-	r->in.now_ms = r->t;
-	policy_compute(&r->cfg, &r->in, &r->st, &r->out, &r->st);
-	memset(r->in.fet_result, 0, sizeof(r->in.fet_result));
-	memset(r->in.reset_lock, 0, sizeof(r->in.reset_lock));
-}
-
-/* All cells at mv, and the pack voltage their sum (as a BMS reports it). */
-static void set_cells(struct bms_snapshot *s, uint16_t mv)
-{
-	for (unsigned i = 0; i < s->cell_count; i++)
-		s->cell_mv[i] = mv;
-	s->voltage_mv = (uint32_t)mv * s->cell_count;
+	policy_restore(&r->st, &p);
 }
 
 static void test_params_from_bms(void **state)
@@ -137,7 +70,7 @@ static void test_params_from_bms(void **state)
 	assert_false(r.out.params.valid);
 	assert_int_equal(r.out.ccl_ma, 0);
 	assert_int_equal(r.out.dcl_ma, 0);
-	assert_string_equal(r.out.charge_limitation, "BMS settings invalid");
+	assert_string_equal(r.out.charge_limitation, "BMS setting cell OVPR implausible");
 }
 
 static void test_first_limits(void **state)
@@ -159,17 +92,19 @@ static void test_first_limits(void **state)
 		assert_int_equal(r.out.alarm[a], 0);
 }
 
-/* The highest-cell limiter's breakpoints, and its hysteresis on the way up. */
+/* The highest-cell limiter's breakpoints, and its hysteresis on the way up.
+ * Below V_chg CVL holds the cell; above it CCL tapers. The limiter reads
+ * the smoothed cell, so each level is held until the filter settled. */
 static void test_cell_limiter(void **state)
 {
 	static const struct {
 		uint16_t mv;
 		uint32_t ccl;
 	} down[] = {
-		{ 3400, 27000 }, /* V_chg - 50: full */
-		{ 3425, 14850 }, /* halfway down the taper to 10 % */
-		{ 3450, 2700 },  /* V_chg: 10 %, enough for the tail current */
-		{ 3475, 1350 },
+		{ 3450, 27000 }, /* V_chg: full */
+		{ 3456, 17280 }, /* 6 mV into the taper to 10 % */
+		{ 3465, 2700 },  /* V_chg + 15: 10 % */
+		{ 3479, 1620 },  /* on the way to 0 */
 		{ 3500, 0 },     /* OVPR - 50 */
 	};
 	struct run r;
@@ -180,9 +115,20 @@ static void test_cell_limiter(void **state)
 	poll(&r, &s, 1000);
 	for (size_t k = 0; k < sizeof(down) / sizeof(down[0]); k++) {
 		s.cell_mv[6] = down[k].mv;
-		poll(&r, &s, 1000); /* reductions act in the same poll */
-		assert_int_equal(r.out.ccl_ma, down[k].ccl);
+		for (int i = 0; i < 40; i++)
+			poll(&r, &s, 1000);
+		assert_in_range(r.out.ccl_ma, down[k].ccl ? down[k].ccl - 1 : 0, down[k].ccl + 1);
 	}
+	/* A reduction acts in the same poll: a jump from V_chg to OVPR - 50
+	 * is followed at once to within the noise band (6 mV). */
+	start(&r);
+	s.cell_mv[6] = 3450;
+	poll(&r, &s, 1000);
+	s.cell_mv[6] = 3500;
+	poll(&r, &s, 1000);
+	assert_true(r.out.ccl_ma <= 500);
+	for (int i = 0; i < 40; i++)
+		poll(&r, &s, 1000);
 	assert_string_equal(r.out.charge_limitation, "Cell 7 high");
 	/* Back down by 5 mV: within the 10 mV hysteresis, no increase. */
 	s.cell_mv[6] = 3495;
@@ -271,8 +217,12 @@ static void test_discharge_and_soc_limiters(void **state)
 	poll(&r, &s, 1000);
 	assert_int_equal(r.out.dcl_ma, 27000);
 	assert_string_equal(r.out.discharge_limitation, "Cell 3 low");
+	/* At V_min: at once to within the 6 mV noise band, then 0. */
 	s.cell_mv[2] = 2850;
 	poll(&r, &s, 1000);
+	assert_true(r.out.dcl_ma <= 54000 * 6 / 150);
+	for (int k = 0; k < 30; k++)
+		poll(&r, &s, 1000);
 	assert_int_equal(r.out.dcl_ma, 0);
 	/* SoC taper: off by default, 100 % at 95 %, 10 % at 100 %. */
 	start(&r);
@@ -320,7 +270,7 @@ static void test_stale_data(void **state)
 	poll(&r, &s, 30000);
 	assert_int_equal(r.out.ccl_ma, 0);
 	assert_int_equal(r.out.dcl_ma, 0);
-	assert_int_equal(r.out.cvl_mv, 16 * 3450); /* stays: still the BMS for DVCC */
+	assert_int_equal(r.out.cvl_mv, 16 * 3375); /* float at most; still the BMS for DVCC */
 	assert_string_equal(r.out.charge_limitation, "No data from BMS");
 	r.in.lost = false;
 	for (int k = 0; k < 100; k++)
@@ -387,18 +337,24 @@ static void test_modes_and_rebulk(void **state)
 	int64_t full_at = r.st.last_full_wall_s;
 
 	assert_true(full_at > 0);
-	/* Float: CVL ramps down at 1 mV/cell/s at most, no step. */
-	bool moved = false;
+	/* Float: CVL ramps down at 1 mV/cell/s at most, no step. It moves in
+	 * the 10 mV steps Venus publishes, so one poll may take the ramp's
+	 * 16 mV up to the next 10 mV; over the descent the rate holds. */
+	uint32_t top = r.out.cvl_mv;
+	int moved_at = -1, polls;
 
-	for (int k = 0; k < 200; k++) {
+	for (polls = 0; polls < 300 && r.out.cvl_mv > 16 * 3375; polls++) {
 		uint32_t before = r.out.cvl_mv;
 
 		poll(&r, &s, 1000);
-		assert_true(r.out.cvl_mv <= before && before - r.out.cvl_mv <= 16);
-		moved |= r.out.cvl_mv < before;
+		assert_true(r.out.cvl_mv <= before && before - r.out.cvl_mv <= 20);
+		assert_int_equal(r.out.cvl_mv % 10, 0);
+		if (moved_at < 0 && r.out.cvl_mv < before)
+			moved_at = polls;
 	}
-	assert_true(moved);
+	assert_true(moved_at >= 0);
 	assert_int_equal(r.out.cvl_mv, 16 * 3375);
+	assert_true((top - r.out.cvl_mv) <= 16u * (unsigned)(polls - moved_at + 1));
 	/* Rebulk: highest cell below 3300 mV for 5 min. */
 	set_cells(&s, 3290);
 	s.soc_pct = 95;
@@ -408,20 +364,26 @@ static void test_modes_and_rebulk(void **state)
 	poll(&r, &s, 1000);
 	poll(&r, &s, 1000);
 	assert_int_equal(r.out.mode, POLICY_MODE_BULK);
-	/* Rebulk on SoC: float -> bulk at 90 %. */
+	/* Rebulk on SoC: at 90 % with the cells below float, held for the
+	 * rebulk time; the SoC alone never decides (it drifts). */
 	start(&r);
-	policy_restore(&r.st, POLICY_MODE_FLOAT, full_at);
+	r.cfg.rebulk_soc_pct = 90; /* off by default */
+	restore_float(&r, full_at);
 	set_cells(&s, 3350);
 	s.soc_pct = 91;
-	poll(&r, &s, 1000);
+	for (int k = 0; k < 400; k++)
+		poll(&r, &s, 1000);
 	assert_int_equal(r.out.mode, POLICY_MODE_FLOAT);
 	s.soc_pct = 90;
+	for (int k = 0; k < 300; k++)
+		poll(&r, &s, 1000);
+	assert_int_equal(r.out.mode, POLICY_MODE_FLOAT);
 	poll(&r, &s, 1000);
 	assert_int_equal(r.out.mode, POLICY_MODE_BULK);
 	/* Days between full charges. */
 	start(&r);
 	r.cfg.full_charge_days = 7;
-	policy_restore(&r.st, POLICY_MODE_FLOAT, r.in.wall_s - 7 * 86400 + 10);
+	restore_float(&r, r.in.wall_s - 7 * 86400 + 10);
 	s.soc_pct = 99;
 	poll(&r, &s, 1000);
 	assert_int_equal(r.out.mode, POLICY_MODE_FLOAT);
@@ -454,7 +416,7 @@ static void test_restart_in_float(void **state)
 
 	(void)state;
 	start(&r);
-	policy_restore(&r.st, POLICY_MODE_FLOAT, r.in.wall_s - 3600);
+	restore_float(&r, r.in.wall_s - 3600);
 	set_cells(&s, 3440);
 	s.soc_pct = 99;
 	poll(&r, &s, 1000);
@@ -577,16 +539,21 @@ static void test_manual_fet_control(void **state)
 	poll(&r, &s, 1000);
 	assert_true(r.st.fet[POLICY_FET_CHARGE].owned);
 	assert_string_equal(r.out.charge_limitation, "Charge FET off by dbus-jkbms");
-	/* Released: switched back on. */
+	/* Released: back to automatic control, which switches it on once
+	 * nothing stands against it for the 30 s hold. */
 	r.in.force_off[POLICY_FET_CHARGE] = false;
+	for (int k = 0; k < 30; k++) {
+		poll(&r, &s, 1000);
+		assert_int_equal(r.out.fet_request[POLICY_FET_CHARGE], POLICY_FET_NONE);
+	}
 	poll(&r, &s, 1000);
 	assert_int_equal(r.out.fet_request[POLICY_FET_CHARGE], POLICY_FET_ON);
 	r.in.fet_result[POLICY_FET_CHARGE] = POLICY_FET_RESULT_OK;
 	s.status |= BMS_STATUS_CHARGE_FET;
 	poll(&r, &s, 1000);
 	assert_false(r.st.fet[POLICY_FET_CHARGE].owned);
-	/* Released while the off-write is still in flight: back on as soon as
-	 * it is verified. */
+	/* Released while the off-write is still in flight: once verified the
+	 * FET is ours, and comes back on after the hold. */
 	r.in.force_off[POLICY_FET_CHARGE] = true;
 	poll(&r, &s, 1000);
 	assert_int_equal(r.out.fet_request[POLICY_FET_CHARGE], POLICY_FET_OFF);
@@ -595,6 +562,10 @@ static void test_manual_fet_control(void **state)
 	assert_int_equal(r.out.fet_request[POLICY_FET_CHARGE], POLICY_FET_NONE);
 	r.in.fet_result[POLICY_FET_CHARGE] = POLICY_FET_RESULT_OK;
 	s.status &= (uint16_t)~BMS_STATUS_CHARGE_FET;
+	for (int k = 0; k < 30; k++) {
+		poll(&r, &s, 1000);
+		assert_int_equal(r.out.fet_request[POLICY_FET_CHARGE], POLICY_FET_NONE);
+	}
 	poll(&r, &s, 1000);
 	assert_int_equal(r.out.fet_request[POLICY_FET_CHARGE], POLICY_FET_ON);
 	r.in.fet_result[POLICY_FET_CHARGE] = POLICY_FET_RESULT_OK;
@@ -605,9 +576,11 @@ static void test_manual_fet_control(void **state)
 	poll(&r, &s, 1000);
 	assert_int_equal(r.out.fet_request[POLICY_FET_DISCHARGE], POLICY_FET_OFF);
 	r.in.force_off[POLICY_FET_DISCHARGE] = false;
-	r.in.fet_result[POLICY_FET_DISCHARGE] = POLICY_FET_RESULT_FAILED;
+	r.in.fet_result[POLICY_FET_DISCHARGE] = POLICY_FET_RESULT_NOT_APPLIED;
 	poll(&r, &s, 1000);
+	poll(&r, &s, 1000); /* the next frame shows it still on */
 	assert_int_equal(r.out.alarm[POLICY_ALARM_CONTACTOR], 2);
+	assert_string_equal(r.out.discharge_limitation, "Discharge FET switch failed: not applied");
 }
 
 static void test_never_override_bms_fet(void **state)

@@ -817,9 +817,11 @@ static void test_force_paths(void **state)
 	assert_true(loop_until(sim_is, &off, 5000));
 	expect_path(w, "/Info/MaxChargeCurrent", 0, 3000);
 	assert_int_equal(sim_status(&w->sim, "discharge_switch"), 1);
-	/* 0 releases it. */
+	/* 0 hands it back to automatic control: not on at once, but after
+	 * the 30 s hold with nothing standing against it. */
 	assert_int_equal(bus_set_value(&w->bus, NAME, "/Settings/ForceChargingOff", g_variant_new_int32(0)), 0);
-	if (!loop_until(sim_is, &on, 5000)) {
+	assert_false(loop_until(sim_is, &on, 20000));
+	if (!loop_until(sim_is, &on, 20000)) {
 		char *log = child_log(&w->svc);
 
 		fail_msg("the FET did not come back on; service log:\n%s", log);

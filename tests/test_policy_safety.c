@@ -1,0 +1,567 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The findings of the adversarial review of the first release, each as a
+ * pure policy test with explicit time (docs/charge-control.md, "Safety
+ * amendments"): unmeasured cells, implausible BMS settings, loss of
+ * communication, FET ownership and overrides, SoC drift in float, and what
+ * a failed FET write says.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "policy.h"
+#include "policy_fixture.h"
+
+#define CHG POLICY_FET_CHARGE
+#define DIS POLICY_FET_DISCHARGE
+
+/* Poll every second until the charge FET is requested (returns the number
+ * of polls), or max polls pass (returns max + 1). */
+static int polls_until_request(struct run *r, const struct bms_snapshot *s, unsigned fet,
+			       enum policy_fet_request want, int max)
+{
+	for (int k = 1; k <= max; k++) {
+		poll(r, s, 1000);
+		if (r->out.fet_request[fet] == want)
+			return k;
+		assert_int_equal(r->out.fet_request[fet], POLICY_FET_NONE);
+	}
+	return max + 1;
+}
+
+/* The write that was just requested is verified and the BMS shows it. */
+static void write_done(struct run *r, struct bms_snapshot *s, unsigned fet, bool on)
+{
+	uint16_t bit = fet == CHG ? BMS_STATUS_CHARGE_FET : BMS_STATUS_DISCHARGE_FET;
+
+	r->in.fet_result[fet] = POLICY_FET_RESULT_OK;
+	if (on)
+		s->status |= bit;
+	else
+		s->status &= (uint16_t)~bit;
+}
+
+/* Finding 1: cell 16 reads 0 mV but the pack voltage says it is at 4.0 V. */
+static void test_open_sense_lead(void **state)
+{
+	struct run r;
+	struct bms_snapshot s = lfp();
+
+	(void)state;
+	start(&r);
+	for (unsigned i = 0; i < 15; i++)
+		s.cell_mv[i] = 3400;
+	s.cell_mv[15] = 0;
+	s.voltage_mv = 55000;
+	s.current_ma = 20000;
+	poll(&r, &s, 1000);
+	assert_int_equal(r.out.ccl_ma, 0);
+	assert_non_null(strstr(r.out.charge_limitation, "Cell 16 not measured"));
+	/* CVL never above what the pack has now: a CVL-only charger must not
+	 * push on either. */
+	assert_true(r.out.cvl_mv <= 55000);
+	for (int k = 0; k < 3; k++)
+		poll(&r, &s, 1000);
+	assert_int_equal(r.out.alarm[POLICY_ALARM_INTERNAL_FAILURE], 2);
+	/* The inferred 4.0 V cell is over OVP - 30 mV: the charge FET goes
+	 * off while current keeps flowing (5 s from the first poll). */
+	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_OFF, 10), 2);
+	assert_int_equal(r.out.ccl_ma, 0);
+
+	/* The lead comes back: the alarm clears and charging resumes. */
+	write_done(&r, &s, CHG, false);
+	set_cells(&s, 3300);
+	s.current_ma = 0;
+	for (int k = 0; k < 5; k++)
+		poll(&r, &s, 1000);
+	assert_int_equal(r.out.alarm[POLICY_ALARM_INTERNAL_FAILURE], 0);
+}
+
+/* Finding 1: all 16 cells read 0 mV with the pack at 58 V. */
+static void test_all_cells_unmeasured(void **state)
+{
+	struct run r;
+	struct bms_snapshot s = lfp();
+
+	(void)state;
+	start(&r);
+	set_cells(&s, 0);
+	s.voltage_mv = 58000; /* 3625 mV a cell: over OVP - 30 mV */
+	s.current_ma = 20000;
+	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_OFF, 10), 6);
+	assert_int_equal(r.out.ccl_ma, 0);
+	assert_true(r.out.cvl_mv <= 58000);
+	assert_non_null(strstr(r.out.charge_limitation, "not measured"));
+	assert_int_equal(r.out.alarm[POLICY_ALARM_INTERNAL_FAILURE], 2);
+}
+
+/* A low unmeasured cell stops discharging too; a mid one does not. */
+static void test_unmeasured_cell_discharge(void **state)
+{
+	struct run r;
+	struct bms_snapshot s = lfp();
+
+	(void)state;
+	start(&r);
+	set_cells(&s, 3300);
+	s.cell_mv[15] = 0;
+	s.voltage_mv = 15 * 3300 + 2800; /* cell 16 at 2.80 V <= V_min 2.85 V */
+	poll(&r, &s, 1000);
+	assert_int_equal(r.out.dcl_ma, 0);
+	assert_int_equal(r.out.ccl_ma, 0);
+	start(&r);
+	s.voltage_mv = 16 * 3300;
+	poll(&r, &s, 1000);
+	assert_int_equal(r.out.ccl_ma, 0);
+	assert_true(r.out.dcl_ma > 50000);
+}
+
+/* Finding 1: a 24-cell frame with 8 zero slots on a pack whose BMS says 16
+ * cells: the extra slots are ignored, never counted. A frame that lacks
+ * cells the setting has treats them as unmeasured. */
+static void test_cell_count_from_setting(void **state)
+{
+	struct run r;
+	struct bms_snapshot s = lfp();
+
+	(void)state;
+	start(&r);
+	s.settings.cell_count = 16;
+	s.cell_count = 24;
+	for (unsigned i = 16; i < 24; i++)
+		s.cell_mv[i] = 0;
+	poll(&r, &s, 1000);
+	assert_int_equal(r.out.cvl_mv, 16 * 3450);
+	assert_int_equal(r.out.battery_low_mv, 16 * 2850);
+	assert_int_equal(r.out.ccl_ma, 27000);
+
+	start(&r);
+	s = lfp();
+	s.settings.cell_count = 16;
+	s.cell_count = 15;
+	s.voltage_mv = 15 * 3300 + 3600;
+	s.current_ma = 5000;
+	poll(&r, &s, 1000);
+	assert_int_equal(r.out.ccl_ma, 0);
+	assert_non_null(strstr(r.out.charge_limitation, "Cell 16 not measured"));
+	assert_true(r.out.cvl_mv <= 16 * 3450);
+}
+
+/* Finding 2: an LTO pack gets limits from its own settings. */
+static void test_lto_settings(void **state)
+{
+	struct run r;
+	struct bms_snapshot s = lfp();
+
+	(void)state;
+	start(&r);
+	s.settings.cell_ovp_mv = 2850;
+	s.settings.cell_ovpr_mv = 2750;
+	s.settings.cell_uvp_mv = 1800;
+	s.settings.cell_uvpr_mv = 2300;
+	set_cells(&s, 2500);
+	poll(&r, &s, 1000);
+	assert_true(r.out.params.valid);
+	assert_int_equal(r.out.params.v_chg_mv, 2650);
+	assert_int_equal(r.out.cvl_mv, 16 * 2650);
+	assert_true(r.out.cvl_mv <= 16 * (2850 - 50));
+	assert_int_equal(r.out.ccl_ma, 27000);
+
+	/* NMC: OVP 4.25 V. */
+	start(&r);
+	s = lfp();
+	s.settings.cell_ovp_mv = 4250;
+	s.settings.cell_ovpr_mv = 4150;
+	s.settings.cell_uvp_mv = 3000;
+	s.settings.cell_uvpr_mv = 3200;
+	set_cells(&s, 3700);
+	poll(&r, &s, 1000);
+	assert_int_equal(r.out.cvl_mv, 16 * 4050);
+}
+
+/* Finding 2: a charge OCP of 0 makes no current allowed, keeps CVL bounded
+ * by OVP and the pack, and keeps FET protection working. */
+static void test_zero_ocp_keeps_fet_control(void **state)
+{
+	struct run r;
+	struct bms_snapshot s = lfp();
+
+	(void)state;
+	start(&r);
+	s.settings.charge_ocp_a = 0;
+	s.cell_mv[4] = 3640;
+	s.voltage_mv = 15 * 3300 + 3640;
+	s.current_ma = 30000;
+	int k = polls_until_request(&r, &s, CHG, POLICY_FET_OFF, 60);
+
+	assert_int_equal(k, 6);
+	assert_int_equal(r.out.ccl_ma, 0);
+	assert_int_equal(r.out.dcl_ma, 0);
+	assert_true(r.out.cvl_mv <= s.voltage_mv);
+	assert_non_null(strstr(r.out.charge_limitation, "charge OCP implausible"));
+	assert_int_equal(r.out.alarm[POLICY_ALARM_INTERNAL_FAILURE], 1);
+}
+
+/* Finding 2: temperature settings outside their encodable range or
+ * inverted allow no current; the key is named. */
+static void test_implausible_temperatures(void **state)
+{
+	static const struct {
+		size_t off;
+		int16_t value;
+		const char *name;
+	} cases[] = {
+		{ offsetof(struct bms_settings, charge_otp_c), (int16_t)0x8000, "charge OTP" },
+		{ offsetof(struct bms_settings, charge_otp_c), 300, "charge OTP" },
+		{ offsetof(struct bms_settings, charge_utpr_c), -30, "charge UTP" }, /* below UTP -20 */
+		{ offsetof(struct bms_settings, discharge_otp_c), -60, "discharge OTP" },
+		{ offsetof(struct bms_settings, mosfet_otp_c), 200, "MOSFET OTP" },
+	};
+	(void)state;
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct run r;
+		struct bms_snapshot s = lfp();
+
+		start(&r);
+		memcpy((char *)&s.settings + cases[k].off, &cases[k].value, sizeof(int16_t));
+		s.temp_c[BMS_TEMP_T1] = s.temp_c[BMS_TEMP_T2] = 6;
+		poll(&r, &s, 1000);
+		assert_int_equal(r.out.ccl_ma, 0);
+		assert_int_equal(r.out.dcl_ma, 0);
+		assert_true(r.out.cvl_mv <= 52800);
+		assert_non_null(strstr(r.out.charge_limitation, cases[k].name));
+		assert_non_null(strstr(r.out.charge_limitation, "implausible"));
+	}
+	/* The inverted pair of the review: UTP 5 °C, UTPR -10 °C at 6 °C. */
+	struct run r;
+	struct bms_snapshot s = lfp();
+
+	start(&r);
+	s.settings.charge_utp_c = 5;
+	s.settings.charge_utpr_c = -10;
+	s.temp_c[BMS_TEMP_T1] = s.temp_c[BMS_TEMP_T2] = 6;
+	poll(&r, &s, 1000);
+	assert_int_equal(r.out.ccl_ma, 0);
+}
+
+/* Settings that change at run time take effect at once, both ways. */
+static void test_settings_change_at_run_time(void **state)
+{
+	struct run r;
+	struct bms_snapshot s = lfp();
+
+	(void)state;
+	start(&r);
+	poll(&r, &s, 1000);
+	assert_int_equal(r.out.ccl_ma, 27000);
+	s.settings.cell_ovpr_mv = 3700; /* above OVP */
+	poll(&r, &s, 1000);
+	assert_int_equal(r.out.ccl_ma, 0);
+	assert_non_null(strstr(r.out.charge_limitation, "cell OVPR implausible"));
+	s.settings.cell_ovpr_mv = 3550;
+	for (int k = 0; k < 120; k++)
+		poll(&r, &s, 1000);
+	assert_int_equal(r.out.ccl_ma, 27000);
+	assert_int_equal(r.out.alarm[POLICY_ALARM_INTERNAL_FAILURE], 0);
+
+	/* OVP and UVP themselves implausible: nothing may charge. */
+	s.settings.cell_ovp_mv = 5000;
+	poll(&r, &s, 1000);
+	assert_int_equal(r.out.ccl_ma, 0);
+	assert_true(r.out.cvl_mv <= s.voltage_mv);
+}
+
+/* Finding 3: at link loss CVL drops to float at most. */
+static void test_lost_drops_cvl(void **state)
+{
+	struct run r;
+	struct bms_snapshot s = lfp();
+
+	(void)state;
+	start(&r);
+	poll(&r, &s, 1000);
+	assert_int_equal(r.out.cvl_mv, 16 * 3450);
+	r.in.lost = true;
+	tick(&r, &s, 1000);
+	assert_int_equal(r.out.cvl_mv, 16 * 3375);
+	assert_int_equal(r.out.ccl_ma, 0);
+	assert_int_equal(r.out.dcl_ma, 0);
+	for (int k = 0; k < 3600; k++)
+		tick(&r, &s, 1000);
+	assert_int_equal(r.out.cvl_mv, 16 * 3375);
+	/* A CVL already below float stays where it was. */
+	start(&r);
+	s.cell_mv[3] = 3500; /* over V_chg: the controller pulls CVL down */
+	s.voltage_mv += 200;
+	for (int k = 0; k < 30; k++)
+		poll(&r, &s, 1000);
+	uint32_t before = r.out.cvl_mv;
+
+	assert_true(before < 16 * 3375);
+	r.in.lost = true;
+	tick(&r, &s, 1000);
+	assert_int_equal(r.out.cvl_mv, before);
+}
+
+/* Finding 4: lost_discharge_time ends on the policy's own tick. */
+static void test_lost_discharge_time(void **state)
+{
+	struct run r;
+	struct bms_snapshot s = lfp();
+
+	(void)state;
+	start(&r);
+	r.cfg.lost_discharge_ma = 10000;
+	r.cfg.lost_discharge_ms = 20000;
+	poll(&r, &s, 1000);
+	r.in.lost = true;
+	tick(&r, &s, 1000);
+	assert_int_equal(r.out.dcl_ma, 10000);
+	for (int k = 1; k < 20; k++) {
+		tick(&r, &s, 1000);
+		assert_int_equal(r.out.dcl_ma, 10000);
+	}
+	tick(&r, &s, 1000);
+	assert_int_equal(r.out.dcl_ma, 0);
+}
+
+/* Finding 5: releasing the force path hands the FET back to automatic
+ * control; it does not switch on a FET whose condition persists. */
+static void test_force_release_does_not_bypass(void **state)
+{
+	struct run r;
+	struct bms_snapshot s = lfp();
+
+	(void)state;
+	start(&r);
+	s.cell_mv[4] = 3620;
+	s.current_ma = 20000;
+	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_OFF, 10), 6);
+	write_done(&r, &s, CHG, false);
+	s.current_ma = 0;
+	poll(&r, &s, 1000);
+	r.in.force_off[CHG] = true;
+	poll(&r, &s, 1000);
+	r.in.force_off[CHG] = false;
+	r.in.reset_lock[CHG] = true;
+	/* Still 3.62 V: no switch-on, however long. */
+	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_ON, 300), 301);
+	assert_int_equal(r.out.ccl_ma, 0);
+	/* Cleared: on after 30 s. */
+	s.cell_mv[4] = 3450;
+	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_ON, 60), 31);
+
+	/* A user's force-off with no condition: released, it comes on once
+	 * the 30 s clear hold, counted from the release, has passed. */
+	start(&r);
+	s = lfp();
+	poll(&r, &s, 1000);
+	r.in.force_off[CHG] = true;
+	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_OFF, 2), 1);
+	write_done(&r, &s, CHG, false);
+	poll(&r, &s, 1000);
+	r.in.force_off[CHG] = false;
+	int k = polls_until_request(&r, &s, CHG, POLICY_FET_ON, 60);
+
+	assert_int_equal(k, 31);
+}
+
+/* A chatter lock is cleared by a write of the force path only once the
+ * condition is gone. */
+static void test_lock_clears_only_when_clear(void **state)
+{
+	struct run r;
+	struct bms_snapshot s = lfp();
+
+	(void)state;
+	start(&r);
+	for (int cycle = 0; cycle < 4; cycle++) {
+		s.cell_mv[9] = 3620;
+		s.current_ma = 10000;
+		assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_OFF, 10), 6);
+		write_done(&r, &s, CHG, false);
+		s.current_ma = 0;
+		s.cell_mv[9] = 3450;
+		if (cycle == 3)
+			break;
+		assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_ON, 40), 31);
+		write_done(&r, &s, CHG, true);
+	}
+	assert_true(r.st.fet[CHG].locked);
+	/* The user writes 0 while a cell is still high: the lock stays. */
+	s.cell_mv[9] = 3620;
+	r.in.reset_lock[CHG] = true;
+	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_ON, 100), 101);
+	assert_true(r.st.fet[CHG].locked);
+	/* Condition gone: the earlier reset now clears it, then the hold. */
+	s.cell_mv[9] = 3450;
+	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_ON, 60), 31);
+	assert_false(r.st.fet[CHG].locked);
+}
+
+/* Finding 6: which FET we switched off survives a restart. */
+static void test_ownership_survives_restart(void **state)
+{
+	struct run r;
+	struct bms_snapshot s = lfp();
+	struct policy_persist saved;
+
+	(void)state;
+	start(&r);
+	s.cell_mv[4] = 3620;
+	s.current_ma = 20000;
+	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_OFF, 10), 6);
+	write_done(&r, &s, CHG, false);
+	poll(&r, &s, 1000);
+	policy_persist_get(&r.st, &saved);
+	assert_true(saved.fet_owned[CHG]);
+	assert_false(saved.fet_owned[DIS]);
+
+	/* A new process. */
+	start(&r);
+	policy_restore(&r.st, &saved);
+	s.cell_mv[4] = 3400;
+	s.current_ma = 0;
+	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_ON, 60), 31);
+
+	/* Not ours (the user or the BMS switched it off): never touched. */
+	start(&r);
+	memset(&saved, 0, sizeof(saved));
+	policy_restore(&r.st, &saved);
+	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_ON, 120), 121);
+
+	/* A user's force survives a restart too. */
+	saved.fet_forced[DIS] = true;
+	saved.fet_owned[DIS] = true;
+	start(&r);
+	policy_restore(&r.st, &saved);
+	r.in.force_off[DIS] = true; /* the service restores the force path */
+	s.status &= (uint16_t)~BMS_STATUS_DISCHARGE_FET;
+	assert_int_equal(polls_until_request(&r, &s, DIS, POLICY_FET_ON, 120), 121);
+	assert_int_equal(r.out.dcl_ma, 0);
+}
+
+/* Finding 6: an off-write whose read-back timed out although the BMS
+ * applied it is settled by the next frames. */
+static void test_timed_out_write_settled_by_frames(void **state)
+{
+	struct run r;
+	struct bms_snapshot s = lfp();
+
+	(void)state;
+	start(&r);
+	s.cell_mv[4] = 3620;
+	s.current_ma = 20000;
+	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_OFF, 10), 6);
+	r.in.fet_result[CHG] = POLICY_FET_RESULT_NO_ANSWER;
+	r.in.lost = false;
+	tick(&r, &s, 1000); /* the result arrives before the next frame */
+	s.status &= (uint16_t)~BMS_STATUS_CHARGE_FET; /* it was applied */
+	s.current_ma = 0;
+	poll(&r, &s, 1000);
+	assert_true(r.st.fet[CHG].owned);
+	assert_int_equal(r.out.alarm[POLICY_ALARM_CONTACTOR], 0);
+	s.cell_mv[4] = 3450;
+	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_ON, 60), 31);
+
+	/* Not applied after all: the write failed. */
+	start(&r);
+	s = lfp();
+	s.cell_mv[4] = 3620;
+	s.current_ma = 20000;
+	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_OFF, 10), 6);
+	r.in.fet_result[CHG] = POLICY_FET_RESULT_NO_ANSWER;
+	poll(&r, &s, 1000);
+	poll(&r, &s, 1000);
+	assert_false(r.st.fet[CHG].owned);
+	assert_int_equal(r.out.alarm[POLICY_ALARM_CONTACTOR], 2);
+	assert_non_null(strstr(r.out.charge_limitation, "Charge FET switch failed"));
+}
+
+/* Finding 10: a write acknowledged but not applied is named. */
+static void test_not_applied_is_named(void **state)
+{
+	struct run r;
+	struct bms_snapshot s = lfp();
+
+	(void)state;
+	start(&r);
+	s.cell_mv[4] = 3620;
+	s.voltage_mv += 320;
+	s.current_ma = 20000;
+	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_OFF, 10), 6);
+	r.in.fet_result[CHG] = POLICY_FET_RESULT_NOT_APPLIED;
+	poll(&r, &s, 1000); /* the FET is still on */
+	poll(&r, &s, 1000);
+	assert_int_equal(r.out.alarm[POLICY_ALARM_CONTACTOR], 2);
+	assert_non_null(strstr(r.out.charge_limitation, "Charge FET switch failed: not applied"));
+	assert_int_equal(r.out.ccl_ma, 0);
+	assert_false(r.out.allow_charge);
+}
+
+/* Finding 7: a JK whose SoC is stuck at 85 % does not throw float back to
+ * bulk while the cells say the pack is full. */
+static void test_float_ignores_stuck_soc(void **state)
+{
+	struct run r;
+	struct bms_snapshot s = lfp();
+	unsigned changes = 0;
+	enum policy_mode last;
+
+	(void)state;
+	start(&r);
+	struct policy_persist p = { .mode = POLICY_MODE_FLOAT, .last_full_wall_s = r.in.wall_s };
+
+	policy_restore(&r.st, &p);
+	set_cells(&s, 3375);
+	s.soc_pct = 85;
+	poll(&r, &s, 1000);
+	last = r.out.mode;
+	for (int k = 0; k < 4 * 3600; k++) {
+		poll(&r, &s, 1000);
+		changes += r.out.mode != last;
+		last = r.out.mode;
+	}
+	assert_int_equal(r.out.mode, POLICY_MODE_FLOAT);
+	assert_int_equal(changes, 0);
+
+	/* Discharged by a load (cells well below float) with a low SoC:
+	 * rebulk after the hold. */
+	set_cells(&s, 3290);
+	int k;
+
+	for (k = 1; k <= 600 && r.out.mode == POLICY_MODE_FLOAT; k++)
+		poll(&r, &s, 1000);
+	assert_int_equal(r.out.mode, POLICY_MODE_BULK);
+	assert_true(k >= 300);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_open_sense_lead),
+		cmocka_unit_test(test_all_cells_unmeasured),
+		cmocka_unit_test(test_unmeasured_cell_discharge),
+		cmocka_unit_test(test_cell_count_from_setting),
+		cmocka_unit_test(test_lto_settings),
+		cmocka_unit_test(test_zero_ocp_keeps_fet_control),
+		cmocka_unit_test(test_implausible_temperatures),
+		cmocka_unit_test(test_settings_change_at_run_time),
+		cmocka_unit_test(test_lost_drops_cvl),
+		cmocka_unit_test(test_lost_discharge_time),
+		cmocka_unit_test(test_force_release_does_not_bypass),
+		cmocka_unit_test(test_lock_clears_only_when_clear),
+		cmocka_unit_test(test_ownership_survives_restart),
+		cmocka_unit_test(test_timed_out_write_settled_by_frames),
+		cmocka_unit_test(test_not_applied_is_named),
+		cmocka_unit_test(test_float_ignores_stuck_soc),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
