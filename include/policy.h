@@ -185,6 +185,7 @@ struct policy_state {
 	bool capping;                /* CVL capped near the pack voltage */
 	int8_t cvl_dir;              /* the last direction CVL moved: -1, 0, +1 */
 	uint64_t cvl_turn_ms;        /* when it last changed direction */
+	uint64_t cvl_up_since;       /* since when it wants to turn back up */
 	uint32_t ccl_ma, dcl_ma;     /* published */
 	double ccl_ramp_ma, dcl_ramp_ma; /* ramped internal values */
 	bool was_lost;

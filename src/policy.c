@@ -37,11 +37,12 @@
 #define FILTER_TAU_S 5.0
 #define NOISE_BAND_MV 6.0
 /* CVL moves in steps of 10 mV (what Venus publishes); turning back up
- * after a reduction needs this much a cell and this long since the last
- * turn. */
+ * after a reduction needs this much a cell, held this long, and this long
+ * since the last turn. */
 #define CVL_STEP_MV 10.0
 #define CVL_REVERSE_MV 2.0
 #define CVL_TURN_GAP_MS (15 * 60000ull)
+#define CVL_TURN_HOLD_MS 60000
 #define HEADROOM_HYST_MV 10
 /* The longest step the ramps and integrators take from one call to the next. */
 #define DT_MAX_S 10.0
@@ -172,8 +173,8 @@ static void filter_cells(const struct bms_snapshot *s, const struct cellview *c,
 
 /* Move CVL towards want: reductions at once (always), increases ramped.
  * Noise must not make CVL wiggle, so turning back up after a reduction
- * needs a change of at least CVL_REVERSE_MV a cell and CVL_TURN_GAP_MS
- * since the last turn. */
+ * needs want at least CVL_REVERSE_MV a cell higher for CVL_TURN_HOLD_MS,
+ * and CVL_TURN_GAP_MS since the last turn. */
 static double cvl_move(double prev, double want, double ramp, double reverse, bool hold, uint64_t now,
 		       struct policy_state *st)
 {
@@ -181,12 +182,17 @@ static double cvl_move(double prev, double want, double ramp, double reverse, bo
 		if (st->cvl_dir > 0)
 			st->cvl_turn_ms = now;
 		st->cvl_dir = -1;
+		st->cvl_up_since = 0;
 		return want;
 	}
 	if (hold || want - prev < CVL_STEP_MV)
 		return prev;
 	if (st->cvl_dir < 0) {
-		if (want - prev < reverse || (st->cvl_turn_ms && now - st->cvl_turn_ms < CVL_TURN_GAP_MS))
+		bool far = want - prev >= reverse;
+
+		st->cvl_up_since = far ? (st->cvl_up_since ? st->cvl_up_since : now) : 0;
+		if (!far || now - st->cvl_up_since < CVL_TURN_HOLD_MS ||
+		    (st->cvl_turn_ms && now - st->cvl_turn_ms < CVL_TURN_GAP_MS))
 			return prev;
 		st->cvl_turn_ms = now;
 	}
