@@ -182,6 +182,7 @@ struct policy_state {
 	uint32_t cvl_mv;             /* published */
 	double integrator_mv;        /* over-voltage controller, pack mV */
 	double hi_mv, lo_mv, pack_mv; /* highest/lowest cell and pack, noise filtered */
+	uint16_t hi_hist[3];         /* the highest cell of the last three frames */
 	bool capping;                /* CVL capped near the pack voltage */
 	int8_t cvl_dir;              /* the last direction CVL moved: -1, 0, +1 */
 	uint64_t cvl_turn_ms;        /* when it last changed direction */
@@ -190,6 +191,7 @@ struct policy_state {
 	double ccl_ramp_ma, dcl_ramp_ma; /* ramped internal values */
 	bool was_lost;
 	uint64_t lost_since;
+	bool lost_dcl_ok;            /* discharge was allowed when the link was lost */
 	struct policy_alarm_state alarms[POLICY_ALARM_COUNT];
 	struct policy_fet_state fet[POLICY_FET_COUNT];
 };

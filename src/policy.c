@@ -44,6 +44,8 @@
 #define CVL_TURN_GAP_MS (15 * 60000ull)
 #define CVL_TURN_HOLD_MS 60000
 #define HEADROOM_HYST_MV 10
+/* How far below the pack voltage CVL goes when nothing may charge, a cell. */
+#define NO_CHARGE_MARGIN_MV 20
 /* The longest step the ramps and integrators take from one call to the next. */
 #define DT_MAX_S 10.0
 
@@ -96,6 +98,27 @@ void policy_persist_get(const struct policy_state *st, struct policy_persist *ou
 
 /* ---- charge voltage ------------------------------------------------------ */
 
+static uint16_t median3(const uint16_t v[3])
+{
+	uint16_t a = v[0], b = v[1], c = v[2];
+
+	if (a > b)
+		a = v[1], b = v[0];
+	return c <= a ? a : (c >= b ? b : c);
+}
+
+
+/* A CVL under which nothing charges: below the pack voltage by a margin a
+ * cell, so that a charger obeying CVL only backs off even with the drop
+ * its current makes. */
+static uint32_t no_charge_mv(uint32_t pack_mv, unsigned cells)
+{
+	uint32_t margin = NO_CHARGE_MARGIN_MV * cells;
+
+	return pack_mv > margin ? pack_mv - margin : 0;
+}
+
+
 static uint64_t since(uint64_t prev, bool active, uint64_t now)
 {
 	return active ? (prev ? prev : now) : 0;
@@ -111,20 +134,21 @@ static void enter(struct policy_state *st, enum policy_mode mode, uint64_t now)
 /* Bulk -> absorption -> float -> bulk, decided from the cells; the BMS's
  * SoC drifts, so it never decides alone (docs/charge-control.md "Float"). */
 static void mode_step(const struct policy_config *cfg, const struct policy_params *p, const struct policy_input *in,
-		      const struct cellview *c, struct policy_state *st)
+		      struct policy_state *st)
 {
 	const struct bms_snapshot *s = in->snap;
 	uint64_t now = in->now_ms;
+	double hi = median3(st->hi_hist); /* one glitch frame starts nothing */
 
 	switch (st->mode) {
 	case POLICY_MODE_BULK:
-		if (c->max_mv >= p->v_chg_mv - ABS_START_MARGIN_MV)
+		if (hi >= p->v_chg_mv - ABS_START_MARGIN_MV)
 			enter(st, POLICY_MODE_ABSORPTION, now);
 		break;
 	case POLICY_MODE_ABSORPTION: {
 		/* Full: tail current and a high cell, held for a minute. A
 		 * maximum time makes sure float is always reached. */
-		bool full = s->current_ma <= (int32_t)p->tail_ma && c->max_mv >= p->v_chg_mv - ABS_FULL_MARGIN_MV;
+		bool full = s->current_ma <= (int32_t)p->tail_ma && hi >= p->v_chg_mv - ABS_FULL_MARGIN_MV;
 
 		st->full_cond_since = since(st->full_cond_since, full, now);
 		if ((st->full_cond_since && now - st->full_cond_since >= ABS_FULL_HOLD_MS) ||
@@ -137,8 +161,8 @@ static void mode_step(const struct policy_config *cfg, const struct policy_param
 	case POLICY_MODE_FLOAT: {
 		/* Rebulk when the highest cell stays below the rebulk voltage,
 		 * or when the SoC is low and the cells agree (below float). */
-		bool low = c->max_mv < p->v_rebulk_mv ||
-			   (cfg->rebulk_soc_pct && s->soc_pct <= cfg->rebulk_soc_pct && c->max_mv < p->v_flt_mv);
+		bool low = hi < p->v_rebulk_mv ||
+			   (cfg->rebulk_soc_pct && s->soc_pct <= cfg->rebulk_soc_pct && hi < p->v_flt_mv);
 		bool overdue = cfg->full_charge_days && st->last_full_wall_s &&
 			       in->wall_s - st->last_full_wall_s >= (int64_t)cfg->full_charge_days * 86400;
 
@@ -163,9 +187,16 @@ static double smooth(double prev, double x, double dt_s)
 	return prev + (x - prev) * dt_s / (FILTER_TAU_S + dt_s);
 }
 
-static void filter_cells(const struct bms_snapshot *s, const struct cellview *c, double dt_s,
+static void filter_cells(const struct bms_snapshot *s, const struct cellview *c, double dt_s, bool fresh,
 			 struct policy_state *st)
 {
+	if (!st->hi_hist[0]) {
+		st->hi_hist[0] = st->hi_hist[1] = st->hi_hist[2] = c->max_mv;
+	} else if (fresh) {
+		st->hi_hist[0] = st->hi_hist[1];
+		st->hi_hist[1] = st->hi_hist[2];
+		st->hi_hist[2] = c->max_mv;
+	}
 	st->hi_mv = fmax(smooth(st->hi_mv, c->max_mv, dt_s), c->max_mv - NOISE_BAND_MV);
 	st->lo_mv = fmin(smooth(st->lo_mv, c->min_mv, dt_s), c->min_mv + NOISE_BAND_MV);
 	st->pack_mv = smooth(st->pack_mv, s->voltage_mv, dt_s);
@@ -238,13 +269,14 @@ static uint32_t cvl_step(const struct policy_params *p, const struct bms_snapsho
 		st->capping = false;
 	if (st->capping)
 		want = fmin(want, st->pack_mv - HEADROOM_GAIN * n * e);
-	/* A cell nobody measures: nothing more than the pack has now. */
-	if (c->unmeasured)
-		want = fmin(want, s->voltage_mv);
 	want = fmax(floor_mv, fmin(cap, want));
 	want = floor(want / CVL_STEP_MV) * CVL_STEP_MV;
+	/* A cell nobody measures: under the pack voltage, below the floor if
+	 * need be, and never up while it lasts. */
+	if (c->unmeasured)
+		want = fmin(want, no_charge_mv(s->voltage_mv, n));
 
-	bool hold = e >= -OV_DEADBAND_MV && st->integrator_mv > 0;
+	bool hold = (e >= -OV_DEADBAND_MV && st->integrator_mv > 0) || c->unmeasured;
 	double cvl = cvl_move(prev, want, ramp, CVL_REVERSE_MV * n, hold, now, st);
 
 	*limiting = reduce > 0.5 * n;
@@ -267,12 +299,17 @@ static void unmeasured_text(const struct cellview *c, char *buf, size_t n)
 static void implausible(const struct policy_params *p, const struct policy_input *in, struct policy_state *st,
 			struct policy_output *out)
 {
-	uint32_t cvl = in->snap->voltage_mv;
+	unsigned n = p->cells ? p->cells : 1;
+	uint32_t cvl = no_charge_mv(in->snap->voltage_mv, n);
 
+	/* Only ever down: the pack voltage under charge includes the current's
+	 * drop, so following it would hold a CVL-only charger's current. */
 	if (p->bounded && p->cvl_cap_mv < cvl)
 		cvl = p->cvl_cap_mv;
-	if (!in->lost || !st->cvl_mv || cvl < st->cvl_mv)
-		st->cvl_mv = cvl;
+	if (st->cvl_mv && st->cvl_mv < cvl)
+		cvl = st->cvl_mv;
+	st->cvl_mv = cvl;
+	st->cvl_dir = -1;
 	st->mode_cvl_mv = 0;
 	st->integrator_mv = 0;
 	st->ccl_ma = st->dcl_ma = 0;
@@ -296,13 +333,19 @@ static void hard_limits(const struct policy_config *cfg, const struct policy_par
 	if (in->lost) {
 		policy_limit_zero(ccl, "No data from BMS");
 		policy_limit_zero(dcl, "No data from BMS");
-		if (!st->was_lost)
+		if (!st->was_lost) {
 			st->lost_since = in->now_ms;
-		/* Optional: keep the inverter running for a while when the last
-		 * known cells were in a safe middle range. */
-		if (cfg->lost_discharge_ma && in->now_ms - st->lost_since < cfg->lost_discharge_ms && !c->unmeasured &&
-		    c->min_mv >= p->v_min_mv + 150 && c->max_mv <= p->v_chg_mv - 50 &&
-		    (s->status & BMS_STATUS_DISCHARGE_FET)) {
+			st->lost_dcl_ok = st->dcl_ma > 0;
+		}
+		const struct policy_fet_state *d = &st->fet[POLICY_FET_DISCHARGE];
+
+		/* Optional: keep the inverter running for a while when discharge
+		 * was allowed and the last known cells were in a safe middle
+		 * range; never lifting a hard zero. */
+		if (cfg->lost_discharge_ma && in->now_ms - st->lost_since < cfg->lost_discharge_ms && st->lost_dcl_ok &&
+		    !c->unmeasured && c->min_mv >= p->v_min_mv + 150 && c->max_mv <= p->v_chg_mv - 50 &&
+		    (s->status & BMS_STATUS_DISCHARGE_FET) && !(s->alarms & DISCHARGE_ALARM_BITS) && !d->forced &&
+		    !d->locked && !d->failed) {
 			dcl->ma = fmin(cfg->lost_discharge_ma, p->dcl_ceiling_ma);
 			snprintf(dcl->why, sizeof(dcl->why), "No data from BMS (kept for a while)");
 		}
@@ -373,7 +416,7 @@ static bool charge_voltage(const struct policy_config *cfg, const struct policy_
 	bool limiting = false;
 
 	if (!in->lost) {
-		mode_step(cfg, p, in, c, st);
+		mode_step(cfg, p, in, st);
 		st->cvl_mv = cvl_step(p, in->snap, c, dt_s, in->now_ms, st, &limiting);
 	} else {
 		uint32_t flt = (uint32_t)p->v_flt_mv * p->cells;
@@ -389,10 +432,16 @@ void policy_compute(const struct policy_config *cfg, const struct policy_input *
 {
 	const struct bms_snapshot *s = in->snap;
 	struct policy_state st = *prev;
+	struct policy_input now_in = *in;
 	struct policy_params p;
 	struct cellview c;
 	struct policy_limit ccl_raw, ccl_up, dcl_raw, dcl_up;
 	bool first = !st.init;
+
+	/* A clock that steps back would wrap every timer: hold it instead. */
+	if (st.init && now_in.now_ms < st.last_ms)
+		now_in.now_ms = st.last_ms;
+	in = &now_in;
 	double dt_s = step_seconds(&st, in->now_ms);
 
 	memset(out, 0, sizeof(*out));
@@ -416,7 +465,7 @@ void policy_compute(const struct policy_config *cfg, const struct policy_input *
 	}
 	out->battery_low_mv = (uint32_t)p.v_min_mv * p.cells;
 	if (!in->lost)
-		filter_cells(s, &c, dt_s, &st);
+		filter_cells(s, &c, dt_s, in->fresh, &st);
 	bool cvl_limiting = charge_voltage(cfg, &p, in, &c, dt_s, &st);
 
 	out->cvl_mv = st.cvl_mv;

@@ -87,6 +87,10 @@ static void take_frame(struct policy_fet_state *f, bool live_on, uint64_t now)
 		else
 			write_failed(f, now);
 	}
+	/* A write that failed but lands within the retry time after all. */
+	if (f->failed && !f->pending && !f->settling && now - f->failed_at <= FET_RETRY_MS &&
+	    live_on == (f->pending_value != 0))
+		write_succeeded(f, now);
 	/* Someone else switched it back on: it is no longer ours. */
 	if (f->owned && live_on && !f->pending && !f->settling && now > f->result_at)
 		f->owned = false;

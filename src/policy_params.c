@@ -49,7 +49,7 @@ static unsigned cell_count(const struct bms_snapshot *s)
 		return s->settings.cell_count;
 	if (s->cell_count_reported >= 1 && s->cell_count_reported <= BMS_MAX_CELLS)
 		return s->cell_count_reported;
-	return s->cell_count;
+	return s->cell_count <= BMS_MAX_CELLS ? s->cell_count : BMS_MAX_CELLS;
 }
 
 void policy_cells(const struct bms_snapshot *s, struct cellview *cv)

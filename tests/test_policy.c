@@ -317,7 +317,9 @@ static void test_modes_and_rebulk(void **state)
 	set_cells(&s, 3420);
 	poll(&r, &s, 1000);
 	assert_int_equal(r.out.mode, POLICY_MODE_BULK);
-	s.cell_mv[0] = 3440; /* V_chg - 10 */
+	s.cell_mv[0] = 3440; /* V_chg - 10: the mode reads the median of three frames */
+	poll(&r, &s, 1000);
+	assert_int_equal(r.out.mode, POLICY_MODE_BULK);
 	poll(&r, &s, 1000);
 	assert_int_equal(r.out.mode, POLICY_MODE_ABSORPTION);
 	/* Tail current reached but the high cell is not near V_chg: no float. */
@@ -326,9 +328,10 @@ static void test_modes_and_rebulk(void **state)
 	for (int k = 0; k < 120; k++)
 		poll(&r, &s, 1000);
 	assert_int_equal(r.out.mode, POLICY_MODE_ABSORPTION);
-	/* Both, held for 60 s: float. */
+	/* Both, held for 60 s (from the second frame: the median of three):
+	 * float. */
 	s.cell_mv[0] = 3430;
-	for (int k = 0; k < 60; k++) {
+	for (int k = 0; k < 61; k++) {
 		poll(&r, &s, 1000);
 		assert_int_equal(r.out.mode, POLICY_MODE_ABSORPTION);
 	}
@@ -355,10 +358,11 @@ static void test_modes_and_rebulk(void **state)
 	assert_true(moved_at >= 0);
 	assert_int_equal(r.out.cvl_mv, 16 * 3375);
 	assert_true((top - r.out.cvl_mv) <= 16u * (unsigned)(polls - moved_at + 1));
-	/* Rebulk: highest cell below 3300 mV for 5 min. */
+	/* Rebulk: highest cell below 3300 mV for 5 min (counted from the
+	 * second frame, as the mode reads the median of three). */
 	set_cells(&s, 3290);
 	s.soc_pct = 95;
-	for (int k = 0; k < 299; k++)
+	for (int k = 0; k < 300; k++)
 		poll(&r, &s, 1000);
 	assert_int_equal(r.out.mode, POLICY_MODE_FLOAT);
 	poll(&r, &s, 1000);

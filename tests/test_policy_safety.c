@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "plant.h"
 #include "policy.h"
 #include "policy_fixture.h"
 
@@ -542,6 +543,160 @@ static void test_float_ignores_stuck_soc(void **state)
 	assert_true(k >= 300);
 }
 
+
+/* A charger that obeys CVL but not CCL, mid-charge, when something goes
+ * wrong at t = 10 min; with MOSFET control off only CVL can stop it. The
+ * BMS reads the pack 10 mV high. Returns the highest cell seen. */
+enum attack { ATTACK_OCP_ZERO, ATTACK_OVP_ZERO, ATTACK_CELL_COUNT_20, ATTACK_OPEN_LEAD };
+
+static double cvl_only_charger(enum attack what)
+{
+	static struct plant p;
+	struct run r;
+	struct bms_snapshot s;
+
+	start(&r);
+	r.cfg.mosfet_control = false;
+	plant_init(&p, 80, PLANT_CVL_ONLY, 100);
+	for (int k = 0; k < 2 * 3600; k++) {
+		plant_snapshot(&p, &s);
+		s.voltage_mv += 10;
+		if (k >= 600) {
+			if (what == ATTACK_OCP_ZERO)
+				s.settings.charge_ocp_a = 0;
+			else if (what == ATTACK_OVP_ZERO)
+				s.settings.cell_ovp_mv = 0;
+			else if (what == ATTACK_CELL_COUNT_20)
+				s.settings.cell_count = 20;
+			else
+				s.cell_mv[6] = 0;
+		}
+		poll(&r, &s, 1000);
+		if (k >= 600 + 60)
+			assert_true(p.current_a < 1.0); /* stopped within a minute */
+		plant_step(&p, 1, r.out.cvl_mv / 1000.0, r.out.ccl_ma / 1000.0);
+	}
+	return p.max_cell_seen_mv;
+}
+
+/* Review 2, finding 1 and 2: with implausible settings or an unmeasured
+ * cell, CVL must stop a charger that obeys CVL only; following the pack
+ * voltage under charge would hold its current. */
+static void test_cvl_only_charger_stops(void **state)
+{
+	(void)state;
+	for (int a = ATTACK_OCP_ZERO; a <= ATTACK_OPEN_LEAD; a++)
+		assert_true(cvl_only_charger((enum attack)a) < 3550);
+}
+
+/* An unmeasured cell keeps CVL under the pack voltage even below the
+ * V_min floor, and with a cell-count setting far above the frame's. */
+static void test_unmeasured_cvl_under_pack(void **state)
+{
+	static const uint8_t counts[] = { 16, 20, 32 };
+	(void)state;
+	for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
+		struct run r;
+		struct bms_snapshot s = lfp();
+
+		start(&r);
+		s.settings.cell_count = counts[k];
+		set_cells(&s, counts[k] == 16 ? 2750 : 3300);
+		if (counts[k] == 16)
+			s.cell_mv[6] = 0, s.voltage_mv = 16 * 2750;
+		poll(&r, &s, 1000);
+		assert_true(r.out.cvl_mv < s.voltage_mv);
+		assert_int_equal(r.out.ccl_ma, 0);
+		assert_int_equal(r.out.dcl_ma, 0);
+	}
+}
+
+/* Review 2, finding 3: keeping discharge after a link loss never lifts a
+ * hard zero (a forced, failed or locked FET, a discharge alarm). */
+static void test_lost_discharge_keeps_zeros(void **state)
+{
+	(void)state;
+	for (int why = 0; why < 2; why++) {
+		struct run r;
+		struct bms_snapshot s = lfp();
+
+		start(&r);
+		r.cfg.lost_discharge_ma = 20000;
+		r.cfg.lost_discharge_ms = 3600000;
+		if (why == 0) {
+			r.in.force_off[DIS] = true;
+			poll(&r, &s, 1000);
+			r.in.fet_result[DIS] = POLICY_FET_RESULT_NOT_APPLIED;
+			poll(&r, &s, 1000);
+		} else {
+			s.alarms = BMS_ALARM_DISCHARGE_OVER_CURRENT;
+		}
+		poll(&r, &s, 1000);
+		assert_int_equal(r.out.dcl_ma, 0);
+		r.in.lost = true;
+		for (int k = 0; k < 120; k++) {
+			tick(&r, &s, 1000);
+			assert_int_equal(r.out.dcl_ma, 0);
+		}
+	}
+}
+
+/* More cells in a frame than the model holds never reach past it. */
+static void test_cell_count_clamped(void **state)
+{
+	struct run r;
+	struct bms_snapshot s = lfp();
+
+	(void)state;
+	start(&r);
+	s.cell_count = 40;
+	s.settings.cell_count = 0;
+	poll(&r, &s, 1000);
+	assert_true(r.out.params.cells <= BMS_MAX_CELLS);
+}
+
+/* Review 2, finding 5: a write that lands a frame late is settled by the
+ * frame that shows it, within the retry time. */
+static void test_late_write_settles(void **state)
+{
+	struct run r;
+	struct bms_snapshot s = lfp();
+
+	(void)state;
+	start(&r);
+	s.cell_mv[4] = 3620;
+	s.current_ma = 20000;
+	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_OFF, 10), 6);
+	r.in.fet_result[CHG] = POLICY_FET_RESULT_NO_ANSWER;
+	poll(&r, &s, 1000);
+	poll(&r, &s, 1000); /* still on: failed */
+	assert_true(r.st.fet[CHG].failed);
+	s.status &= (uint16_t)~BMS_STATUS_CHARGE_FET; /* it lands late */
+	s.current_ma = 0;
+	poll(&r, &s, 1000);
+	assert_false(r.st.fet[CHG].failed);
+	assert_true(r.st.fet[CHG].owned);
+	s.cell_mv[4] = 3450;
+	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_ON, 60), 31);
+}
+
+/* One glitch frame does not start an absorption. */
+static void test_glitch_does_not_change_mode(void **state)
+{
+	struct run r;
+	struct bms_snapshot s = lfp();
+
+	(void)state;
+	start(&r);
+	set_cells(&s, 3400);
+	poll(&r, &s, 1000);
+	s.cell_mv[3] = 3700;
+	poll(&r, &s, 1000);
+	s.cell_mv[3] = 3400;
+	poll(&r, &s, 1000);
+	assert_int_equal(r.out.mode, POLICY_MODE_BULK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -561,6 +716,12 @@ int main(void)
 		cmocka_unit_test(test_timed_out_write_settled_by_frames),
 		cmocka_unit_test(test_not_applied_is_named),
 		cmocka_unit_test(test_float_ignores_stuck_soc),
+		cmocka_unit_test(test_cvl_only_charger_stops),
+		cmocka_unit_test(test_unmeasured_cvl_under_pack),
+		cmocka_unit_test(test_lost_discharge_keeps_zeros),
+		cmocka_unit_test(test_cell_count_clamped),
+		cmocka_unit_test(test_late_write_settles),
+		cmocka_unit_test(test_glitch_does_not_change_mode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
