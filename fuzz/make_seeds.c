@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Seeds for fuzz_setvalue: marshalled BusItem calls of every kind.
+/* Seeds for fuzz_setvalue: marshalled BusItem calls of every kind, and
+ * recipes (setvalue_recipe.h) for SetValue with containers.
  * Usage: make_seeds DIR */
 #include <dbus/dbus.h>
 #include <stdio.h>
@@ -41,6 +42,31 @@ static DBusMessage *set(const char *path, int type, const void *v)
 	return m;
 }
 
+/* Recipes: path, interface, method, layout (0: one variant), then types
+ * and values. */
+static void save_recipes(const char *dir)
+{
+	static const unsigned char recipes[][20] = {
+		{ 0, 0, 0, 0, 13, 4, 3, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0 }, /* /CustomName <ai [1,2,3]> */
+		{ 1, 0, 0, 0, 15, 9, 17, 1, 3, 'a', 'b', 'c', 4, 7, 0, 0, 0 },  /* flag <a{sv}> */
+		{ 0, 0, 0, 0, 16, 1, 4, 1, 0, 0, 0, 9, 1, 'x' },                /* <(is)> */
+		{ 1, 0, 0, 0, 17, 4, 1, 0, 0, 0 },                                /* <<1>> */
+		{ 1, 0, 0, 0, 12 },                                               /* a unix fd */
+		{ 2, 0, 0, 6, 8, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f },                  /* NaN, then more */
+	};
+
+	for (size_t k = 0; k < sizeof(recipes) / sizeof(recipes[0]); k++) {
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s/recipe-%02zu", dir, k);
+		FILE *f = fopen(path, "wb");
+
+		if (!f || fwrite(recipes[k], 1, sizeof(recipes[k]), f) != sizeof(recipes[k]))
+			exit(1);
+		fclose(f);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : ".";
@@ -65,5 +91,6 @@ int main(int argc, char **argv)
 	save(dir, n++, call("/Dc/0/Current", "GetValue"));
 	save(dir, n++, call("/Nope", "GetValue"));
 	save(dir, n++, dbus_message_new_method_call(NULL, "/Dc/0", "org.freedesktop.DBus.Introspectable", "Introspect"));
+	save_recipes(dir);
 	return 0;
 }

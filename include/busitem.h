@@ -30,7 +30,9 @@ struct busitem_value {
 	const char *s; /* valid during the callback only */
 };
 
-/* SetValue codes (velib): 0 accepted, 1 not writable or wrong type, 2 refused. */
+/* SetValue codes (velib): 0 accepted, 1 not writable, not one variant, or a
+ * value of the wrong type or out of range, 2 refused by the owner. Each
+ * refusal is logged once per path and reason. */
 enum busitem_set_result {
 	BUSITEM_SET_OK = 0,
 	BUSITEM_SET_NOT_WRITABLE = 1,
@@ -86,7 +88,9 @@ double busitem_get_double(const struct busitem *item);
 const char *busitem_get_string(const struct busitem *item);
 
 /* Answer one method call on the tree (what the "/" handler does): the
- * reply (unref it), or NULL when msg is not a method call for the tree. */
+ * reply (unref it), or NULL when msg is not a method call for the tree.
+ * Any message is safe: arguments are type-checked before they are read
+ * (methods other than SetValue take none: InvalidArgs). */
 DBusMessage *busitem_handle(struct busitem_tree *tree, DBusMessage *msg);
 
 /* Send what changed since the last flush: one ItemsChanged (plus the

@@ -14,6 +14,10 @@
 
 #define SETTINGS_SERVICE "com.victronenergy.settings"
 
+/* Longest custom name (characters) taken from the settings; SetValue on
+ * /CustomName allows the same. */
+#define SETTINGS_CUSTOM_NAME_MAX 32
+
 struct settings_client;
 
 /* from_settings: false when the settings service did not answer in time (or

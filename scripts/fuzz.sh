@@ -29,7 +29,8 @@ for target in fuzz_codec fuzz_config fuzz_setvalue; do
 		"$build/fuzz/make_seeds" "$corpus" ;;
 	esac
 	echo "fuzz: $target for ${secs}s"
-	ASAN_OPTIONS=detect_leaks=1 "$build/fuzz/$target" -max_total_time="$secs" -max_len=2048 \
+	# DBUS_FATAL_WARNINGS=1: a libdbus warning or failed check aborts, as on a GX.
+	DBUS_FATAL_WARNINGS=1 ASAN_OPTIONS=detect_leaks=1 "$build/fuzz/$target" -max_total_time="$secs" -max_len=2048 \
 		-print_final_stats=1 "$corpus" 2>"$build/$target.log" || {
 		tail -50 "$build/$target.log" >&2
 		echo "fuzz: $target FAILED (log: $build/$target.log)" >&2

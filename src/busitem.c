@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "busitem_private.h"
 #include "dbus_wire.h"
 #include "log.h"
 
@@ -19,35 +20,6 @@
 #define ERR_UNKNOWN_OBJECT "org.freedesktop.DBus.Error.UnknownObject"
 #define ERR_UNKNOWN_METHOD "org.freedesktop.DBus.Error.UnknownMethod"
 #define ERR_INVALID_ARGS "org.freedesktop.DBus.Error.InvalidArgs"
-
-struct busitem {
-	struct busitem_tree *tree;
-	char *path;
-	enum busitem_type type;
-	char *text_fmt;
-	int decimals;       /* >= 0: text_fmt is "%.<decimals>f<suffix>", formatted without printf */
-	char *suffix;
-	busitem_set_fn set_cb;
-	void *user_data;
-	bool valid;
-	bool pending;
-	int32_t i;
-	double d;
-	char *s;
-};
-
-struct busitem_tree {
-	DBusConnection *conn;
-	bool properties_changed;
-	GHashTable *by_path;  /* path -> struct busitem * */
-	GPtrArray *items;     /* in creation order */
-	GPtrArray *pending;   /* changed since the last flush */
-	busitem_method_fn method_fn;
-	void *method_data;
-	uint64_t signals;
-	struct wire wire;     /* reused for every signal */
-	uint32_t serial;      /* of the signals we marshal ourselves */
-};
 
 static DBusHandlerResult message_cb(DBusConnection *conn, DBusMessage *msg, void *data);
 
@@ -634,96 +606,6 @@ static DBusMessage *introspect(DBusMessage *msg, const struct busitem_tree *t, c
 	return reply;
 }
 
-/* Convert a SetValue argument to the item's type. false: wrong type. */
-static bool convert(DBusMessageIter *var, const struct busitem *it, struct busitem_value *v)
-{
-	int arg = dbus_message_iter_get_arg_type(var);
-	DBusBasicValue b;
-	int64_t n;
-
-	memset(v, 0, sizeof(*v));
-	v->type = it->type;
-	if (arg == DBUS_TYPE_STRING) {
-		if (it->type != BUSITEM_STRING)
-			return false;
-		dbus_message_iter_get_basic(var, &b);
-		v->s = b.str;
-		return true;
-	}
-	if (arg == DBUS_TYPE_DOUBLE) {
-		dbus_message_iter_get_basic(var, &b);
-		if (it->type == BUSITEM_DOUBLE) {
-			v->d = b.dbl;
-			return isfinite(v->d);
-		}
-		return false;
-	}
-	dbus_message_iter_get_basic(var, &b);
-	switch (arg) {
-	case DBUS_TYPE_BYTE: n = b.byt; break;
-	case DBUS_TYPE_BOOLEAN: n = b.bool_val; break;
-	case DBUS_TYPE_INT16: n = b.i16; break;
-	case DBUS_TYPE_UINT16: n = b.u16; break;
-	case DBUS_TYPE_INT32: n = b.i32; break;
-	case DBUS_TYPE_UINT32: n = b.u32; break;
-	case DBUS_TYPE_INT64: n = b.i64; break;
-	case DBUS_TYPE_UINT64:
-		if (b.u64 > INT64_MAX)
-			return false;
-		n = (int64_t)b.u64;
-		break;
-	default:
-		return false;
-	}
-	if (it->type == BUSITEM_DOUBLE) {
-		v->d = (double)n;
-		return true;
-	}
-	if (it->type != BUSITEM_INT || n < INT32_MIN || n > INT32_MAX)
-		return false;
-	v->i = (int32_t)n;
-	return true;
-}
-
-static bool same_value(const struct busitem *it, const struct busitem_value *v)
-{
-	if (!it->valid)
-		return false;
-	switch (it->type) {
-	case BUSITEM_INT: return it->i == v->i;
-	case BUSITEM_DOUBLE: return it->d == v->d;
-	case BUSITEM_STRING: return strcmp(it->s, v->s) == 0;
-	}
-	return false;
-}
-
-static int32_t set_value(struct busitem *it, DBusMessage *msg)
-{
-	DBusMessageIter iter, var;
-	struct busitem_value v;
-
-	if (!it->set_cb)
-		return BUSITEM_SET_NOT_WRITABLE;
-	if (!dbus_message_iter_init(msg, &iter) || dbus_message_iter_get_arg_type(&iter) != DBUS_TYPE_VARIANT)
-		return BUSITEM_SET_NOT_WRITABLE;
-	dbus_message_iter_recurse(&iter, &var);
-	if (!convert(&var, it, &v))
-		return BUSITEM_SET_NOT_WRITABLE;
-	/* The owner sees an equal value too (it may act on the write itself,
-	 * e.g. a reset); like velib, an equal value sends no signal. */
-	if (it->set_cb(it, &v, it->user_data) < 0)
-		return BUSITEM_SET_REFUSED;
-	if (same_value(it, &v))
-		return BUSITEM_SET_OK;
-	switch (it->type) {
-	case BUSITEM_INT: busitem_set_int(it, v.i); break;
-	case BUSITEM_DOUBLE: busitem_set_double(it, v.d); break;
-	case BUSITEM_STRING: busitem_set_string(it, v.s); break;
-	}
-	busitem_flush(it->tree);
-	return BUSITEM_SET_OK;
-}
-
 static DBusMessage *error(DBusMessage *msg, const char *name, const char *path)
 {
 	bool object = strcmp(name, ERR_UNKNOWN_OBJECT) == 0;
@@ -732,10 +614,70 @@ static DBusMessage *error(DBusMessage *msg, const char *name, const char *path)
 					     path);
 }
 
+enum method { M_NONE, M_INTROSPECT, M_GET_VALUE, M_GET_TEXT, M_SET_VALUE, M_GET_ITEMS };
+
+/* The method a call names on a leaf, node or root (M_NONE: unknown). No
+ * interface means BusItem. */
+static enum method which_method(const char *iface, const char *member, bool leaf, bool root)
+{
+	if (iface && strcmp(iface, DBUS_INTERFACE_INTROSPECTABLE) == 0)
+		return strcmp(member, "Introspect") == 0 ? M_INTROSPECT : M_NONE;
+	if (iface && strcmp(iface, BUSITEM_IFACE) != 0)
+		return M_NONE;
+	if (strcmp(member, "GetValue") == 0)
+		return M_GET_VALUE;
+	if (strcmp(member, "GetText") == 0)
+		return M_GET_TEXT;
+	if (leaf && strcmp(member, "SetValue") == 0)
+		return M_SET_VALUE;
+	if (root && strcmp(member, "GetItems") == 0)
+		return M_GET_ITEMS;
+	return M_NONE;
+}
+
+static DBusMessage *dispatch(struct busitem_tree *t, DBusMessage *msg, enum method m, const char *path,
+			     struct busitem *leaf, GPtrArray *leaves)
+{
+	DBusMessage *reply;
+	DBusMessageIter iter;
+
+	if (m == M_SET_VALUE) {
+		int32_t r = busitem_set_from_bus(leaf, msg);
+
+		reply = dbus_message_new_method_return(msg);
+		dbus_message_append_args(reply, DBUS_TYPE_INT32, &r, DBUS_TYPE_INVALID);
+		return reply;
+	}
+	/* Every other method takes no arguments. */
+	if (!dbus_message_has_signature(msg, ""))
+		return dbus_message_new_error_printf(msg, ERR_INVALID_ARGS, "%s takes no arguments, got (%s)",
+						     dbus_message_get_member(msg), dbus_message_get_signature(msg));
+	if (m == M_INTROSPECT)
+		return introspect(msg, t, path, leaf, leaves);
+	if (m == M_GET_ITEMS) {
+		reply = dbus_message_new_method_return(msg);
+		dbus_message_iter_init_append(reply, &iter);
+		append_items(&iter, t->items);
+		return reply;
+	}
+	if (!leaf)
+		return node_get(msg, path, leaves, m == M_GET_TEXT);
+	reply = dbus_message_new_method_return(msg);
+	if (m == M_GET_VALUE) {
+		dbus_message_iter_init_append(reply, &iter);
+		append_value(&iter, leaf);
+	} else {
+		char *s = item_text(leaf);
+
+		dbus_message_append_args(reply, DBUS_TYPE_STRING, &s, DBUS_TYPE_INVALID);
+		g_free(s);
+	}
+	return reply;
+}
+
 DBusMessage *busitem_handle(struct busitem_tree *t, DBusMessage *msg)
 {
 	const char *path = dbus_message_get_path(msg);
-	const char *iface = dbus_message_get_interface(msg);
 	const char *member = dbus_message_get_member(msg);
 
 	if (dbus_message_get_type(msg) != DBUS_MESSAGE_TYPE_METHOD_CALL || !path || !member)
@@ -744,45 +686,15 @@ DBusMessage *busitem_handle(struct busitem_tree *t, DBusMessage *msg)
 	struct busitem *leaf = busitem_find(t, path);
 	GPtrArray *leaves = leaf ? NULL : leaves_below(t, path);
 	bool root = strcmp(path, "/") == 0;
-	bool node = leaf || root || leaves->len > 0;
-	bool busitem_iface = !iface || strcmp(iface, BUSITEM_IFACE) == 0;
-	DBusMessage *reply = NULL;
+	enum method m = which_method(dbus_message_get_interface(msg), member, leaf != NULL, root);
+	DBusMessage *reply;
 
-	if (!node) {
+	if (!leaf && !root && leaves->len == 0)
 		reply = error(msg, ERR_UNKNOWN_OBJECT, path);
-	} else if (iface && strcmp(iface, "org.freedesktop.DBus.Introspectable") == 0 &&
-		   strcmp(member, "Introspect") == 0) {
-		reply = introspect(msg, t, path, leaf, leaves);
-	} else if (!busitem_iface) {
+	else if (m == M_NONE)
 		reply = error(msg, ERR_UNKNOWN_METHOD, path);
-	} else if (leaf && strcmp(member, "GetValue") == 0) {
-		DBusMessageIter iter;
-
-		reply = dbus_message_new_method_return(msg);
-		dbus_message_iter_init_append(reply, &iter);
-		append_value(&iter, leaf);
-	} else if (leaf && strcmp(member, "GetText") == 0) {
-		char *s = item_text(leaf);
-
-		reply = dbus_message_new_method_return(msg);
-		dbus_message_append_args(reply, DBUS_TYPE_STRING, &s, DBUS_TYPE_INVALID);
-		g_free(s);
-	} else if (leaf && strcmp(member, "SetValue") == 0) {
-		int32_t r = set_value(leaf, msg);
-
-		reply = dbus_message_new_method_return(msg);
-		dbus_message_append_args(reply, DBUS_TYPE_INT32, &r, DBUS_TYPE_INVALID);
-	} else if (!leaf && (strcmp(member, "GetValue") == 0 || strcmp(member, "GetText") == 0)) {
-		reply = node_get(msg, path, leaves, member[3] == 'T');
-	} else if (root && strcmp(member, "GetItems") == 0) {
-		DBusMessageIter iter;
-
-		reply = dbus_message_new_method_return(msg);
-		dbus_message_iter_init_append(reply, &iter);
-		append_items(&iter, t->items);
-	} else {
-		reply = error(msg, ERR_UNKNOWN_METHOD, path);
-	}
+	else
+		reply = dispatch(t, msg, m, path, leaf, leaves);
 	if (leaves)
 		g_ptr_array_free(leaves, TRUE);
 	return reply;

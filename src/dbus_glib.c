@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* libdbus watches, timeouts and dispatch on the GLib main loop. */
+/* libdbus watches, timeouts and dispatch on the GLib main loop; and a
+ * filter that drops bus-driver signals not sent by the bus. */
 #define G_LOG_DOMAIN "dbus"
 
 #include "dbus_glib.h"
@@ -7,6 +8,9 @@
 #include <errno.h>
 #include <glib-unix.h>
 #include <glib.h>
+#include <string.h>
+
+#include "log.h"
 
 struct glue {
 	DBusConnection *conn;
@@ -189,6 +193,31 @@ static void toggle_timeout_cb(DBusTimeout *timeout, void *data)
 		timeout_enable(t);
 }
 
+/* ---- forged bus signals ------------------------------------------------ */
+
+/* Any client may send a signal to us that claims to be the bus's own
+ * (NameLost, NameAcquired, NameOwnerChanged): the bus stamps the true
+ * sender, so only "org.freedesktop.DBus" is believed. (A forged local
+ * Disconnected never arrives: libdbus rejects the reserved interface on
+ * the wire.) Installed first, so no later filter or handler sees a
+ * forgery. */
+static DBusHandlerResult forged_filter(DBusConnection *conn, DBusMessage *msg, void *data)
+{
+	static bool logged;
+	const char *sender = dbus_message_get_sender(msg);
+
+	(void)conn;
+	(void)data;
+	if (dbus_message_get_type(msg) != DBUS_MESSAGE_TYPE_SIGNAL ||
+	    !dbus_message_has_interface(msg, DBUS_INTERFACE_DBUS) || (sender && strcmp(sender, DBUS_SERVICE_DBUS) == 0))
+		return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
+	if (!logged)
+		LOG_WARN("ignoring a %s signal from %s: only the bus sends those (logged once)",
+			 dbus_message_get_member(msg), sender ? sender : "nobody");
+	logged = true;
+	return DBUS_HANDLER_RESULT_HANDLED;
+}
+
 /* ---- attach ------------------------------------------------------------ */
 
 static void glue_free(void *data)
@@ -209,6 +238,8 @@ int dbus_glib_attach(DBusConnection *conn)
 
 	g->conn = conn;
 	dbus_connection_set_data(conn, glue_slot, g, glue_free);
+	if (!dbus_connection_add_filter(conn, forged_filter, NULL, NULL))
+		return -ENOMEM;
 	if (!dbus_connection_set_watch_functions(conn, add_watch_cb, remove_watch_cb, toggle_watch_cb, g, NULL) ||
 	    !dbus_connection_set_timeout_functions(conn, add_timeout_cb, remove_timeout_cb, toggle_timeout_cb, g,
 						   NULL))
@@ -221,6 +252,7 @@ int dbus_glib_attach(DBusConnection *conn)
 
 void dbus_glib_detach(DBusConnection *conn)
 {
+	dbus_connection_remove_filter(conn, forged_filter, NULL);
 	dbus_connection_set_watch_functions(conn, NULL, NULL, NULL, NULL, NULL);
 	dbus_connection_set_timeout_functions(conn, NULL, NULL, NULL, NULL, NULL);
 	dbus_connection_set_dispatch_status_function(conn, NULL, NULL, NULL);

@@ -24,7 +24,6 @@
 #include "version.h"
 
 #define PRODUCT_ID 0xFFFF /* no Victron product id: no systemcalc quirk applies */
-#define CUSTOM_NAME_MAX 32
 
 enum phase {
 	PHASE_PROBING,     /* no valid reply yet */
@@ -121,9 +120,11 @@ static int custom_name_set_cb(struct busitem *item, const struct busitem_value *
 {
 	struct service *s = data;
 
-	(void)item;
-	if (g_utf8_strlen(v->s, -1) > CUSTOM_NAME_MAX)
+	if (g_utf8_strlen(v->s, -1) > SETTINGS_CUSTOM_NAME_MAX)
 		return -EINVAL;
+	/* A flood of equal writes neither fills the log nor the settings. */
+	if (strcmp(busitem_get_string(item), v->s) == 0)
+		return 0;
 	settings_client_set_custom_name(s->settings, v->s);
 	LOG_INFO("custom name set to '%s'", v->s);
 	return 0;
@@ -136,10 +137,12 @@ static int force_set_cb(struct busitem *item, const struct busitem_value *v, voi
 
 	if (v->i != 0 && v->i != 1)
 		return -EINVAL;
+	s->reset_lock[f] = true; /* any write of the force path resets a chatter lock */
+	if (s->force_off[f] == (v->i == 1))
+		return 0;
 	s->force_off[f] = v->i == 1;
-	s->reset_lock[f] = true; /* any write of the force path clears a chatter lock */
 	LOG_INFO("%s FET: %s by the user", f == POLICY_FET_CHARGE ? "charge" : "discharge",
-		 v->i ? "forced off" : "released");
+		 v->i ? "forced off" : "released to automatic control");
 	return 0;
 }
 

@@ -81,7 +81,8 @@ static bool send(struct settings_client *sc, DBusMessage *msg, DBusPendingCallNo
 	return ok;
 }
 
-/* Pull "value" and "error" of the entry whose path ends with suffix. */
+/* Pull "value" and "error" of the entry (an a{sv}) whose path ends with
+ * suffix; each variant's type is checked before it is read. */
 static bool parse_entry(DBusMessageIter *entry_arr, const char *suffix, int *error, char **value)
 {
 	DBusMessageIter dict, kv, var;
@@ -119,19 +120,65 @@ static bool parse_entry(DBusMessageIter *entry_arr, const char *suffix, int *err
 	return false;
 }
 
+/* "battery:3" -> 3; -1 unless "<anything>:<1-4 digits>". */
+static int parse_instance(const char *value)
+{
+	const char *colon = value ? strchr(value, ':') : NULL;
+	size_t digits = colon ? strspn(colon + 1, "0123456789") : 0;
+
+	if (!colon || digits == 0 || digits > 4 || colon[1 + digits] != '\0')
+		return -1;
+	return atoi(colon + 1);
+}
+
+/* The custom name as stored, cut to what SetValue accepts (a longer one
+ * can only have been written to localsettings directly). */
+static char *clean_name(char *name)
+{
+	if (!name || g_utf8_strlen(name, -1) <= SETTINGS_CUSTOM_NAME_MAX)
+		return name;
+	char *cut = g_utf8_substring(name, 0, SETTINGS_CUSTOM_NAME_MAX);
+
+	LOG_WARN("settings: CustomName is %ld characters, more than %d: using the first %d", g_utf8_strlen(name, -1),
+		 SETTINGS_CUSTOM_NAME_MAX, SETTINGS_CUSTOM_NAME_MAX);
+	g_free(name);
+	return cut;
+}
+
+/* The instance and name from an AddSettings reply (checked: aa{sv}). */
+static void parse_reply(DBusMessage *reply, int *instance, char **name)
+{
+	DBusMessageIter iter, arr;
+
+	dbus_message_iter_init(reply, &iter);
+	dbus_message_iter_recurse(&iter, &arr);
+	for (; dbus_message_iter_get_arg_type(&arr) == DBUS_TYPE_ARRAY; dbus_message_iter_next(&arr)) {
+		int err;
+		char *value;
+
+		if (parse_entry(&arr, "/ClassAndVrmInstance", &err, &value)) {
+			int v = err == 0 ? parse_instance(value) : -1;
+
+			*instance = v >= 0 ? v : *instance;
+			g_free(value);
+		} else if (parse_entry(&arr, "/CustomName", &err, &value)) {
+			g_free(*name);
+			*name = err == 0 ? value : (g_free(value), NULL);
+		}
+	}
+}
+
 static void add_settings_reply(DBusPendingCall *call, void *data)
 {
 	struct settings_client *sc = data;
 	DBusMessage *reply = dbus_pending_call_steal_reply(call);
-	DBusMessageIter iter, arr;
 	int instance = -1;
 	char *name = NULL;
+	char why[256];
 
 	dbus_pending_call_unref(sc->pending);
 	sc->pending = NULL;
 	if (!reply || dbus_message_get_type(reply) == DBUS_MESSAGE_TYPE_ERROR) {
-		char why[256];
-
 		snprintf(why, sizeof(why), "AddSettings failed: %s",
 			 reply ? dbus_message_get_error_name(reply) : "no reply");
 		give_up(sc, why);
@@ -139,29 +186,18 @@ static void add_settings_reply(DBusPendingCall *call, void *data)
 			dbus_message_unref(reply);
 		return;
 	}
-	if (dbus_message_iter_init(reply, &iter) && dbus_message_iter_get_arg_type(&iter) == DBUS_TYPE_ARRAY) {
-		dbus_message_iter_recurse(&iter, &arr);
-		while (dbus_message_iter_get_arg_type(&arr) == DBUS_TYPE_ARRAY) {
-			int err;
-			char *value;
-
-			if (parse_entry(&arr, "/ClassAndVrmInstance", &err, &value)) {
-				/* "battery:3" */
-				const char *colon = value && err == 0 ? strchr(value, ':') : NULL;
-				char *end;
-				long v = colon ? strtol(colon + 1, &end, 10) : -1;
-
-				if (colon && *end == '\0' && v >= 0 && v <= 9999)
-					instance = (int)v;
-				g_free(value);
-			} else if (parse_entry(&arr, "/CustomName", &err, &value)) {
-				g_free(name);
-				name = err == 0 ? value : (g_free(value), NULL);
-			}
-			dbus_message_iter_next(&arr);
-		}
+	/* The reply is input like any other: its shape first, then each value's
+	 * type (parse_entry) before it is read. */
+	if (!dbus_message_has_signature(reply, "aa{sv}")) {
+		snprintf(why, sizeof(why), "AddSettings returned (%.64s), expected (aa{sv})",
+			 dbus_message_get_signature(reply));
+		dbus_message_unref(reply);
+		give_up(sc, why);
+		return;
 	}
+	parse_reply(reply, &instance, &name);
 	dbus_message_unref(reply);
+	name = clean_name(name);
 	if (instance < 0) {
 		g_free(name);
 		give_up(sc, "AddSettings returned no usable ClassAndVrmInstance");

@@ -5,7 +5,12 @@
  * settings (ClassAndVrmInstance gets the next free instance of its class, as
  * localsettings does); every setting is a BusItem with GetValue/SetValue.
  * Options: --file PATH keeps settings across restarts; --delay S appears on
- * the bus only after S seconds.
+ * the bus only after S seconds; --misbehave MODE plays a broken localsettings
+ * for robustness tests: signature (AddSettings answers aa{ss}), values (right
+ * signature, wrong types and junk inside), long-name (a 100 000-character
+ * CustomName), silent (owns the name, answers nothing), signals (works, and
+ * sends odd ItemsChanged/PropertiesChanged to every com.victronenergy.*
+ * name every 100 ms).
  */
 #define G_LOG_DOMAIN "fake-settings"
 
@@ -22,8 +27,11 @@
 #include "dbus_glib.h"
 #include "log.h"
 
+enum misbehave { MB_NONE, MB_SIGNATURE, MB_VALUES, MB_LONG_NAME, MB_SILENT, MB_SIGNALS };
+
 struct fake {
 	DBusConnection *conn;
+	enum misbehave misbehave;
 	struct busitem_tree *tree;
 	GPtrArray *paths; /* every setting, for saving and instance allocation */
 	const char *file;
@@ -138,7 +146,8 @@ static int add_one(struct fake *f, const char *path, DBusMessageIter *def, struc
 	return 0;
 }
 
-static void append_entry(DBusMessageIter *arr, const char *path, int error, const struct busitem *it)
+static void append_entry(struct fake *f, DBusMessageIter *arr, const char *path, int error,
+			 const struct busitem *it)
 {
 	DBusMessageIter dict;
 
@@ -149,14 +158,235 @@ static void append_entry(DBusMessageIter *arr, const char *path, int error, cons
 		const char *s = busitem_get_string(it);
 		int32_t i = busitem_get_int(it);
 		double d = busitem_get_double(it);
+		char *junk = NULL;
 
+		if (f->misbehave == MB_LONG_NAME && g_str_has_suffix(path, "/CustomName")) {
+			GString *g = g_string_new(NULL);
+
+			for (int k = 0; k < 50000; k++)
+				g_string_append(g, "\xc3\xa9"); /* e-acute: two bytes each */
+			s = junk = g_string_free(g, FALSE);
+		}
 		switch (busitem_get_type(it)) {
 		case BUSITEM_STRING: dbus_dict_append(&dict, "value", DBUS_TYPE_STRING, &s); break;
 		case BUSITEM_INT: dbus_dict_append(&dict, "value", DBUS_TYPE_INT32, &i); break;
 		case BUSITEM_DOUBLE: dbus_dict_append(&dict, "value", DBUS_TYPE_DOUBLE, &d); break;
 		}
+		g_free(junk);
 	}
 	dbus_message_iter_close_container(arr, &dict);
+}
+
+/* ---- misbehaviour ------------------------------------------------------ */
+
+/* {key: <value of signature sig>}: opens the variant for the caller. */
+static void entry_open(DBusMessageIter *dict, const char *key, const char *sig, DBusMessageIter *entry,
+		       DBusMessageIter *var)
+{
+	dbus_message_iter_open_container(dict, DBUS_TYPE_DICT_ENTRY, NULL, entry);
+	dbus_message_iter_append_basic(entry, DBUS_TYPE_STRING, &key);
+	dbus_message_iter_open_container(entry, DBUS_TYPE_VARIANT, sig, var);
+}
+
+static void entry_close(DBusMessageIter *dict, DBusMessageIter *entry, DBusMessageIter *var)
+{
+	dbus_message_iter_close_container(entry, var);
+	dbus_message_iter_close_container(dict, entry);
+}
+
+/* One a{sv} with "path" = p, then key/value pairs of odd types. kind picks
+ * which oddity. */
+static void odd_entry(DBusMessageIter *arr, const char *p, int kind)
+{
+	static const char *const numbers[] = { "battery:1", "battery:99999999999999999999", "battery:", "battery:-3" };
+	DBusMessageIter dict, entry, var, inner, a;
+	int32_t zero = 0, five = 5;
+	const char *s = "0";
+
+	dbus_message_iter_open_container(arr, DBUS_TYPE_ARRAY, "{sv}", &dict);
+	if (kind == 0) {
+		dbus_dict_append(&dict, "path", DBUS_TYPE_INT32, &five); /* path of the wrong type */
+	} else if (kind == 1) {
+		entry_open(&dict, "path", "v", &entry, &var); /* path in a nested variant */
+		dbus_message_iter_open_container(&var, DBUS_TYPE_VARIANT, "s", &inner);
+		dbus_message_iter_append_basic(&inner, DBUS_TYPE_STRING, &p);
+		dbus_message_iter_close_container(&var, &inner);
+		entry_close(&dict, &entry, &var);
+	} else {
+		dbus_dict_append(&dict, "path", DBUS_TYPE_STRING, &p);
+	}
+	if (kind == 2)
+		dbus_dict_append(&dict, "error", DBUS_TYPE_STRING, &s); /* error as a string */
+	else
+		dbus_dict_append(&dict, "error", DBUS_TYPE_INT32, &zero);
+	if (kind == 3) {
+		entry_open(&dict, "value", "ai", &entry, &var); /* value as an array */
+		dbus_message_iter_open_container(&var, DBUS_TYPE_ARRAY, "i", &a);
+		dbus_message_iter_append_basic(&a, DBUS_TYPE_INT32, &five);
+		dbus_message_iter_close_container(&var, &a);
+		entry_close(&dict, &entry, &var);
+	} else if (kind == 4) {
+		entry_open(&dict, "value", "(is)", &entry, &var); /* value as a struct */
+		dbus_message_iter_open_container(&var, DBUS_TYPE_STRUCT, NULL, &inner);
+		dbus_message_iter_append_basic(&inner, DBUS_TYPE_INT32, &five);
+		dbus_message_iter_append_basic(&inner, DBUS_TYPE_STRING, &p);
+		dbus_message_iter_close_container(&var, &inner);
+		entry_close(&dict, &entry, &var);
+	} else {
+		/* A string; kinds 0-2 are ignored for their path or error, 5-7
+		 * are no usable instance. */
+		s = numbers[kind % 4];
+		dbus_dict_append(&dict, "value", DBUS_TYPE_STRING, &s);
+	}
+	dbus_message_iter_close_container(arr, &dict);
+}
+
+/* --misbehave signature and values: answer AddSettings with junk. */
+static void broken_reply(struct fake *f, DBusMessage *msg, GPtrArray *paths)
+{
+	DBusMessage *reply = dbus_message_new_method_return(msg);
+	DBusMessageIter out, arr, dict;
+	int32_t extra = 42;
+
+	dbus_message_iter_init_append(reply, &out);
+	if (f->misbehave == MB_SIGNATURE) {
+		dbus_message_iter_open_container(&out, DBUS_TYPE_ARRAY, "a{ss}", &arr);
+		for (guint k = 0; k < paths->len; k++) {
+			static const char *const kv[] = { "path", NULL, "error", "0", "value", "battery:1" };
+			DBusMessageIter entry;
+
+			dbus_message_iter_open_container(&arr, DBUS_TYPE_ARRAY, "{ss}", &dict);
+			for (int j = 0; j < 6; j += 2) {
+				const char *v = kv[j + 1] ? kv[j + 1] : g_ptr_array_index(paths, k);
+
+				dbus_message_iter_open_container(&dict, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
+				dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &kv[j]);
+				dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &v);
+				dbus_message_iter_close_container(&dict, &entry);
+			}
+			dbus_message_iter_close_container(&arr, &dict);
+		}
+		dbus_message_iter_close_container(&out, &arr);
+		dbus_message_iter_append_basic(&out, DBUS_TYPE_INT32, &extra);
+	} else {
+		dbus_message_iter_open_container(&out, DBUS_TYPE_ARRAY, "a{sv}", &arr);
+		for (guint k = 0; k < paths->len; k++)
+			for (int kind = 0; kind < 8; kind++)
+				odd_entry(&arr, g_ptr_array_index(paths, k), kind);
+		dbus_message_iter_close_container(&out, &arr);
+	}
+	dbus_connection_send(f->conn, reply, NULL);
+	dbus_message_unref(reply);
+}
+
+/* One odd signal, to dest (NULL: broadcast). */
+static void odd_signal(struct fake *f, const char *dest, int kind)
+{
+	static const char *const paths[] = { "/", "/", "/", "/Settings/Devices/jkbms_ttyJK/CustomName", "/x", "/" };
+	static const char *const members[] = { "ItemsChanged", "ItemsChanged", "ItemsChanged", "PropertiesChanged",
+					      "PropertiesChanged", "ItemsChanged" };
+	DBusMessage *sig = dbus_message_new_signal(paths[kind], "com.victronenergy.BusItem", members[kind]);
+	DBusMessageIter it, arr, dict, entry, var, inner;
+	int32_t seven = 7;
+	const char *s = "/Settings/Devices/jkbms_ttyJK/CustomName";
+
+	dbus_message_iter_init_append(sig, &it);
+	if (kind == 0) {
+		dbus_message_iter_append_basic(&it, DBUS_TYPE_INT32, &seven);
+	} else if (kind == 1 || kind == 5) {
+		/* a{sa{sv}} with junk inside, or (kind 5) a{sv} */
+		dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, kind == 1 ? "{sa{sv}}" : "{sv}", &arr);
+		dbus_message_iter_open_container(&arr, DBUS_TYPE_DICT_ENTRY, NULL, &dict);
+		dbus_message_iter_append_basic(&dict, DBUS_TYPE_STRING, &s);
+		if (kind == 1) {
+			dbus_message_iter_open_container(&dict, DBUS_TYPE_ARRAY, "{sv}", &inner);
+			entry_open(&inner, "Value", "a{sv}", &entry, &var);
+			DBusMessageIter empty;
+
+			dbus_message_iter_open_container(&var, DBUS_TYPE_ARRAY, "{sv}", &empty);
+			dbus_message_iter_close_container(&var, &empty);
+			entry_close(&inner, &entry, &var);
+			dbus_dict_append(&inner, "Text", DBUS_TYPE_INT32, &seven);
+			dbus_message_iter_close_container(&dict, &inner);
+		} else {
+			dbus_message_iter_open_container(&dict, DBUS_TYPE_VARIANT, "i", &var);
+			dbus_message_iter_append_basic(&var, DBUS_TYPE_INT32, &seven);
+			dbus_message_iter_close_container(&dict, &var);
+		}
+		dbus_message_iter_close_container(&arr, &dict);
+		dbus_message_iter_close_container(&it, &arr);
+	} else if (kind == 3) {
+		dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "s", &arr);
+		dbus_message_iter_append_basic(&arr, DBUS_TYPE_STRING, &s);
+		dbus_message_iter_close_container(&it, &arr);
+	} else if (kind == 4) {
+		dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "{sv}", &arr);
+		entry_open(&arr, "Value", "v", &entry, &var);
+		dbus_message_iter_open_container(&var, DBUS_TYPE_VARIANT, "s", &inner);
+		dbus_message_iter_append_basic(&inner, DBUS_TYPE_STRING, &s);
+		dbus_message_iter_close_container(&var, &inner);
+		entry_close(&arr, &entry, &var);
+		dbus_message_iter_close_container(&it, &arr);
+	} /* kind 2: no body at all */
+	if (dest)
+		dbus_message_set_destination(sig, dest);
+	dbus_connection_send(f->conn, sig, NULL);
+	dbus_message_unref(sig);
+}
+
+/* --misbehave signals: every 100 ms, odd signals broadcast and to each
+ * com.victronenergy.* name (the only way a signal reaches a client with no
+ * match rule). */
+static gboolean odd_signals_cb(gpointer data)
+{
+	struct fake *f = data;
+	DBusMessage *call = dbus_message_new_method_call(DBUS_SERVICE_DBUS, DBUS_PATH_DBUS, DBUS_INTERFACE_DBUS,
+							 "ListNames");
+	DBusMessage *reply = dbus_connection_send_with_reply_and_block(f->conn, call, 500, NULL);
+	char **names = NULL;
+	int n = 0;
+
+	dbus_message_unref(call);
+	if (reply && dbus_message_get_args(reply, NULL, DBUS_TYPE_ARRAY, DBUS_TYPE_STRING, &names, &n,
+					   DBUS_TYPE_INVALID)) {
+		for (int k = 0; k < n; k++)
+			if (g_str_has_prefix(names[k], "com.victronenergy.") &&
+			    strcmp(names[k], "com.victronenergy.settings") != 0)
+				for (int kind = 0; kind < 6; kind++)
+					odd_signal(f, names[k], kind);
+		dbus_free_string_array(names);
+	}
+	if (reply)
+		dbus_message_unref(reply);
+	for (int kind = 0; kind < 6; kind++)
+		odd_signal(f, NULL, kind);
+	return G_SOURCE_CONTINUE;
+}
+
+/* The paths of an AddSettings request (pointing into msg). */
+static GPtrArray *request_paths(DBusMessage *msg)
+{
+	GPtrArray *out = g_ptr_array_new();
+	DBusMessageIter iter, arr, dict, kv, var;
+
+	dbus_message_iter_init(msg, &iter);
+	dbus_message_iter_recurse(&iter, &arr);
+	for (; dbus_message_iter_get_arg_type(&arr) == DBUS_TYPE_ARRAY; dbus_message_iter_next(&arr)) {
+		dbus_message_iter_recurse(&arr, &dict);
+		for (; dbus_message_iter_get_arg_type(&dict) == DBUS_TYPE_DICT_ENTRY; dbus_message_iter_next(&dict)) {
+			const char *key, *path;
+
+			dbus_message_iter_recurse(&dict, &kv);
+			dbus_message_iter_get_basic(&kv, &key);
+			dbus_message_iter_next(&kv);
+			dbus_message_iter_recurse(&kv, &var);
+			if (strcmp(key, "path") == 0 && dbus_message_iter_get_arg_type(&var) == DBUS_TYPE_STRING) {
+				dbus_message_iter_get_basic(&var, &path);
+				g_ptr_array_add(out, (gpointer)path);
+			}
+		}
+	}
+	return out;
 }
 
 static DBusHandlerResult methods(struct busitem_tree *tree, DBusMessage *msg, void *data)
@@ -165,6 +395,8 @@ static DBusHandlerResult methods(struct busitem_tree *tree, DBusMessage *msg, vo
 	DBusMessageIter iter, arr, dict, kv, var;
 
 	(void)tree;
+	if (f->misbehave == MB_SILENT)
+		return DBUS_HANDLER_RESULT_HANDLED; /* swallowed: no reply, ever */
 	if (!dbus_message_is_method_call(msg, "com.victronenergy.Settings", "AddSettings") ||
 	    strcmp(dbus_message_get_path(msg), "/") != 0)
 		return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
@@ -173,6 +405,13 @@ static DBusHandlerResult methods(struct busitem_tree *tree, DBusMessage *msg, vo
 
 		dbus_connection_send(f->conn, e, NULL);
 		dbus_message_unref(e);
+		return DBUS_HANDLER_RESULT_HANDLED;
+	}
+	if (f->misbehave == MB_SIGNATURE || f->misbehave == MB_VALUES) {
+		GPtrArray *paths = request_paths(msg);
+
+		broken_reply(f, msg, paths);
+		g_ptr_array_free(paths, TRUE);
 		return DBUS_HANDLER_RESULT_HANDLED;
 	}
 	DBusMessage *reply = dbus_message_new_method_return(msg);
@@ -203,7 +442,7 @@ static DBusHandlerResult methods(struct busitem_tree *tree, DBusMessage *msg, vo
 		struct busitem *it = NULL;
 		int error = path && have_def ? add_one(f, path, &def, &it) : -4;
 
-		append_entry(&out_arr, path ? path : "", error, it);
+		append_entry(f, &out_arr, path ? path : "", error, it);
 		dbus_message_iter_next(&arr);
 	}
 	dbus_message_iter_close_container(&out, &out_arr);
@@ -244,6 +483,20 @@ static void load(struct fake *f)
 	g_free(text);
 }
 
+static bool parse_misbehave(const char *s, enum misbehave *out)
+{
+	static const char *const names[] = { "none", "signature", "values", "long-name", "silent", "signals" };
+
+	for (unsigned k = 0; k < G_N_ELEMENTS(names); k++) {
+		if (strcmp(s, names[k]) == 0) {
+			*out = (enum misbehave)k;
+			return true;
+		}
+	}
+	fprintf(stderr, "fake-settings: unknown --misbehave '%s'\n", s);
+	return false;
+}
+
 static gboolean quit_cb(gpointer data)
 {
 	g_main_loop_quit(((struct fake *)data)->loop);
@@ -255,6 +508,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "file", required_argument, NULL, 'f' },
 		{ "delay", required_argument, NULL, 'd' },
+		{ "misbehave", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct fake f = { 0 };
@@ -267,7 +521,9 @@ int main(int argc, char **argv)
 			f.file = optarg;
 		else if (c == 'd')
 			delay = atof(optarg);
-		else
+		else if (c == 'm' && !parse_misbehave(optarg, &f.misbehave))
+			return 2;
+		else if (c != 'm')
 			return 2;
 	}
 	log_setup(&verbose);
@@ -291,6 +547,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	f.loop = g_main_loop_new(NULL, FALSE);
+	if (f.misbehave == MB_SIGNALS)
+		g_timeout_add(100, odd_signals_cb, &f);
 	g_unix_signal_add(SIGTERM, quit_cb, &f);
 	g_unix_signal_add(SIGINT, quit_cb, &f);
 	g_main_loop_run(f.loop);
