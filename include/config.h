@@ -42,7 +42,7 @@ struct config {
 	int16_t discharge_max_temp_c;  /* discharge_max_temperature (C) */
 	uint32_t tail_current_ma;      /* tail_current (A) */
 	uint32_t max_absorption_ms;    /* max_absorption_time (min), 120 */
-	uint32_t rebulk_soc_pct;       /* rebulk_soc (%), 90 */
+	uint32_t rebulk_soc_pct;       /* rebulk_soc (%), 0 = off */
 	uint32_t full_charge_days;     /* full_charge_days, 0 = off */
 	bool soc_taper;                /* soc_taper, false */
 	bool mosfet_control;           /* mosfet_control, true */
@@ -70,6 +70,12 @@ int config_load(struct config *cfg, const char *path, bool missing_ok, void (*wa
 /* The same from text in memory (name labels the messages). */
 int config_load_data(struct config *cfg, const char *data, size_t len, const char *name,
 		     void (*warn)(const char *line), char *err, size_t err_size);
+
+/* The rules across keys, checked once the file and the command line are
+ * applied (charge-control.md §9.7): link_warning >= 2 x poll_interval and
+ * link_lost >= 3 x poll_interval. Returns 0, or -EINVAL with a message in
+ * err naming poll_interval and the key that is too short. */
+int config_check(const struct config *cfg, char *err, size_t err_size);
 
 /* Iterate the key table (for documentation checks): returns the name of
  * key i, or NULL past the end. */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Configuration keys, their validation, and the INI loader. */
+/* Configuration keys, their validation, the INI loader, and the checks
+ * across keys once everything is applied. */
 #include "config.h"
 
 #include <errno.h>
@@ -83,7 +84,7 @@ void config_defaults(struct config *c)
 	c->discharge_min_temp_c = CONFIG_UNSET_TEMP;
 	c->discharge_max_temp_c = CONFIG_UNSET_TEMP;
 	c->max_absorption_ms = 120u * 60u * 1000u;
-	c->rebulk_soc_pct = 90;
+	c->rebulk_soc_pct = 0; /* off: a JK's SoC drifts (docs/charge-control.md) */
 	c->mosfet_control = true;
 	c->lost_discharge_ms = 600000;
 	snprintf(c->state_dir, sizeof(c->state_dir), "%s", "/data/var/lib/dbus-jkbms");
@@ -261,4 +262,31 @@ int config_load(struct config *c, const char *path, bool missing_ok, void (*warn
 
 	g_free(data);
 	return ret;
+}
+
+/* charge-control.md §9.7: the link must be able to miss a poll before it
+ * warns, and two before it is lost. With link_lost below a few poll
+ * intervals every slow poll would drop the limits to 0 and bring them
+ * back: the link flaps lost/up forever (poll_interval = 45 s against the
+ * default link_lost = 30 s). */
+int config_check(const struct config *c, char *err, size_t n)
+{
+	uint64_t poll = c->poll_interval_ms;
+	bool warning_ok = c->link_warning_ms >= 2 * poll;
+	bool lost_ok = c->link_lost_ms >= 3 * poll;
+
+	if (warning_ok && lost_ok)
+		return 0;
+	if (!warning_ok && !lost_ok)
+		snprintf(err, n,
+			 "poll_interval = %g s needs link_warning >= %g s (is %g s) and link_lost >= %g s (is %g s)",
+			 poll / 1000.0, 2 * poll / 1000.0, c->link_warning_ms / 1000.0, 3 * poll / 1000.0,
+			 c->link_lost_ms / 1000.0);
+	else if (!warning_ok)
+		snprintf(err, n, "poll_interval = %g s needs link_warning >= %g s (2 polls; is %g s)", poll / 1000.0,
+			 2 * poll / 1000.0, c->link_warning_ms / 1000.0);
+	else
+		snprintf(err, n, "poll_interval = %g s needs link_lost >= %g s (3 polls; is %g s)", poll / 1000.0,
+			 3 * poll / 1000.0, c->link_lost_ms / 1000.0);
+	return -EINVAL;
 }

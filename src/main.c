@@ -190,6 +190,10 @@ int main(int argc, char **argv)
 		ret = tool_once(app.once, app.cfg.baud, app.json, stdout, stderr);
 		goto out;
 	}
+	if (config_check(&app.cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "dbus-jkbms: configuration: %s\n", err);
+		goto out;
+	}
 	if (optind + 1 != argc) {
 		fprintf(stderr, "dbus-jkbms: %s\n", optind == argc ? "no DEVICE given" : "more than one DEVICE given");
 		usage(stderr);

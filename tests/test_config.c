@@ -87,6 +87,75 @@ static void test_load(void **state)
 	g_free(dir);
 }
 
+/* charge-control.md §9.7: link_warning >= 2 and link_lost >= 3 poll intervals. */
+static void test_check_timing(void **state)
+{
+	struct config c;
+	char err[300];
+
+	(void)state;
+	config_defaults(&c);
+	assert_int_equal(config_check(&c, err, sizeof(err)), 0);
+	/* 45 s polls against the default 5 s / 30 s: both too short, both named. */
+	assert_int_equal(config_set(&c, "poll_interval", "45", err, sizeof(err)), 0);
+	assert_int_equal(config_check(&c, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "poll_interval = 45 s needs link_warning >= 90 s (is 5 s) and "
+				 "link_lost >= 135 s (is 30 s)");
+	/* The edges: exactly 2 and 3 intervals pass, 1 ms less fails. */
+	config_defaults(&c);
+	assert_int_equal(config_set(&c, "poll_interval", "2.5", err, sizeof(err)), 0);
+	assert_int_equal(config_check(&c, err, sizeof(err)), 0); /* 5 s, 30 s */
+	assert_int_equal(config_set(&c, "link_warning", "4.999", err, sizeof(err)), 0);
+	assert_int_equal(config_check(&c, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "poll_interval = 2.5 s needs link_warning >= 5 s (2 polls; is 4.999 s)");
+	assert_non_null(strstr(err, "link_warning"));
+	config_defaults(&c);
+	assert_int_equal(config_set(&c, "poll_interval", "10", err, sizeof(err)), 0);
+	assert_int_equal(config_set(&c, "link_warning", "20", err, sizeof(err)), 0);
+	assert_int_equal(config_check(&c, err, sizeof(err)), 0); /* link_lost 30 = 3 x 10 */
+	assert_int_equal(config_set(&c, "link_lost", "29.999", err, sizeof(err)), 0);
+	assert_int_equal(config_check(&c, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "poll_interval = 10 s needs link_lost >= 30 s (3 polls; is 29.999 s)");
+	/* The fastest polls against the smallest windows the keys allow. */
+	config_defaults(&c);
+	assert_int_equal(config_set(&c, "poll_interval", "0.1", err, sizeof(err)), 0);
+	assert_int_equal(config_set(&c, "link_warning", "1", err, sizeof(err)), 0);
+	assert_int_equal(config_set(&c, "link_lost", "2", err, sizeof(err)), 0);
+	assert_int_equal(config_check(&c, err, sizeof(err)), 0);
+	/* The slowest polls can always be made consistent. */
+	assert_int_equal(config_set(&c, "poll_interval", "60", err, sizeof(err)), 0);
+	assert_int_equal(config_set(&c, "link_warning", "120", err, sizeof(err)), 0);
+	assert_int_equal(config_set(&c, "link_lost", "180", err, sizeof(err)), 0);
+	assert_int_equal(config_check(&c, err, sizeof(err)), 0);
+}
+
+/* The check sees the file and the overrides together: a file that is fine
+ * on its own fails once a slower poll is set on top of it, and the reverse. */
+static void test_check_after_load(void **state)
+{
+	static const char ini[] = "[jkbms]\npoll_interval=20\nlink_warning=40\nlink_lost=60\n";
+	struct config c;
+	char err[300];
+
+	(void)state;
+	config_defaults(&c);
+	assert_int_equal(config_load_data(&c, ini, strlen(ini), "a.ini", NULL, err, sizeof(err)), 0);
+	assert_int_equal(config_check(&c, err, sizeof(err)), 0);
+	assert_int_equal(config_set(&c, "poll_interval", "21", err, sizeof(err)), 0);
+	assert_int_equal(config_check(&c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "poll_interval"));
+	assert_non_null(strstr(err, "link_warning"));
+	assert_non_null(strstr(err, "link_lost"));
+	/* Loading alone does not check: the overrides may still fix it. */
+	static const char slow[] = "[jkbms]\npoll_interval=45\n";
+
+	config_defaults(&c);
+	assert_int_equal(config_load_data(&c, slow, strlen(slow), "b.ini", NULL, err, sizeof(err)), 0);
+	assert_int_equal(config_check(&c, err, sizeof(err)), -EINVAL);
+	assert_int_equal(config_set(&c, "poll_interval", "1", err, sizeof(err)), 0);
+	assert_int_equal(config_check(&c, err, sizeof(err)), 0);
+}
+
 static void test_readme_documents_every_key(void **state)
 {
 	gchar *readme = NULL;
@@ -100,6 +169,9 @@ static void test_readme_documents_every_key(void **state)
 			fail_msg("README.md does not document the configuration key %s", needle);
 		g_free(needle);
 	}
+	/* And the rule across keys (charge-control.md §9.7). */
+	assert_non_null(strstr(readme, "at least 2 × `poll_interval`"));
+	assert_non_null(strstr(readme, "at least 3 × `poll_interval`"));
 	g_free(readme);
 }
 
@@ -108,6 +180,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_set),
 		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_check_timing),
+		cmocka_unit_test(test_check_after_load),
 		cmocka_unit_test(test_readme_documents_every_key),
 	};
 

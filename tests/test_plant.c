@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Plant tests of the amendments in docs/charge-control.md §9.5 and §9.6:
- * the policy drives a simulated pack and charger (tests/plant.c) whose BMS
+ * Plant tests of docs/charge-control.md ("Float does not trust the SoC",
+ * "Noise and settling"; §9.5 and §9.6 below name the same rules): the policy drives a simulated pack and charger (tests/plant.c) whose BMS
  * reports like a real JK does: every cell reading jitters by +-5 mV, cells
  * have 1-2 mOhm of resistance, and the reported SoC drifts away from the
  * truth. The chargers obey the values as Venus publishes them (CVL in

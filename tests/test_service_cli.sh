@@ -16,6 +16,23 @@ printf '[jkbms]\npoll_interval=fast\n' >"$tmp/bad.ini"
 test $? -eq 2; check "invalid value exits 2" $?
 contains "$tmp/err" "poll_interval: invalid value 'fast' (expected 0.1..60 s)"; check "invalid value names the key" $?
 
+# charge-control.md §9.7: polls slower than the link windows allow are refused,
+# naming both keys; so is a command-line override that breaks a good file.
+printf '[jkbms]\npoll_interval=45\n' >"$tmp/slow.ini"
+"$bin" --config "$tmp/slow.ini" /dev/null >/dev/null 2>"$tmp/err"
+test $? -eq 2; check "poll_interval 45 with link_lost 30 exits 2" $?
+contains "$tmp/err" "poll_interval"; check "timing error names poll_interval" $?
+contains "$tmp/err" "link_lost"; check "timing error names link_lost" $?
+printf '[jkbms]\nlink_warning=4\nlink_lost=6\n' >"$tmp/tight.ini"
+"$bin" --config "$tmp/tight.ini" --poll-interval 3 /dev/null >/dev/null 2>"$tmp/err"
+test $? -eq 2; check "--poll-interval beyond the file's link windows exits 2" $?
+contains "$tmp/err" "link_warning >= 6 s"; check "timing error names link_warning" $?
+# Consistent timing passes the check: the run gets as far as the bus.
+DBUS_SYSTEM_BUS_ADDRESS="unix:path=$tmp/nobus" "$bin" --config "$tmp/tight.ini" --poll-interval 2 /dev/ttyNONE \
+	>/dev/null 2>"$tmp/err"
+test $? -eq 1; check "consistent timing starts" $?
+contains "$tmp/err" "cannot connect to the system bus"; check "consistent timing reaches the bus" $?
+
 "$bin" --config "$tmp/none.ini" /dev/null >/dev/null 2>"$tmp/err"
 test $? -eq 2; check "missing --config file exits 2" $?
 contains "$tmp/err" "none.ini"; check "missing config named" $?

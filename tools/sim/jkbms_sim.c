@@ -5,7 +5,7 @@
  * project's encoder, applies 0xAB/0xAC writes only after a password frame,
  * moves its values with a small physical model, and injects the faults real
  * links show. Driven by options at start and line commands on stdin
- * (see usage()).
+ * (see sim_control_usage()).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,10 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <dbus/dbus.h>
-
-#include "bus_find.h"
 #include "codec.h"
+#include "sim_control.h"
+#include "sim_dvcc.h"
 #include "sim_model.h"
 
 enum fault {
@@ -39,12 +38,13 @@ enum fault {
 	FAULT_SLOW,
 	FAULT_ECHO,
 	FAULT_NOAPPLY,
+	FAULT_LATE, /* apply a write, then stay silent for a while */
 	FAULT_RANDOM,
 	FAULT_COUNT
 };
 
 static const char *const fault_names[FAULT_COUNT] = {
-	"none", "silent", "garbage", "badcrc", "truncated", "split", "slow", "echo", "noapply", "random",
+	"none", "silent", "garbage", "badcrc", "truncated", "split", "slow", "echo", "noapply", "late", "random",
 };
 
 struct out_chunk {
@@ -70,18 +70,14 @@ struct sim {
 	unsigned nout;
 	uint64_t reappear_at;
 	uint64_t unlocked_until;
+	uint64_t mute_until; /* FAULT_LATE: no answer before this */
 	uint64_t last_step;
 	double speed;
 	unsigned rng;
 	bool exit_on_eof;
 	FILE *trace; /* --trace: monotonic ns of each reply's last byte */
 	bool stdin_open;
-	/* A DVCC charger reads CVL/CCL from the battery service on D-Bus. */
-	bool limits_from_bus;
-	const char *dvcc_service;
-	DBusConnection *bus;
-	uint64_t next_limits_ms;
-	bool bus_warned;
+	struct sim_dvcc dvcc; /* a DVCC charger reads CVL/CCL from D-Bus */
 	/* counters */
 	unsigned long requests, reads, passwords, writes_applied, writes_ignored, activations, replies, faults;
 	unsigned long fault_counts[FAULT_COUNT];
@@ -195,7 +191,7 @@ static void reply_read_all(struct sim *s, const uint8_t *req, size_t req_len, ui
 	struct bms_snapshot snap;
 	uint8_t f[CODEC_FRAME_MAX];
 
-	sim_model_snapshot(&s->model, &snap);
+	sim_model_report(&s->model, &snap);
 	int len = codec_encode_read_all(&snap, f, sizeof(f));
 
 	if (len < 0)
@@ -210,12 +206,15 @@ static void reply_read_all(struct sim *s, const uint8_t *req, size_t req_len, ui
 		if (rnd(s) % 100 < s->random_pct)
 			fault = (enum fault)(FAULT_SILENT + rnd(s) % (FAULT_ECHO - FAULT_SILENT + 1));
 	}
+	if (fault == FAULT_LATE && now >= s->mute_until)
+		fault = FAULT_NONE; /* late answers normally between writes */
 	if (fault != FAULT_NONE && fault != FAULT_NOAPPLY) {
 		s->faults++;
 		s->fault_counts[fault]++;
 	}
 	switch (fault) {
 	case FAULT_SILENT:
+	case FAULT_LATE:
 		return;
 	case FAULT_GARBAGE: {
 		uint8_t g[64];
@@ -295,6 +294,14 @@ static void handle_request(struct sim *s, const uint8_t *f, size_t len, uint64_t
 		} else {
 			s->writes_ignored++;
 		}
+		if (s->fault == FAULT_LATE) {
+			/* Applied, but the BMS stays silent (no acknowledgement,
+			 * no read-back) from the first write on; writes repeated
+			 * meanwhile do not extend the silence. */
+			if (now >= s->mute_until)
+				s->mute_until = now + (s->fault_arg ? s->fault_arg : 3000);
+			break;
+		}
 		/* Short acknowledgement: the write frame turned into a reply. */
 		uint8_t ack[CODEC_REQUEST_MAX];
 
@@ -358,91 +365,34 @@ static void flush_out(struct sim *s, uint64_t now)
 	s->nout = keep;
 }
 
-static double bus_get_double(DBusConnection *c, const char *service, const char *path, bool *ok)
-{
-	DBusMessage *m = dbus_message_new_method_call(service, path, "com.victronenergy.BusItem", "GetValue");
-	DBusMessage *r = dbus_connection_send_with_reply_and_block(c, m, 300, NULL);
-	DBusMessageIter it, var;
-	double v = 0;
-
-	dbus_message_unref(m);
-	*ok = false;
-	if (!r)
-		return 0;
-	if (dbus_message_iter_init(r, &it) && dbus_message_iter_get_arg_type(&it) == DBUS_TYPE_VARIANT) {
-		dbus_message_iter_recurse(&it, &var);
-		if (dbus_message_iter_get_arg_type(&var) == DBUS_TYPE_DOUBLE) {
-			dbus_message_iter_get_basic(&var, &v);
-			*ok = true;
-		}
-	}
-	dbus_message_unref(r);
-	return v;
-}
-
-
-/* Once a second: what DVCC would hand a charger (the service's CVL/CCL). */
-static void read_limits(struct sim *s, uint64_t now)
-{
-	if (s->model.charger != SIM_CHARGER_DVCC || !s->limits_from_bus || now < s->next_limits_ms)
-		return;
-	s->next_limits_ms = now + 1000;
-	if (!s->bus) {
-		s->bus = dbus_bus_get_private(DBUS_BUS_SYSTEM, NULL);
-		if (!s->bus) {
-			if (!s->bus_warned)
-				fprintf(stderr, "jkbms-sim: no system bus: the DVCC charger has no limits\n");
-			s->bus_warned = true;
-			s->next_limits_ms = now + 5000;
-			return;
-		}
-		dbus_connection_set_exit_on_disconnect(s->bus, FALSE);
-	}
-	char *svc = s->dvcc_service ? strdup(s->dvcc_service) : bus_find_battery(s->bus, 300);
-	bool ok1 = false, ok2 = false;
-
-	if (svc) {
-		double cvl = bus_get_double(s->bus, svc, "/Info/MaxChargeVoltage", &ok1);
-		double ccl = bus_get_double(s->bus, svc, "/Info/MaxChargeCurrent", &ok2);
-
-		/* DVCC applies only valid limits; without them the charger stops. */
-		s->model.charger_cvl_v = ok1 ? cvl : 0;
-		s->model.charger_ccl_a = ok2 ? ccl : 0;
-	}
-	free(svc);
-}
-
 static void print_status(struct sim *s)
 {
 	struct bms_snapshot snap;
-	double vmax = 0;
+	double vmax = 0, real_max = 0;
+	unsigned unmeasured = 0;
 
 	sim_model_snapshot(&s->model, &snap);
-	for (unsigned i = 0; i < snap.cell_count; i++)
+	for (unsigned i = 0; i < snap.cell_count; i++) {
+		double real = sim_model_cell_mv(&s->model, i);
+
 		vmax = snap.cell_mv[i] > vmax ? snap.cell_mv[i] : vmax;
+		real_max = real > real_max ? real : real_max;
+		unmeasured += s->model.cell_unmeasured[i];
+	}
 	say("status soc=%.2f current=%.2f voltage_mv=%u max_cell_mv=%.0f status=%u alarms=%u charge_switch=%d "
 	    "discharge_switch=%d requests=%lu reads=%lu replies=%lu passwords=%lu writes_applied=%lu "
 	    "writes_ignored=%lu activations=%lu faults=%lu connected=%d fault=%s charger=%d charger_a=%.2f "
 	    "charger_cvl=%.2f charger_ccl=%.1f f_silent=%lu f_garbage=%lu f_badcrc=%lu f_truncated=%lu f_split=%lu "
-	    "f_slow=%lu f_echo=%lu",
+	    "f_slow=%lu f_echo=%lu f_late=%lu real_max_cell_mv=%.0f unmeasured=%u reported_soc=%u noise_mv=%.1f "
+	    "resistance_mohm=%.2f",
 	    s->model.soc * 100, s->model.current_actual_a, snap.voltage_mv, vmax, snap.status, snap.alarms,
 	    s->model.charge_switch, s->model.discharge_switch, s->requests, s->reads, s->replies, s->passwords,
 	    s->writes_applied, s->writes_ignored, s->activations, s->faults, s->master >= 0, fault_names[s->fault],
 	    s->model.charger, s->model.i_chg, s->model.charger_cvl_v, s->model.charger_ccl_a,
 	    s->fault_counts[FAULT_SILENT], s->fault_counts[FAULT_GARBAGE], s->fault_counts[FAULT_BADCRC],
 	    s->fault_counts[FAULT_TRUNCATED], s->fault_counts[FAULT_SPLIT], s->fault_counts[FAULT_SLOW],
-	    s->fault_counts[FAULT_ECHO]);
-}
-
-static int temp_index(const char *name)
-{
-	if (strcmp(name, "mosfet") == 0)
-		return BMS_TEMP_MOSFET;
-	if (strcmp(name, "t1") == 0)
-		return BMS_TEMP_T1;
-	if (strcmp(name, "t2") == 0)
-		return BMS_TEMP_T2;
-	return -1;
+	    s->fault_counts[FAULT_ECHO], s->fault_counts[FAULT_LATE], real_max, unmeasured, snap.soc_pct,
+	    s->model.noise_mv, s->model.resistance_mohm);
 }
 
 static bool parse_fault(const char *name, enum fault *out)
@@ -456,12 +406,12 @@ static bool parse_fault(const char *name, enum fault *out)
 	return false;
 }
 
-/* One control line; answers "ok ..." or "error ...". */
+/* One control line; answers "ok ..." or "error ...". The commands on
+ * the pack model are in sim_control.c; those on the link are here. */
 static void command(struct sim *s, char *line, uint64_t now)
 {
-	char a[32] = "", b[32] = "", c[32] = "";
+	char a[32] = "", b[32] = "", c[32] = "", answer[200];
 	int n = sscanf(line, "%31s %31s %31s", a, b, c);
-	double v = 0;
 
 	if (n <= 0)
 		return;
@@ -471,73 +421,22 @@ static void command(struct sim *s, char *line, uint64_t now)
 		s->fault_arg = n >= 3 ? (unsigned)atoi(c) : 0;
 		if (s->fault == FAULT_RANDOM)
 			s->random_pct = s->fault_arg ? s->fault_arg : 20;
+		s->mute_until = 0;
 		say("ok fault %s", fault_names[s->fault]);
-	} else if (strcmp(a, "current") == 0 && n == 2 && sscanf(b, "%lf", &v) == 1) {
-		s->model.current_a = v;
-		say("ok current %.2f", v);
-	} else if (strcmp(a, "sine") == 0 && n == 3 && sscanf(b, "%lf", &v) == 1) {
-		s->model.sine_amp_a = v;
-		s->model.sine_period_s = atof(c);
-		say("ok sine");
-	} else if (strcmp(a, "soc") == 0 && n == 2 && sscanf(b, "%lf", &v) == 1 && v >= 0 && v <= 100) {
-		s->model.soc = v / 100;
-		say("ok soc %.1f", v);
-	} else if (strcmp(a, "temp") == 0 && n == 3 && sscanf(c, "%lf", &v) == 1) {
-		int i = temp_index(b);
-
-		if (strcmp(b, "ambient") == 0) {
-			s->model.ambient_c = v;
-			for (int k = 0; k < BMS_TEMP_COUNT; k++)
-				s->model.temp_c[k] = s->model.temp_override[k] ? s->model.temp_c[k] : v;
-		} else if (i >= 0) {
-			s->model.temp_c[i] = v;
-			s->model.temp_override[i] = true;
-		} else {
-			say("error unknown sensor %s", b);
-			return;
-		}
-		say("ok temp %s %.1f", b, v);
-	} else if (strcmp(a, "high") == 0 && n == 3 && atoi(b) >= 1 && (unsigned)atoi(b) <= s->model.cells) {
-		s->model.cell_extra_mv[atoi(b) - 1] = atof(c);
-		say("ok high %d %s", atoi(b), c);
-	} else if (strcmp(a, "alarm") == 0 && n == 2) {
-		s->model.forced_alarms = (uint16_t)strtoul(b, NULL, 0);
-		say("ok alarm 0x%04X", s->model.forced_alarms);
-	} else if (strcmp(a, "fet") == 0 && n == 3 && (strcmp(b, "charge") == 0 || strcmp(b, "discharge") == 0)) {
-		if (strcmp(b, "charge") == 0)
-			s->model.charge_switch = atoi(c) != 0;
-		else
-			s->model.discharge_switch = atoi(c) != 0;
-		say("ok fet %s %d", b, atoi(c) != 0);
 	} else if (strcmp(a, "disconnect") == 0 && n == 2) {
 		pty_destroy(s);
 		s->reappear_at = now + (uint64_t)(atof(b) * 1000);
 		say("ok disconnect");
-	} else if (strcmp(a, "charger") == 0 && n >= 2) {
-		if (strcmp(b, "none") == 0)
-			s->model.charger = SIM_CHARGER_NONE;
-		else if (strcmp(b, "dvcc") == 0)
-			s->model.charger = SIM_CHARGER_DVCC;
-		else if (strcmp(b, "rogue") == 0)
-			s->model.charger = SIM_CHARGER_ROGUE;
-		else {
-			say("error unknown charger %s", b);
-			return;
-		}
-		if (n == 3)
-			s->model.charger_max_a = atof(c);
-		say("ok charger %s %.1f", b, s->model.charger_max_a);
 	} else if (strcmp(a, "limits") == 0 && n == 3) {
 		s->model.charger_cvl_v = atof(b);
 		s->model.charger_ccl_a = atof(c);
-		s->limits_from_bus = false;
+		s->dvcc.from_bus = false;
 		say("ok limits %.2f V %.1f A", s->model.charger_cvl_v, s->model.charger_ccl_a);
-	} else if (strcmp(a, "load") == 0 && n == 2 && sscanf(b, "%lf", &v) == 1) {
-		s->model.load_a = v;
-		say("ok load %.1f", v);
 	} else if (strcmp(a, "quit") == 0) {
 		quit = 1;
 		say("ok quit");
+	} else if (sim_control_command(&s->model, line, answer, sizeof(answer))) {
+		say("%s", answer);
 	} else {
 		say("error unknown command: %s", line);
 	}
@@ -569,37 +468,27 @@ static void read_stdin(struct sim *s, uint64_t now)
 	}
 }
 
-static void usage(FILE *f)
+/* --fault MODE[:ARG] */
+static bool parse_fault_option(struct sim *s, const char *arg)
 {
-	fprintf(f,
-		"Usage: jkbms-sim [options]\n"
-		"Plays a JK-BMS on a pseudo-terminal and prints \"pty PATH\" when ready.\n"
-		"  --cells N           cell count 1..32 (16)\n"
-		"  --link PATH         also make PATH a symlink to the pty\n"
-		"  --protocol V        0xC0 protocol version: 1, or 0 for the old layout (1)\n"
-		"  --soc PCT           initial SoC (60)\n"
-		"  --current A         load/charger current, + = charging (0)\n"
-		"  --fault MODE[:ARG]  none silent garbage badcrc truncated split[:pieces] slow[:ms]\n"
-		"                      echo noapply random[:percent]\n"
-		"  --speed X           model time runs X times faster (1)\n"
-		"  --seed N            random seed\n"
-		"  --id TEXT           user data set in the JK app (default: factory \"Input Userdata\")\n"
-		"  --exit-on-eof       exit when stdin closes\n"
-		"  --scenario NAME     full-charge (a DVCC charger fills a pack with one high cell),\n"
-		"                      cold-morning (charging from -5 C as the day warms),\n"
-		"                      rogue-charger (a charger that ignores DVCC, one high cell)\n"
-		"  --dvcc-service NAME battery service the DVCC charger reads (default: the first)\n"
-		"  --trace FILE        write the monotonic time (ns) of each reply's last byte\n"
-		"Commands on stdin, one per line (answered with \"ok\" or \"error\"):\n"
-		"  status | fault MODE [ARG] | current A | sine AMP PERIOD_S | soc PCT\n"
-		"  temp mosfet|t1|t2|ambient C | high CELL MV | alarm MASK\n"
-		"  fet charge|discharge 0|1 | disconnect SECONDS | quit\n"
-		"  charger none|dvcc|rogue [MAX_A] | load A | limits CVL_V CCL_A (instead of D-Bus)\n");
+	char name[32];
+	const char *colon = strchr(arg, ':');
+	size_t l = colon ? (size_t)(colon - arg) : strlen(arg);
+
+	snprintf(name, sizeof(name), "%.*s", (int)l, arg);
+	if (!parse_fault(name, &s->fault)) {
+		fprintf(stderr, "jkbms-sim: unknown fault '%s'\n", name);
+		return false;
+	}
+	s->fault_arg = colon ? (unsigned)atoi(colon + 1) : 0;
+	s->random_pct = s->fault_arg ? s->fault_arg : 20;
+	return true;
 }
 
-int main(int argc, char **argv)
+/* The options and the model they set up. Returns -1 to run, or the exit
+ * status. */
+static int setup(struct sim *s, int argc, char **argv)
 {
-	static struct sim s;
 	unsigned cells = 16, protocol = 1;
 	double soc = 60, current = 0;
 	const char *id = NULL, *scenario = NULL;
@@ -609,98 +498,110 @@ int main(int argc, char **argv)
 		{ "current", required_argument, NULL, 'i' },  { "fault", required_argument, NULL, 'f' },
 		{ "speed", required_argument, NULL, 'x' },    { "seed", required_argument, NULL, 'r' },
 		{ "exit-on-eof", no_argument, NULL, 'e' },    { "help", no_argument, NULL, 'h' },
-		{ "id", required_argument, NULL, 'u' },
-		{ "scenario", required_argument, NULL, 'S' },
-		{ "dvcc-service", required_argument, NULL, 'D' },
-		{ "trace", required_argument, NULL, 'T' },
+		{ "id", required_argument, NULL, 'u' },       { "scenario", required_argument, NULL, 'S' },
+		{ "dvcc-service", required_argument, NULL, 'D' }, { "trace", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
 
-	s.master = s.slave = -1;
-	s.rx.accept_requests = true;
-	s.speed = 1;
-	s.rng = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': cells = (unsigned)atoi(optarg); break;
-		case 'l': s.link_path = optarg; break;
+		case 'l': s->link_path = optarg; break;
 		case 'p': protocol = (unsigned)atoi(optarg); break;
 		case 's': soc = atof(optarg); break;
 		case 'i': current = atof(optarg); break;
-		case 'x': s.speed = atof(optarg); break;
-		case 'r': s.rng = (unsigned)atoi(optarg); break;
-		case 'e': s.exit_on_eof = true; break;
+		case 'x': s->speed = atof(optarg); break;
+		case 'r': s->rng = (unsigned)atoi(optarg); break;
+		case 'e': s->exit_on_eof = true; break;
 		case 'u': id = optarg; break;
 		case 'S': scenario = optarg; break;
-		case 'D': s.dvcc_service = optarg; break;
+		case 'D': s->dvcc.service = optarg; break;
 		case 'T':
-			s.trace = fopen(optarg, "a"); /* appends: readers may truncate it */
-			if (!s.trace) {
+			s->trace = fopen(optarg, "a"); /* appends: readers may truncate it */
+			if (!s->trace) {
 				fprintf(stderr, "jkbms-sim: cannot write %s: %s\n", optarg, strerror(errno));
 				return 2;
 			}
 			break;
-		case 'f': {
-			char name[32];
-			const char *colon = strchr(optarg, ':');
-			size_t l = colon ? (size_t)(colon - optarg) : strlen(optarg);
-
-			snprintf(name, sizeof(name), "%.*s", (int)l, optarg);
-			if (!parse_fault(name, &s.fault)) {
-				fprintf(stderr, "jkbms-sim: unknown fault '%s'\n", name);
+		case 'f':
+			if (!parse_fault_option(s, optarg))
 				return 2;
-			}
-			s.fault_arg = colon ? (unsigned)atoi(colon + 1) : 0;
-			s.random_pct = s.fault_arg ? s.fault_arg : 20;
 			break;
-		}
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'h': sim_control_usage(stdout); return 0;
+		default: sim_control_usage(stderr); return 2;
 		}
 	}
-	if (cells < 1 || cells > BMS_MAX_CELLS || protocol > 1 || soc < 0 || soc > 100 || s.speed <= 0) {
+	if (cells < 1 || cells > BMS_MAX_CELLS || protocol > 1 || soc < 0 || soc > 100 || s->speed <= 0) {
 		fprintf(stderr, "jkbms-sim: --cells 1..32, --protocol 0|1, --soc 0..100, --speed > 0\n");
 		return 2;
 	}
-	sim_model_init(&s.model, cells, (uint8_t)protocol);
-	s.model.soc = soc / 100;
-	s.limits_from_bus = true;
-	if (scenario && strcmp(scenario, "full-charge") == 0) {
-		/* Nearly full, one cell 30 mV high, a 60 A DVCC charger. */
-		s.model.soc = 0.90;
-		s.model.cell_extra_mv[4] = 30;
-		s.model.charger = SIM_CHARGER_DVCC;
-		s.model.charger_max_a = 60;
-	} else if (scenario && strcmp(scenario, "cold-morning") == 0) {
-		/* -5 C at dawn, warming 5 C an hour, a 40 A DVCC charger. */
-		s.model.ambient_c = -5;
-		for (int k = 0; k < BMS_TEMP_COUNT; k++)
-			s.model.temp_c[k] = -5;
-		s.model.ambient_rate_c_per_h = 5;
-		s.model.soc = 0.50;
-		s.model.charger = SIM_CHARGER_DVCC;
-		s.model.charger_max_a = 40;
-	} else if (scenario && strcmp(scenario, "rogue-charger") == 0) {
-		/* A charger outside DVCC pushing 30 A into a full pack with one
-		 * high cell, and a 10 A load. */
-		s.model.soc = 0.97;
-		s.model.cell_extra_mv[4] = 100;
-		s.model.charger = SIM_CHARGER_ROGUE;
-		s.model.charger_max_a = 30;
-		s.model.load_a = 10;
-	} else if (scenario) {
-		fprintf(stderr, "jkbms-sim: unknown scenario '%s'\n", scenario);
+	sim_model_init(&s->model, cells, (uint8_t)protocol);
+	s->model.soc = soc / 100;
+	s->model.current_a = current;
+	s->model.rng = s->rng;
+	if (scenario && !sim_control_scenario(&s->model, scenario)) {
+		fprintf(stderr, "jkbms-sim: unknown scenario '%s' (%s)\n", scenario, SIM_CONTROL_SCENARIOS);
 		return 2;
 	}
 	if (id) {
 		/* The user data the JK app writes: 0xB4 carries its first 8 chars,
 		 * 0xBA the first 12 followed by the model. */
-		snprintf(s.model.base.device_id, sizeof(s.model.base.device_id), "%.8s", id);
-		snprintf(s.model.base.manufacturer, sizeof(s.model.base.manufacturer), "%-12.12sJK_B2A24S15P", id);
+		snprintf(s->model.base.device_id, sizeof(s->model.base.device_id), "%.8s", id);
+		snprintf(s->model.base.manufacturer, sizeof(s->model.base.manufacturer), "%-12.12sJK_B2A24S15P", id);
 	}
-	s.model.current_a = current;
+	return -1;
+}
 
+static void run(struct sim *s)
+{
+	s->last_step = now_ms();
+	while (!quit) {
+		uint64_t now = now_ms();
+		int timeout = 100;
+
+		for (unsigned i = 0; i < s->nout; i++) {
+			int64_t d = (int64_t)s->out[i].at_ms - (int64_t)now;
+
+			timeout = d < timeout ? (d < 0 ? 0 : (int)d) : timeout;
+		}
+		struct pollfd pfd[2] = {
+			{ .fd = s->master, .events = POLLIN },
+			{ .fd = s->stdin_open ? STDIN_FILENO : -1, .events = POLLIN },
+		};
+
+		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
+			break;
+		now = now_ms();
+		sim_model_step(&s->model, (double)(now - s->last_step) / 1000.0 * s->speed);
+		s->last_step = now;
+		if (pfd[1].revents)
+			read_stdin(s, now);
+		if (s->master >= 0 && (pfd[0].revents & POLLIN))
+			read_master(s, now);
+		flush_out(s, now);
+		sim_dvcc_poll(&s->dvcc, &s->model, now);
+		if (s->master < 0 && s->reappear_at && now >= s->reappear_at) {
+			s->reappear_at = 0;
+			if (pty_create(s) < 0)
+				fprintf(stderr, "jkbms-sim: cannot recreate the pty\n");
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct sim s;
+
+	s.master = s.slave = -1;
+	s.rx.accept_requests = true;
+	s.speed = 1;
+	s.rng = 1;
+	s.dvcc.from_bus = true;
+	int ret = setup(&s, argc, argv);
+
+	if (ret >= 0)
+		return ret;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
@@ -710,45 +611,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "jkbms-sim: cannot create a pseudo-terminal: %s\n", strerror(errno));
 		return 1;
 	}
-	s.last_step = now_ms();
-
-	while (!quit) {
-		uint64_t now = now_ms();
-		int timeout = 100;
-
-		for (unsigned i = 0; i < s.nout; i++) {
-			int64_t d = (int64_t)s.out[i].at_ms - (int64_t)now;
-
-			timeout = d < timeout ? (d < 0 ? 0 : (int)d) : timeout;
-		}
-		struct pollfd pfd[2] = {
-			{ .fd = s.master, .events = POLLIN },
-			{ .fd = s.stdin_open ? STDIN_FILENO : -1, .events = POLLIN },
-		};
-
-		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
-			break;
-		now = now_ms();
-		sim_model_step(&s.model, (double)(now - s.last_step) / 1000.0 * s.speed);
-		s.last_step = now;
-		if (pfd[1].revents)
-			read_stdin(&s, now);
-		if (s.master >= 0 && (pfd[0].revents & POLLIN))
-			read_master(&s, now);
-		flush_out(&s, now);
-		read_limits(&s, now);
-		if (s.master < 0 && s.reappear_at && now >= s.reappear_at) {
-			s.reappear_at = 0;
-			if (pty_create(&s) < 0)
-				fprintf(stderr, "jkbms-sim: cannot recreate the pty\n");
-		}
-	}
+	run(&s);
 	pty_destroy(&s);
 	if (s.trace)
 		fclose(s.trace);
-	if (s.bus) {
-		dbus_connection_close(s.bus);
-		dbus_connection_unref(s.bus);
-	}
+	sim_dvcc_close(&s.dvcc);
 	return 0;
 }

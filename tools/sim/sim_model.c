@@ -1,9 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* A small LiFePO4 pack and JK-BMS behaviour model for the simulator. */
+/*
+ * A small LiFePO4 pack and JK-BMS behaviour model for the simulator: the
+ * physics (SoC, cell voltages, charger, temperatures), the BMS's own
+ * protections, and what the BMS reports of it (open sense leads, a drifting
+ * SoC, noisy cell readings).
+ */
 #include "sim_model.h"
 
 #include <math.h>
 #include <string.h>
+
+/* The reported SoC takes one random step of up to this much per minute. */
+#define SOC_DRIFT_STEP_S 60.0
+#define SOC_DRIFT_STEP 0.015
 
 /* Piecewise-linear LFP open-circuit curve (typical datasheet shape). */
 static const double ocv_soc[] = { 0.00, 0.05, 0.10, 0.20, 0.40, 0.60, 0.80, 0.90, 0.95, 0.98, 1.00 };
@@ -85,6 +94,7 @@ void sim_model_init(struct sim_model *m, unsigned cells, uint8_t protocol_versio
 	m->charge_switch = true;
 	m->discharge_switch = true;
 	m->sine_period_s = 600;
+	m->rng = 1;
 	for (unsigned i = 0; i < cells; i++)
 	{
 		m->cell_soc_offset[i] = ((double)((i * 7) % 5) - 2) * 0.002; /* -0.4 .. +0.4 % */
@@ -103,7 +113,14 @@ void sim_model_init(struct sim_model *m, unsigned cells, uint8_t protocol_versio
 		m->temp_c[i] = m->ambient_c;
 }
 
-static double cell_mv(const struct sim_model *m, unsigned i)
+/* Uniform in [0, 1) from the model's own generator (deterministic per seed). */
+static double uniform(struct sim_model *m)
+{
+	m->rng = m->rng * 1664525u + 1013904223u;
+	return (double)(m->rng >> 8) / (double)(1u << 24);
+}
+
+double sim_model_cell_mv(const struct sim_model *m, unsigned i)
 {
 	double soc = m->soc + m->cell_soc_offset[i];
 
@@ -143,6 +160,40 @@ static void charger_step(struct sim_model *m, double dt_s)
 	m->i_chg += (target - m->i_chg) * (1.0 - exp(-dt_s / 3.0));
 }
 
+bool sim_model_soc_drift(struct sim_model *m, double min_pct, double max_pct)
+{
+	if (min_pct < 0) {
+		m->soc_drift = false;
+		return true;
+	}
+	if (!(min_pct < max_pct) || max_pct > 100)
+		return false;
+	m->soc_drift_min = min_pct / 100;
+	m->soc_drift_max = max_pct / 100;
+	m->soc_reported = fmin(fmax(m->soc, m->soc_drift_min), m->soc_drift_max);
+	m->soc_drift_timer_s = SOC_DRIFT_STEP_S;
+	m->soc_drift = true;
+	return true;
+}
+
+/* A random walk of the reported SoC, reflected at the ends of its range. */
+static void soc_drift_step(struct sim_model *m, double dt_s)
+{
+	if (!m->soc_drift)
+		return;
+	m->soc_drift_timer_s -= dt_s;
+	while (m->soc_drift_timer_s <= 0) {
+		double r = m->soc_reported + (uniform(m) * 2 - 1) * SOC_DRIFT_STEP;
+
+		if (r > m->soc_drift_max)
+			r = 2 * m->soc_drift_max - r;
+		if (r < m->soc_drift_min)
+			r = 2 * m->soc_drift_min - r;
+		m->soc_reported = fmin(fmax(r, m->soc_drift_min), m->soc_drift_max);
+		m->soc_drift_timer_s += SOC_DRIFT_STEP_S;
+	}
+}
+
 void sim_model_step(struct sim_model *m, double dt_s)
 {
 	const struct bms_settings *c = &m->base.settings;
@@ -156,11 +207,16 @@ void sim_model_step(struct sim_model *m, double dt_s)
 		want = m->i_chg - m->load_a;
 	m->ambient_c += m->ambient_rate_c_per_h * dt_s / 3600.0;
 
-	/* The BMS's own protections, with their recovery thresholds. */
+	soc_drift_step(m, dt_s);
+
+	/* The BMS's own protections, with their recovery thresholds. They see
+	 * what it measures: a cell with an open sense lead trips nothing. */
 	double vmax = 0, vmin = 1e9;
 
 	for (unsigned i = 0; i < m->cells; i++) {
-		double v = cell_mv(m, i);
+		if (m->cell_unmeasured[i])
+			continue;
+		double v = sim_model_cell_mv(m, i);
 
 		vmax = v > vmax ? v : vmax;
 		vmin = v < vmin ? v : vmin;
@@ -207,17 +263,23 @@ void sim_model_snapshot(const struct sim_model *m, struct bms_snapshot *s)
 	*s = m->base;
 	s->cell_count = (uint8_t)m->cells;
 	for (unsigned i = 0; i < m->cells; i++) {
-		double v = cell_mv(m, i);
+		double v = sim_model_cell_mv(m, i);
 
 		v = v < 0 ? 0 : (v > 5000 ? 5000 : v);
+		/* The pack voltage is measured on its own terminals: it holds
+		 * every cell, measured or not. */
+		sum += (uint32_t)lround(v);
+		if (m->cell_unmeasured[i]) {
+			s->cell_mv[i] = 0;
+			continue;
+		}
 		s->cell_mv[i] = (uint16_t)lround(v);
-		sum += s->cell_mv[i];
 		vmax = v > vmax ? v : vmax;
 		vmin = v < vmin ? v : vmin;
 	}
 	s->voltage_mv = sum / 10 * 10;
 	s->current_ma = (int32_t)lround(m->current_actual_a * 100) * 10;
-	double soc = m->soc * 100;
+	double soc = (m->soc_drift ? m->soc_reported : m->soc) * 100;
 
 	s->soc_pct = (uint8_t)(soc < 0 ? 0 : (soc > 100 ? 100 : lround(soc)));
 	for (unsigned i = 0; i < BMS_TEMP_COUNT; i++) {
@@ -254,4 +316,18 @@ void sim_model_snapshot(const struct sim_model *m, struct bms_snapshot *s)
 	s->status = status;
 	s->settings.charge_switch = m->charge_switch;
 	s->settings.discharge_switch = m->discharge_switch;
+}
+
+void sim_model_report(struct sim_model *m, struct bms_snapshot *s)
+{
+	sim_model_snapshot(m, s);
+	if (m->noise_mv <= 0)
+		return;
+	for (unsigned i = 0; i < m->cells; i++) {
+		if (s->cell_mv[i] == 0)
+			continue; /* an open lead reads 0, noise or not */
+		double v = s->cell_mv[i] + (uniform(m) * 2 - 1) * m->noise_mv;
+
+		s->cell_mv[i] = (uint16_t)lround(v < 1 ? 1 : (v > 5000 ? 5000 : v));
+	}
 }

@@ -3,7 +3,11 @@
  * The physical model behind jkbms-sim: a LiFePO4 pack whose SoC follows the
  * current, cells whose voltage follows their own SoC and the current, one cell
  * that can run high, temperatures, and the BMS's own protections (OVP, UVP,
- * temperature) switching its FETs. Pure: time is an argument.
+ * temperature) switching its FETs. What the BMS reports can differ from the
+ * physics: a cell whose sense lead is open reads 0 mV (the pack voltage still
+ * holds it), the reported SoC can drift away from the true one, and each
+ * reported cell voltage can carry noise. Pure: time is an argument, and the
+ * randomness comes from a seeded generator in the model.
  */
 #ifndef SIM_MODEL_H
 #define SIM_MODEL_H
@@ -44,6 +48,14 @@ struct sim_model {
 	double i_chg;                        /* charger output after its lag */
 	double load_a;                       /* discharge load with a charger, A */
 	double ambient_rate_c_per_h;         /* ambient drift, e.g. a warming morning */
+	/* Reporting faults: the physics stays, the BMS's view differs. */
+	bool cell_unmeasured[BMS_MAX_CELLS]; /* open sense lead: reads 0 mV */
+	bool soc_drift;                      /* reported SoC walks on its own */
+	double soc_drift_min, soc_drift_max; /* its range, 0..1 */
+	double soc_reported;                 /* 0..1, while soc_drift */
+	double soc_drift_timer_s;            /* time to the next step of the walk */
+	double noise_mv;                     /* uniform +-noise on each reported cell */
+	uint32_t rng;                        /* seeded by --seed */
 	struct bms_snapshot base;   /* settings, strings, versions */
 };
 
@@ -57,8 +69,19 @@ void sim_model_init(struct sim_model *m, unsigned cells, uint8_t protocol_versio
 /* Advance the model by dt_s seconds. */
 void sim_model_step(struct sim_model *m, double dt_s);
 
-/* What the BMS would report now. */
+/* What the BMS would report now, without measurement noise. */
 void sim_model_snapshot(const struct sim_model *m, struct bms_snapshot *out);
+
+/* What the BMS reports in one frame: the snapshot plus this frame's cell
+ * noise (advances the model's random generator). */
+void sim_model_report(struct sim_model *m, struct bms_snapshot *out);
+
+/* The true voltage of cell i (0-based) in mV, whatever the BMS reports. */
+double sim_model_cell_mv(const struct sim_model *m, unsigned i);
+
+/* Start (min_pct < max_pct, both 0..100) or stop (min_pct < 0) the random
+ * walk of the reported SoC. Returns false for an invalid range. */
+bool sim_model_soc_drift(struct sim_model *m, double min_pct, double max_pct);
 
 /* Open-circuit voltage of a LiFePO4 cell in mV at soc 0..1. */
 double sim_lfp_ocv_mv(double soc);
