@@ -40,10 +40,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	CHECK(c.baud >= 1200 && c.baud <= 921600);
-	CHECK(c.poll_interval_ms >= 100 && c.poll_interval_ms <= 60000);
-	CHECK(c.link_lost_ms >= 2000);
+	CHECK(c.poll.interval_ms >= 100 && c.poll.interval_ms <= 60000);
+	CHECK(c.poll.lost_ms >= 2000);
 	CHECK(c.device_instance >= 0 && c.device_instance <= 999);
-	CHECK(c.rebulk_soc_pct <= 100);
+	CHECK(c.policy.rebulk_soc_pct <= 100);
+	CHECK(c.policy.full_charge_days <= 365);
+	CHECK(c.policy.charge_cell_mv == 0 || (c.policy.charge_cell_mv >= 2000 && c.policy.charge_cell_mv <= 4500));
+	CHECK(c.policy.charge_min_temp_c == POLICY_UNSET_TEMP ||
+	      (c.policy.charge_min_temp_c >= -40 && c.policy.charge_min_temp_c <= 60));
 	CHECK(strlen(c.state_dir) < sizeof(c.state_dir));
 	return 0;
 }

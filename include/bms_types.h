@@ -16,6 +16,13 @@
  * support the 32 cells a JK board can have. */
 #define BMS_MAX_CELLS 32
 
+/* The MOSFETs a BMS switches, and the service may switch through it. */
+enum bms_fet {
+	BMS_FET_CHARGE = 0,
+	BMS_FET_DISCHARGE,
+	BMS_FET_COUNT
+};
+
 /* Temperature sensors that 0x80..0x82 report. */
 enum bms_temp {
 	BMS_TEMP_MOSFET = 0,
@@ -24,7 +31,7 @@ enum bms_temp {
 	BMS_TEMP_COUNT
 };
 
-/* Alarm bitmask 0x8B (jk-protocol.md §5.3). */
+/* Alarm bitmask 0x8B (docs/protocol-4e57.md, "Alarm bits 0x8B"). */
 enum bms_alarm_bit {
 	BMS_ALARM_LOW_CAPACITY = 1u << 0,
 	BMS_ALARM_MOSFET_OVER_TEMP = 1u << 1,
@@ -42,7 +49,8 @@ enum bms_alarm_bit {
 	BMS_ALARM_309_B = 1u << 13,
 };
 
-/* Status bitmask 0x8C (jk-protocol.md §5.4): live FET state, not the switch. */
+/* Status bitmask 0x8C (docs/protocol-4e57.md, "Status bits 0x8C"): live FET
+ * state, not the switch. */
 enum bms_status_bit {
 	BMS_STATUS_CHARGE_FET = 1u << 0,
 	BMS_STATUS_DISCHARGE_FET = 1u << 1,

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The JK-BMS "GPS port" frame protocol (4E 57, jk-protocol.md): request
- * builders, a streaming deframer, the read-all decoder and an encoder used by
- * the simulator. Pure C: no I/O, no clock, no allocation. It does not decide
- * what to poll or when; that is poller.h.
+ * The JK-BMS "GPS port" frame protocol (4E 57, docs/protocol-4e57.md):
+ * request builders, a streaming deframer, the identifier table, the read-all
+ * decoder and an encoder used by the simulator. Pure C: no I/O, no clock, no
+ * allocation. It does not decide what to poll or when; that is poller.h.
+ * src/codec.c reads frames, src/codec_encode.c builds them and
+ * src/codec_error.c words the rejections.
  */
 #ifndef CODEC_H
 #define CODEC_H
@@ -14,7 +16,7 @@
 
 #include "bms_types.h"
 
-/* Command words (vendor spec V2.5 §4). */
+/* Command words (docs/protocol-4e57.md, "Frame layout" and "Requests"). */
 enum codec_cmd {
 	CODEC_CMD_ACTIVATE = 0x01,
 	CODEC_CMD_WRITE = 0x02,
@@ -122,7 +124,8 @@ int codec_feed(struct codec_rx *rx, const uint8_t *data, size_t len, size_t *con
 
 /*
  * Decode a read-all reply (command 0x06, or 0x03 carrying the full payload)
- * into *out, then run the sanity checks (jk-protocol.md §10). The envelope
+ * into *out, then run the sanity checks (docs/protocol-4e57.md, "Sanity
+ * checks and rejections"). The envelope
  * (STX, LENGTH, end byte, checksum, source/type) is verified again so the
  * function is safe on arbitrary input. Returns 0, or -EBADMSG / -EMSGSIZE /
  * -EPROTO / -ERANGE with *err filled. *out is written only on success.
@@ -136,7 +139,7 @@ int codec_build_read(uint8_t id, uint8_t *out, size_t size);
 int codec_build_activate(uint8_t *out, size_t size);
 int codec_build_password(uint8_t *out, size_t size);
 /* transport_type: CODEC_TYPE_REQUEST normally; CODEC_TYPE_UPLOAD for the
- * forum variant some units accept (jk-protocol.md §7). */
+ * forum variant some units accept (docs/protocol-4e57.md, "Requests"). */
 int codec_build_write(uint8_t id, uint8_t value, uint8_t transport_type, uint8_t *out, size_t size);
 
 /*
@@ -163,13 +166,55 @@ const char *codec_reject_name(enum codec_reject reason);
  * base to the offset. Returns snprintf's count. */
 int codec_error_format(const struct codec_error *err, uint64_t base, char *buf, size_t size);
 
-/* Temperature conversion of 0x80..0x82 (jk-protocol.md §5.1): 0..99 -> +raw,
- * 100 -> 0, 101..140 -> 100 - raw. Returns 0 or -ERANGE for raw > 140. */
+/* Temperature conversion of 0x80..0x82 (docs/protocol-4e57.md, "Temperatures
+ * 0x80-0x82"): 0..99 -> +raw, 100 -> 0, 101..140 -> 100 - raw. Returns 0 or
+ * -ERANGE for raw > 140. */
 int codec_temp_from_raw(uint16_t raw, int16_t *out_c);
 uint16_t codec_temp_to_raw(int16_t celsius);
 
-/* Current conversion of 0x84 (jk-protocol.md §5.2). */
+/* Current conversion of 0x84 (docs/protocol-4e57.md, "Current 0x84 and
+ * protocol version 0xC0"). */
 int32_t codec_current_from_raw(uint16_t raw, uint8_t protocol_version);
 uint16_t codec_current_to_raw(int32_t current_ma, uint8_t protocol_version);
+
+/*
+ * The identifier table (docs/protocol-4e57.md, "Identifier table"): one row
+ * per identifier a read-all reply may carry, in ascending order, which is
+ * also the order a BMS sends them in. It alone says how long each value is,
+ * how it is converted and where in struct bms_snapshot it goes; the decoder,
+ * its length checks and the encoder all read it. An identifier without a row
+ * is unknown and makes the decoder reject the frame.
+ */
+enum codec_kind {
+	CODEC_KIND_CELLS,   /* 0x79: own length byte, then (index, u16 mV) triplets */
+	CODEC_KIND_U8,      /* u8 into a uint8_t */
+	CODEC_KIND_U16,     /* big-endian u16 into a uint16_t */
+	CODEC_KIND_U32,     /* big-endian u32 into a uint32_t */
+	CODEC_KIND_S16,     /* 16 bits into an int16_t (two's complement) */
+	CODEC_KIND_SCALED,  /* u16 times scale into a uint32_t (10 mV units) */
+	CODEC_KIND_TEMP,    /* u16 with the +100 rule into an int16_t; > 140 rejected */
+	CODEC_KIND_CURRENT, /* 0x84: the raw u16 into current_raw; decoded after 0xC0 */
+	CODEC_KIND_TEXT,    /* length bytes of ASCII into a char[length + 1] */
+	CODEC_KIND_SECRET,  /* 0xB2 password: checked for length, never stored */
+	CODEC_KIND_VERSION, /* 0xC0: u8 into protocol_version, marks has_extended */
+};
+
+struct codec_id {
+	uint8_t id;
+	uint8_t length;  /* value bytes after the identifier; 0 for 0x79 */
+	uint8_t kind;    /* enum codec_kind */
+	uint8_t scale;   /* wire unit to stored unit, for CODEC_KIND_SCALED; else 1 */
+	uint16_t field;  /* offset of the destination in struct bms_snapshot */
+};
+
+/* Old firmware ends its replies here: every row up to this identifier is
+ * required, the rows after it (0xB8..0xC0) come only with has_extended. */
+#define CODEC_ID_LAST_OLD 0xB7
+
+extern const struct codec_id codec_ids[];
+extern const size_t codec_id_count;
+
+/* The row of an identifier, or NULL if the identifier is unknown. */
+const struct codec_id *codec_id_find(uint8_t id);
 
 #endif /* CODEC_H */

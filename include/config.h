@@ -12,48 +12,36 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "policy.h"
+#include "poller.h"
+
 /* Where Venus OS keeps persistent configuration. */
 #define CONFIG_DEFAULT_PATH "/data/conf/dbus-jkbms.ini"
 #define CONFIG_GROUP "jkbms"
 
+/* The service's own keys, then the poller's and the policy's configuration
+ * as those modules take it: the key table writes straight into them, in
+ * their units (mV, mA, ms, °C). Their defaults are the modules' own
+ * (poller_config_default(), policy_config_default()); in policy, 0 (or
+ * POLICY_UNSET_TEMP for a temperature) = derive from the BMS. */
 struct config {
 	unsigned baud;                 /* baud, 115200 */
-	uint32_t poll_interval_ms;     /* poll_interval (s), 1 */
-	uint32_t reply_timeout_ms;     /* reply_timeout (s), 0.5 */
 	uint32_t probe_timeout_ms;     /* probe_timeout (s), 5: exit when no BMS answers */
-	uint32_t link_warning_ms;      /* link_warning (s), 5 */
-	uint32_t link_lost_ms;         /* link_lost (s), 30 */
 	uint32_t leave_bus_after_ms;   /* leave_bus_after (s), 0 = never */
 	int32_t device_instance;       /* device_instance, 1: preferred VRM instance */
 	uint32_t settings_timeout_ms;  /* settings_timeout (s), 5 */
 	bool properties_changed;       /* properties_changed, false */
-	uint32_t max_charge_current_ma;    /* max_charge_current (A), 0 = from the BMS */
-	uint32_t max_discharge_current_ma; /* max_discharge_current (A), 0 = from the BMS */
 	uint32_t ttg_floor_pct;        /* time_to_go_soc (%), 10 */
-	/* Charge control (charge-control.md); 0 / CONFIG_UNSET_TEMP = derive
-	 * from the BMS's protection settings. */
-	uint16_t charge_cell_mv;       /* charge_cell_voltage (V) */
-	uint16_t float_cell_mv;        /* float_cell_voltage (V) */
-	uint16_t rebulk_cell_mv;       /* rebulk_cell_voltage (V) */
-	uint16_t min_cell_mv;          /* min_cell_voltage (V) */
-	int16_t charge_min_temp_c;     /* charge_min_temperature (C) */
-	int16_t charge_max_temp_c;     /* charge_max_temperature (C) */
-	int16_t discharge_min_temp_c;  /* discharge_min_temperature (C) */
-	int16_t discharge_max_temp_c;  /* discharge_max_temperature (C) */
-	uint32_t tail_current_ma;      /* tail_current (A) */
-	uint32_t max_absorption_ms;    /* max_absorption_time (min), 120 */
-	uint32_t rebulk_soc_pct;       /* rebulk_soc (%), 0 = off */
-	uint32_t full_charge_days;     /* full_charge_days, 0 = off */
-	bool soc_taper;                /* soc_taper, false */
-	bool mosfet_control;           /* mosfet_control, true */
-	uint32_t lost_discharge_ma;    /* lost_discharge_current (A), 0 = off */
-	uint32_t lost_discharge_ms;    /* lost_discharge_time (s), 600 */
 	char state_dir[160];           /* state_dir, /data/var/lib/dbus-jkbms */
+	/* poll_interval, reply_timeout, link_warning and link_lost (s) in
+	 * interval_ms, reply_timeout_ms, warning_ms and lost_ms. */
+	struct poller_config poll;
+	/* The charge control keys (charge-control.md), one field each. */
+	struct policy_config policy;
 };
 
-#define CONFIG_UNSET_TEMP INT16_MIN
-
-/* Fill *cfg with the defaults. */
+/* Fill *cfg with the defaults: the service's own keys here, the poller's
+ * and the policy's from poller_config_default() and policy_config_default(). */
 void config_defaults(struct config *cfg);
 
 /* Set one key from text, validated. Returns 0, or -EINVAL with a message

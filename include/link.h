@@ -1,23 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A live, self-healing link to one BMS: runs the poller over a transport in
- * the GLib main loop (one fd watch, one timer), deframes and decodes replies,
- * reopens a vanished device with backoff, and counts everything that goes
- * wrong. Knows the protocol and GLib, not D-Bus.
+ * the GLib main loop (one fd watch, one timer), deframes and decodes replies
+ * through the family's driver, reopens a vanished device with backoff, and
+ * counts everything that goes wrong. Events are delivered after the read
+ * loop, never from inside it. Knows GLib, not D-Bus.
  */
 #ifndef LINK_H
 #define LINK_H
 
 #include <stdint.h>
 
+#include "bms_driver.h"
 #include "bms_types.h"
-#include "codec.h"
 #include "poller.h"
 #include "transport.h"
 
 struct link_config {
 	const char *device;      /* path, copied by link_new() */
 	unsigned baud;           /* default 115200 */
+	const struct bms_driver *driver; /* default the 4E 57 family */
+	uint8_t address;         /* of the BMS on the port, default 0 */
 	struct poller_config poll;
 	uint32_t reopen_min_ms;  /* first reopen attempt after a loss, default 1000 */
 	uint32_t reopen_max_ms;  /* backoff ceiling, default 30000 */
@@ -36,13 +39,16 @@ struct link_events {
 
 struct link_counters {
 	uint64_t rejects[CODEC_REJECT_COUNT]; /* per reason, deframer and decoder */
-	uint64_t junk_bytes;   /* skipped while hunting for 4E 57 */
+	uint64_t junk_bytes;   /* skipped while hunting for a frame start */
 	uint64_t bytes_in;
 	uint64_t frames;       /* checksum-valid BMS frames */
 	uint64_t requests_sent; /* frames written to the device */
 	uint64_t reopens;      /* successful reopens after a loss */
 	uint64_t io_errors;    /* device lost / read or write failures */
 };
+
+/* Replies one read may deliver at most. */
+#define LINK_SNAPSHOTS 4
 
 struct link;
 
@@ -55,14 +61,18 @@ int link_new(const struct link_config *cfg, const struct link_events *events, vo
 /* Start polling (first request at once). */
 void link_start(struct link *l);
 
-/* Queue a MOSFET write (see poller_queue_write()). */
-int link_queue_write(struct link *l, uint8_t id, uint8_t value);
+/* Queue a MOSFET write (see poller_queue_write()). Safe from inside an
+ * event. */
+int link_queue_write(struct link *l, enum bms_fet fet, bool on);
 
 enum poller_link link_state(const struct link *l);
 const struct poller_counters *link_poller_counters(const struct link *l);
 const struct link_counters *link_counters(const struct link *l);
 /* True while the device is open. */
 bool link_is_open(const struct link *l);
+
+/* Log the totals: what went wrong over the whole run. */
+void link_log_totals(const struct link *l);
 
 /* Stop and free; NULL allowed. */
 void link_free(struct link *l);

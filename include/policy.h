@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "battery.h"
 #include "bms_types.h"
 
 #define POLICY_UNSET_TEMP INT16_MIN
@@ -73,10 +74,11 @@ enum policy_alarm {
 /* The Venus path element of an alarm, e.g. "HighCellVoltage". */
 const char *policy_alarm_name(enum policy_alarm alarm);
 
+/* The FETs, numbered as the BMS's (bms_types.h). */
 enum policy_fet {
-	POLICY_FET_CHARGE,
-	POLICY_FET_DISCHARGE,
-	POLICY_FET_COUNT
+	POLICY_FET_CHARGE = BMS_FET_CHARGE,
+	POLICY_FET_DISCHARGE = BMS_FET_DISCHARGE,
+	POLICY_FET_COUNT = BMS_FET_COUNT
 };
 
 enum policy_fet_request {
@@ -94,7 +96,7 @@ enum policy_fet_result {
 };
 
 struct policy_input {
-	const struct bms_snapshot *snap; /* the latest valid snapshot; must not be NULL */
+	const struct battery *bat;       /* the battery model after the latest reply; must not be NULL */
 	bool fresh;                      /* snap arrived since the last call (a poll) */
 	bool lost;                       /* the link is lost: data is stale (§6) */
 	uint64_t now_ms;                 /* monotonic */

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The poll schedule, retry, activation, MOSFET write sequence and link state
- * of one BMS, as a pure state machine (style.md §8.1 L0). It does no I/O and
+ * of one BMS, as a pure state machine (L0, docs/architecture.md). It does no I/O and
  * reads no clock: the caller passes monotonic milliseconds, performs the
  * actions it is given and reports what arrived. Deframing and decoding are
- * the caller's (codec.h); the transport is the caller's too.
+ * the caller's (through the driver, bms_driver.h), which also builds the
+ * requests this machine asks for; the transport is the caller's too.
  */
 #ifndef POLLER_H
 #define POLLER_H
@@ -13,12 +14,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bms_driver.h"
 #include "bms_types.h"
-#include "codec.h"
 
 struct poller_config {
 	uint32_t interval_ms;        /* poll period, default 1000 */
-	uint32_t min_gap_ms;         /* between any two frames we send, default 100 (vendor spec) */
+	uint32_t min_gap_ms;         /* between any two frames we send, default 100 (docs/protocol-4e57.md "Timing") */
 	uint32_t reply_timeout_ms;   /* reply deadline, default 500 */
 	uint32_t rx_gap_ms;          /* a reply whose bytes keep coming within this is not cut, default 50 */
 	uint32_t reply_max_ms;       /* hard cap on waiting for one reply, default 2000 */
@@ -53,7 +54,7 @@ struct poller_action {
 	uint64_t until_ms;
 	bool flush_rx;
 	size_t len;
-	uint8_t frame[CODEC_REQUEST_MAX];
+	uint8_t frame[BMS_REQUEST_MAX];
 };
 
 enum poller_write_status {
@@ -65,11 +66,11 @@ enum poller_write_status {
 const char *poller_write_status_name(enum poller_write_status status);
 
 struct poller_write_result {
-	uint8_t id;       /* 0xAB charge or 0xAC discharge */
+	enum bms_fet fet;
 	uint8_t value;    /* 0 off, 1 on */
 	enum poller_write_status status;
 	unsigned attempts;
-	uint8_t transport_type; /* frame form of the last attempt */
+	unsigned form;    /* the driver's frame form of the last attempt */
 };
 
 struct poller_counters {
@@ -98,15 +99,17 @@ enum poller_phase {
 };
 
 struct poller_write {
-	uint8_t id;
+	enum bms_fet fet;
 	uint8_t value;
 	unsigned attempts;
-	uint8_t type;
+	unsigned form;
 };
 
 /* Caller-owned; initialise with poller_init(). Fields are private. */
 struct poller {
 	struct poller_config cfg;
+	const struct bms_driver *drv;
+	uint8_t addr;
 	enum poller_phase phase;
 	enum poller_link link;
 	uint64_t start_ms;
@@ -126,7 +129,7 @@ struct poller {
 	unsigned consecutive_misses;
 	bool activate_pending;
 	bool writing;           /* queue[0] is being written in this cycle */
-	uint8_t write_type;     /* the frame form this unit accepts */
+	unsigned write_form;    /* the frame form this unit accepts */
 	size_t queued;
 	struct poller_write queue[POLLER_WRITE_QUEUE];
 	bool result_ready;
@@ -134,9 +137,10 @@ struct poller {
 	struct poller_counters counters;
 };
 
-/* Start the machine at now_ms; the first poll is due at once. cfg may be
- * NULL for the defaults. */
-void poller_init(struct poller *p, const struct poller_config *cfg, uint64_t now_ms);
+/* Start the machine for the BMS at addr, speaking drv, at now_ms; the first
+ * poll is due at once. cfg may be NULL for the defaults. */
+void poller_init(struct poller *p, const struct poller_config *cfg, const struct bms_driver *drv, uint8_t addr,
+		 uint64_t now_ms);
 
 /* What to do at now_ms. Call it repeatedly until it returns WAIT (each SEND
  * is taken as sent at now_ms), then again at act->until_ms or after any
@@ -154,14 +158,14 @@ bool poller_on_snapshot(struct poller *p, const struct bms_snapshot *snap, uint6
 /* A reply arrived but failed decoding: the attempt is over. */
 void poller_on_bad_reply(struct poller *p, uint64_t now_ms);
 
-/* A short 0x02 reply (write acknowledgement) arrived. Informational: only
+/* A short write acknowledgement arrived. Informational: only
  * the read-back decides whether a write worked. */
 void poller_on_write_ack(struct poller *p, uint64_t now_ms);
 
-/* Queue a MOSFET write: id 0xAB (charge) or 0xAC (discharge), value 0/1.
- * A queued write for the same id not yet started is replaced. Returns 0,
- * -EINVAL for another id or value, -EBUSY when the queue is full. */
-int poller_queue_write(struct poller *p, uint8_t id, uint8_t value);
+/* Queue a MOSFET write. A queued write for the same FET not yet started is
+ * replaced. Returns 0, -EINVAL for an unknown FET, -EBUSY when the queue is
+ * full. */
+int poller_queue_write(struct poller *p, enum bms_fet fet, bool on);
 
 /* Number of writes queued or in progress. */
 size_t poller_writes_pending(const struct poller *p);

@@ -16,8 +16,8 @@ enum key_kind {
 	KEY_SECONDS, /* seconds (decimal) stored as ms */
 	KEY_AMPS,    /* amperes (decimal) stored as mA */
 	KEY_BOOL,
-	KEY_VOLTS,   /* volts (decimal) stored as uint16 mV */
-	KEY_TEMP,    /* whole degrees C stored as int16 */
+	KEY_VOLTS,   /* volts (decimal) stored as mV */
+	KEY_TEMP,    /* whole degrees C, signed */
 	KEY_MINUTES, /* minutes (decimal) stored as ms */
 	KEY_STRING,  /* text stored in a char array */
 };
@@ -26,42 +26,44 @@ struct key {
 	const char *name;
 	enum key_kind kind;
 	size_t offset;
+	size_t size;      /* of the field: 1, 2 or 4 bytes for numbers */
 	double min, max;  /* in the key's user unit */
 	const char *unit;
 };
 
-#define K(n, kind, field, lo, hi, unit) { n, kind, offsetof(struct config, field), lo, hi, unit }
+#define K(n, kind, field, lo, hi, unit) \
+	{ n, kind, offsetof(struct config, field), sizeof(((struct config *)0)->field), lo, hi, unit }
 
 static const struct key keys[] = {
 	K("baud", KEY_UINT, baud, 1200, 921600, "baud"),
-	K("poll_interval", KEY_SECONDS, poll_interval_ms, 0.1, 60, "s"),
-	K("reply_timeout", KEY_SECONDS, reply_timeout_ms, 0.1, 5, "s"),
+	K("poll_interval", KEY_SECONDS, poll.interval_ms, 0.1, 60, "s"),
+	K("reply_timeout", KEY_SECONDS, poll.reply_timeout_ms, 0.1, 5, "s"),
 	K("probe_timeout", KEY_SECONDS, probe_timeout_ms, 1, 600, "s"),
-	K("link_warning", KEY_SECONDS, link_warning_ms, 1, 600, "s"),
-	K("link_lost", KEY_SECONDS, link_lost_ms, 2, 3600, "s"),
+	K("link_warning", KEY_SECONDS, poll.warning_ms, 1, 600, "s"),
+	K("link_lost", KEY_SECONDS, poll.lost_ms, 2, 3600, "s"),
 	K("leave_bus_after", KEY_SECONDS, leave_bus_after_ms, 0, 86400, "s"),
 	K("device_instance", KEY_INT, device_instance, 0, 999, ""),
 	K("settings_timeout", KEY_SECONDS, settings_timeout_ms, 0, 600, "s"),
 	K("properties_changed", KEY_BOOL, properties_changed, 0, 1, ""),
-	K("max_charge_current", KEY_AMPS, max_charge_current_ma, 0, 2000, "A"),
-	K("max_discharge_current", KEY_AMPS, max_discharge_current_ma, 0, 2000, "A"),
+	K("max_charge_current", KEY_AMPS, policy.max_charge_current_ma, 0, 2000, "A"),
+	K("max_discharge_current", KEY_AMPS, policy.max_discharge_current_ma, 0, 2000, "A"),
 	K("time_to_go_soc", KEY_UINT, ttg_floor_pct, 0, 99, "%"),
-	K("charge_cell_voltage", KEY_VOLTS, charge_cell_mv, 2.0, 4.5, "V"),
-	K("float_cell_voltage", KEY_VOLTS, float_cell_mv, 2.0, 4.5, "V"),
-	K("rebulk_cell_voltage", KEY_VOLTS, rebulk_cell_mv, 2.0, 4.5, "V"),
-	K("min_cell_voltage", KEY_VOLTS, min_cell_mv, 1.5, 4.0, "V"),
-	K("charge_min_temperature", KEY_TEMP, charge_min_temp_c, -40, 60, "C"),
-	K("charge_max_temperature", KEY_TEMP, charge_max_temp_c, -40, 90, "C"),
-	K("discharge_min_temperature", KEY_TEMP, discharge_min_temp_c, -40, 60, "C"),
-	K("discharge_max_temperature", KEY_TEMP, discharge_max_temp_c, -40, 90, "C"),
-	K("tail_current", KEY_AMPS, tail_current_ma, 0, 500, "A"),
-	K("max_absorption_time", KEY_MINUTES, max_absorption_ms, 1, 1440, "min"),
-	K("rebulk_soc", KEY_UINT, rebulk_soc_pct, 0, 100, "%"),
-	K("full_charge_days", KEY_UINT, full_charge_days, 0, 365, "days"),
-	K("soc_taper", KEY_BOOL, soc_taper, 0, 1, ""),
-	K("mosfet_control", KEY_BOOL, mosfet_control, 0, 1, ""),
-	K("lost_discharge_current", KEY_AMPS, lost_discharge_ma, 0, 2000, "A"),
-	K("lost_discharge_time", KEY_SECONDS, lost_discharge_ms, 0, 86400, "s"),
+	K("charge_cell_voltage", KEY_VOLTS, policy.charge_cell_mv, 2.0, 4.5, "V"),
+	K("float_cell_voltage", KEY_VOLTS, policy.float_cell_mv, 2.0, 4.5, "V"),
+	K("rebulk_cell_voltage", KEY_VOLTS, policy.rebulk_cell_mv, 2.0, 4.5, "V"),
+	K("min_cell_voltage", KEY_VOLTS, policy.min_cell_mv, 1.5, 4.0, "V"),
+	K("charge_min_temperature", KEY_TEMP, policy.charge_min_temp_c, -40, 60, "C"),
+	K("charge_max_temperature", KEY_TEMP, policy.charge_max_temp_c, -40, 90, "C"),
+	K("discharge_min_temperature", KEY_TEMP, policy.discharge_min_temp_c, -40, 60, "C"),
+	K("discharge_max_temperature", KEY_TEMP, policy.discharge_max_temp_c, -40, 90, "C"),
+	K("tail_current", KEY_AMPS, policy.tail_current_ma, 0, 500, "A"),
+	K("max_absorption_time", KEY_MINUTES, policy.max_absorption_ms, 1, 1440, "min"),
+	K("rebulk_soc", KEY_UINT, policy.rebulk_soc_pct, 0, 100, "%"),
+	K("full_charge_days", KEY_UINT, policy.full_charge_days, 0, 365, "days"),
+	K("soc_taper", KEY_BOOL, policy.soc_taper, 0, 1, ""),
+	K("mosfet_control", KEY_BOOL, policy.mosfet_control, 0, 1, ""),
+	K("lost_discharge_current", KEY_AMPS, policy.lost_discharge_ma, 0, 2000, "A"),
+	K("lost_discharge_time", KEY_SECONDS, policy.lost_discharge_ms, 0, 86400, "s"),
 	K("state_dir", KEY_STRING, state_dir, 1, 159, "characters"),
 };
 
@@ -69,25 +71,15 @@ void config_defaults(struct config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->baud = 115200;
-	c->poll_interval_ms = 1000;
-	c->reply_timeout_ms = 500;
 	c->probe_timeout_ms = 5000;
-	c->link_warning_ms = 5000;
-	c->link_lost_ms = 30000;
 	c->leave_bus_after_ms = 0;
 	c->device_instance = 1;
 	c->settings_timeout_ms = 5000;
 	c->properties_changed = false;
 	c->ttg_floor_pct = 10;
-	c->charge_min_temp_c = CONFIG_UNSET_TEMP;
-	c->charge_max_temp_c = CONFIG_UNSET_TEMP;
-	c->discharge_min_temp_c = CONFIG_UNSET_TEMP;
-	c->discharge_max_temp_c = CONFIG_UNSET_TEMP;
-	c->max_absorption_ms = 120u * 60u * 1000u;
-	c->rebulk_soc_pct = 0; /* off: a JK's SoC drifts (docs/charge-control.md) */
-	c->mosfet_control = true;
-	c->lost_discharge_ms = 600000;
 	snprintf(c->state_dir, sizeof(c->state_dir), "%s", "/data/var/lib/dbus-jkbms");
+	poller_config_default(&c->poll);
+	policy_config_default(&c->policy);
 }
 
 const char *config_key_name(size_t i)
@@ -111,6 +103,36 @@ static bool parse_number(const char *text, double *out)
 		return false;
 	*out = v;
 	return true;
+}
+
+/* The factor from the key's user unit to the stored one. */
+static double scale(enum key_kind kind)
+{
+	switch (kind) {
+	case KEY_SECONDS:
+	case KEY_AMPS:
+	case KEY_VOLTS: return 1000;
+	case KEY_MINUTES: return 60000;
+	case KEY_UINT:
+	case KEY_INT:
+	case KEY_TEMP:
+	case KEY_BOOL:
+	case KEY_STRING: break;
+	}
+	return 1;
+}
+
+/* Store a range-checked whole number into a field of 1, 2 or 4 bytes. A
+ * signed field takes its two's complement through the unsigned type of
+ * its width (the exact-width types guarantee it). */
+static void store(char *field, size_t size, long v)
+{
+	if (size == sizeof(uint8_t))
+		*(uint8_t *)field = (uint8_t)v;
+	else if (size == sizeof(uint16_t))
+		*(uint16_t *)field = (uint16_t)v;
+	else
+		*(uint32_t *)field = (uint32_t)v;
 }
 
 static int set_key(struct config *c, const struct key *k, const char *value, char *err, size_t n)
@@ -153,17 +175,7 @@ static int set_key(struct config *c, const struct key *k, const char *value, cha
 			 *k->unit ? " " : "", k->unit);
 		return -EINVAL;
 	}
-	switch (k->kind) {
-	case KEY_UINT: *(uint32_t *)field = (uint32_t)v; break;
-	case KEY_INT: *(int32_t *)field = (int32_t)v; break;
-	case KEY_SECONDS: *(uint32_t *)field = (uint32_t)lround(v * 1000); break;
-	case KEY_AMPS: *(uint32_t *)field = (uint32_t)lround(v * 1000); break;
-	case KEY_VOLTS: *(uint16_t *)field = (uint16_t)lround(v * 1000); break;
-	case KEY_TEMP: *(int16_t *)field = (int16_t)v; break;
-	case KEY_MINUTES: *(uint32_t *)field = (uint32_t)lround(v * 60000); break;
-	case KEY_BOOL:
-	case KEY_STRING: break;
-	}
+	store(field, k->size, lround(v * scale(k->kind)));
 	return 0;
 }
 
@@ -271,22 +283,22 @@ int config_load(struct config *c, const char *path, bool missing_ok, void (*warn
  * default link_lost = 30 s). */
 int config_check(const struct config *c, char *err, size_t n)
 {
-	uint64_t poll = c->poll_interval_ms;
-	bool warning_ok = c->link_warning_ms >= 2 * poll;
-	bool lost_ok = c->link_lost_ms >= 3 * poll;
+	uint64_t poll = c->poll.interval_ms;
+	bool warning_ok = c->poll.warning_ms >= 2 * poll;
+	bool lost_ok = c->poll.lost_ms >= 3 * poll;
 
 	if (warning_ok && lost_ok)
 		return 0;
 	if (!warning_ok && !lost_ok)
 		snprintf(err, n,
 			 "poll_interval = %g s needs link_warning >= %g s (is %g s) and link_lost >= %g s (is %g s)",
-			 poll / 1000.0, 2 * poll / 1000.0, c->link_warning_ms / 1000.0, 3 * poll / 1000.0,
-			 c->link_lost_ms / 1000.0);
+			 poll / 1000.0, 2 * poll / 1000.0, c->poll.warning_ms / 1000.0, 3 * poll / 1000.0,
+			 c->poll.lost_ms / 1000.0);
 	else if (!warning_ok)
 		snprintf(err, n, "poll_interval = %g s needs link_warning >= %g s (2 polls; is %g s)", poll / 1000.0,
-			 2 * poll / 1000.0, c->link_warning_ms / 1000.0);
+			 2 * poll / 1000.0, c->poll.warning_ms / 1000.0);
 	else
 		snprintf(err, n, "poll_interval = %g s needs link_lost >= %g s (3 polls; is %g s)", poll / 1000.0,
-			 3 * poll / 1000.0, c->link_lost_ms / 1000.0);
+			 3 * poll / 1000.0, c->poll.lost_ms / 1000.0);
 	return -EINVAL;
 }

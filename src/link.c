@@ -1,8 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The poll loop of one BMS in the GLib main loop. The poller decides what
- * and when; this file moves bytes, keeps one timer armed for the poller's
- * next deadline, and reopens the device with backoff when it vanishes.
+ * and when, the driver knows the protocol; this file moves bytes, keeps
+ * one timer armed for the poller's next deadline, and reopens the device
+ * with backoff when it vanishes.
+ *
+ * No re-entrancy: what happened (replies, link state, write results) is
+ * collected while bytes are read and the poller runs, and delivered to the
+ * events only afterwards, from the top of each entry point (pump()). An
+ * event that queues a write makes the pump go round once more; it never
+ * runs the poller, or touches the transport, from inside the read loop.
  */
 #define G_LOG_DOMAIN "link"
 
@@ -27,13 +34,17 @@ struct link {
 	uint32_t backoff_ms;
 	bool reopen_logged;
 	bool started;
-	struct codec_rx rx;
+	struct bms_rx rx;
 	struct poller poller;
 	enum poller_link reported;
 	struct link_counters counters;
+	/* replies waiting for delivery (a read may carry more than one) */
+	struct bms_snapshot snaps[LINK_SNAPSHOTS];
+	unsigned nsnaps;
+	bool pumping, again;
 };
 
-static void run(struct link *l);
+static void pump(struct link *l);
 
 uint64_t link_now_ms(void)
 {
@@ -44,16 +55,24 @@ void link_config_default(struct link_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->baud = 115200;
+	c->driver = &bms_driver_4e57;
 	poller_config_default(&c->poll);
 	c->reopen_min_ms = 1000;
 	c->reopen_max_ms = 30000;
 }
 
-static void report(struct link *l)
+/* Deliver what happened: replies, then a change of the link state, then
+ * finished writes. Callbacks may queue writes (the pump goes round again). */
+static void deliver(struct link *l)
 {
 	enum poller_link now = poller_link(&l->poller);
 	struct poller_write_result r;
 
+	for (unsigned k = 0; k < l->nsnaps; k++) {
+		if (l->events.snapshot)
+			l->events.snapshot(l->user_data, &l->snaps[k]);
+	}
+	l->nsnaps = 0;
 	if (now != l->reported) {
 		enum poller_link old = l->reported;
 
@@ -77,7 +96,7 @@ static gboolean readable_cb(gint fd, GIOCondition cond, gpointer data);
 static void attach(struct link *l)
 {
 	l->fd_source = g_unix_fd_add(transport_fd(l->t), G_IO_IN | G_IO_HUP | G_IO_ERR, readable_cb, l);
-	codec_rx_reset(&l->rx);
+	l->cfg.driver->rx_reset(&l->rx);
 }
 
 static void device_lost(struct link *l, int err)
@@ -89,7 +108,7 @@ static void device_lost(struct link *l, int err)
 	l->fd_source = 0;
 	transport_free(l->t);
 	l->t = NULL;
-	codec_rx_reset(&l->rx);
+	l->cfg.driver->rx_reset(&l->rx);
 	l->backoff_ms = l->cfg.reopen_min_ms;
 	l->reopen_logged = false;
 	if (!l->reopen_source)
@@ -113,7 +132,7 @@ static gboolean reopen_cb(gpointer data)
 	LOG_INFO("%s: device back, reopened (%s)", l->device, transport_kind_name(transport_get_kind(l->t)));
 	l->counters.reopens++;
 	attach(l);
-	run(l);
+	pump(l);
 	return G_SOURCE_REMOVE;
 }
 
@@ -122,21 +141,21 @@ static gboolean timer_cb(gpointer data)
 	struct link *l = data;
 
 	l->timer_source = 0;
-	run(l);
+	pump(l);
 	return G_SOURCE_REMOVE;
 }
 
-static void handle_frame(struct link *l, const struct codec_frame *f, uint64_t now)
+static void handle_frame(struct link *l, const struct bms_frame *f, uint64_t now)
 {
 	struct bms_snapshot snap;
 	struct codec_error e;
 
 	l->counters.frames++;
-	if (codec_frame_command(f->data) == CODEC_CMD_WRITE) {
+	switch (l->cfg.driver->decode(f, &snap, &e)) {
+	case BMS_REPLY_WRITE_ACK:
 		poller_on_write_ack(&l->poller, now);
 		return;
-	}
-	if (codec_decode(f->data, f->len, &snap, &e) < 0) {
+	case BMS_REPLY_BAD: {
 		char msg[160];
 
 		l->counters.rejects[e.reason]++;
@@ -145,18 +164,22 @@ static void handle_frame(struct link *l, const struct codec_frame *f, uint64_t n
 		poller_on_bad_reply(&l->poller, now);
 		return;
 	}
-	if (poller_on_snapshot(&l->poller, &snap, now) && l->events.snapshot)
-		l->events.snapshot(l->user_data, &snap);
+	case BMS_REPLY_DATA:
+		break;
+	}
+	/* Only a reply to our request is delivered (later, see deliver()). */
+	if (poller_on_snapshot(&l->poller, &snap, now) && l->nsnaps < LINK_SNAPSHOTS)
+		l->snaps[l->nsnaps++] = snap;
 }
 
 static void feed(struct link *l, const uint8_t *data, size_t len, uint64_t now)
 {
-	struct codec_frame frame;
+	struct bms_frame frame;
 	struct codec_error e;
 
 	for (;;) {
 		size_t used = 0;
-		int r = codec_feed(&l->rx, data, len, &used, &frame, &e);
+		int r = l->cfg.driver->rx_feed(&l->rx, data, len, &used, &frame, &e);
 
 		data += used;
 		len -= used;
@@ -169,7 +192,7 @@ static void feed(struct link *l, const uint8_t *data, size_t len, uint64_t now)
 		}
 		handle_frame(l, &frame, now);
 	}
-	l->counters.junk_bytes = l->rx.junk_bytes;
+	l->counters.junk_bytes = l->cfg.driver->rx_junk(&l->rx);
 }
 
 static gboolean readable_cb(gint fd, GIOCondition cond, gpointer data)
@@ -188,7 +211,7 @@ static gboolean readable_cb(gint fd, GIOCondition cond, gpointer data)
 		if (n < 0) {
 			l->fd_source = 0; /* removed by returning G_SOURCE_REMOVE */
 			device_lost(l, (int)n);
-			run(l);
+			pump(l);
 			return G_SOURCE_REMOVE;
 		}
 		got = true;
@@ -198,11 +221,11 @@ static gboolean readable_cb(gint fd, GIOCondition cond, gpointer data)
 	if (!got && (cond & (G_IO_HUP | G_IO_ERR))) {
 		l->fd_source = 0;
 		device_lost(l, -EIO);
-		run(l);
+		pump(l);
 		return G_SOURCE_REMOVE;
 	}
-	poller_on_rx(&l->poller, now, codec_rx_pending(&l->rx) > 0);
-	run(l);
+	poller_on_rx(&l->poller, now, l->cfg.driver->rx_pending(&l->rx) > 0);
+	pump(l);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -221,7 +244,7 @@ static void run(struct link *l)
 			continue; /* the device is away: the request is lost, the poller times out */
 		if (act.flush_rx) {
 			transport_flush_input(l->t);
-			codec_rx_reset(&l->rx);
+			l->cfg.driver->rx_reset(&l->rx);
 		}
 		int r = transport_write(l->t, act.frame, act.len);
 
@@ -231,12 +254,28 @@ static void run(struct link *l)
 		}
 		l->counters.requests_sent++;
 	}
-	report(l);
 	if (l->timer_source)
 		g_source_remove(l->timer_source);
 	uint64_t delay = act.until_ms > now ? act.until_ms - now : 0;
 
 	l->timer_source = g_timeout_add((guint)MIN(delay, 60000), timer_cb, l);
+}
+
+/* Every entry point ends here: run the poller, then deliver what happened;
+ * again while the events queued more work. */
+static void pump(struct link *l)
+{
+	if (l->pumping) {
+		l->again = true;
+		return;
+	}
+	l->pumping = true;
+	do {
+		l->again = false;
+		run(l);
+		deliver(l);
+	} while (l->again);
+	l->pumping = false;
 }
 
 int link_new(const struct link_config *cfg, const struct link_events *events, void *user_data,
@@ -259,7 +298,7 @@ int link_new(const struct link_config *cfg, const struct link_events *events, vo
 	l->t = t;
 	l->reported = POLLER_LINK_CONNECTING;
 	LOG_INFO("%s: opened with %s at %u 8N1", l->device, transport_kind_name(transport_get_kind(t)), cfg->baud);
-	poller_init(&l->poller, &l->cfg.poll, link_now_ms());
+	poller_init(&l->poller, &l->cfg.poll, l->cfg.driver, l->cfg.address, link_now_ms());
 	attach(l);
 	*out = l;
 	return 0;
@@ -268,16 +307,16 @@ int link_new(const struct link_config *cfg, const struct link_events *events, vo
 void link_start(struct link *l)
 {
 	l->started = true;
-	poller_init(&l->poller, &l->cfg.poll, link_now_ms());
-	run(l);
+	poller_init(&l->poller, &l->cfg.poll, l->cfg.driver, l->cfg.address, link_now_ms());
+	pump(l);
 }
 
-int link_queue_write(struct link *l, uint8_t id, uint8_t value)
+int link_queue_write(struct link *l, enum bms_fet fet, bool on)
 {
-	int r = poller_queue_write(&l->poller, id, value);
+	int r = poller_queue_write(&l->poller, fet, on);
 
 	if (r == 0)
-		run(l);
+		pump(l);
 	return r;
 }
 
@@ -299,6 +338,21 @@ const struct link_counters *link_counters(const struct link *l)
 bool link_is_open(const struct link *l)
 {
 	return l->t != NULL;
+}
+
+void link_log_totals(const struct link *l)
+{
+	const struct poller_counters *p = link_poller_counters(l);
+	const struct link_counters *c = link_counters(l);
+
+	LOG_INFO("%s: link totals: polls %llu, replies %llu, requests sent %llu, timeouts %llu, retries %llu, "
+		 "rejected checksum %llu, rejected echo %llu, junk bytes %llu, reopens %llu, writes ok %llu, "
+		 "writes failed %llu",
+		 l->device, (unsigned long long)p->polls, (unsigned long long)p->replies, (unsigned long long)c->requests_sent,
+		 (unsigned long long)p->timeouts, (unsigned long long)p->retries,
+		 (unsigned long long)c->rejects[CODEC_REJECT_CHECKSUM],
+		 (unsigned long long)c->rejects[CODEC_REJECT_NOT_REPLY], (unsigned long long)c->junk_bytes,
+		 (unsigned long long)c->reopens, (unsigned long long)p->writes_ok, (unsigned long long)p->writes_failed);
 }
 
 void link_free(struct link *l)

@@ -26,9 +26,11 @@ struct app {
 	bool json;
 	const char *config_path;
 	const char *decode;
-	const char *once;
+	bool once;
 	bool list_ports;
 	const char *device;
+	const char *extra;       /* a second positional argument: an error */
+	GPtrArray *keys;         /* command-line keys, applied after the file */
 	struct config cfg;
 	GMainLoop *loop;
 	DBusConnection *conn;
@@ -40,7 +42,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: dbus-jkbms [options] DEVICE      run the Venus OS battery service\n"
-		"       dbus-jkbms --once DEVICE [--json]\n"
+		"       dbus-jkbms --once [--json] [options] DEVICE\n"
 		"       dbus-jkbms --decode FILE\n"
 		"       dbus-jkbms --list-ports\n"
 		"\n"
@@ -51,7 +53,7 @@ static void usage(FILE *f)
 		"  --max-charge-current A     ceiling for the charge current limit\n"
 		"  --max-discharge-current A  ceiling for the discharge current limit\n"
 		"  --probe-timeout S          exit when no BMS answers within S seconds (default 5)\n"
-		"  --once DEVICE              poll the BMS once and print what it says\n"
+		"  --once                     poll the BMS on DEVICE once and print what it says\n"
 		"  --json                     with --once: print JSON\n"
 		"  --decode FILE              decode a captured reply ('-' = stdin) as JSON\n"
 		"  --list-ports               list serial ports with their USB identity\n"
@@ -109,99 +111,156 @@ static int run_service(struct app *app)
 	return app->exit_code;
 }
 
-int main(int argc, char **argv)
+static const struct option opts[] = {
+	{ "decode", required_argument, NULL, 'd' },
+	/* --once=DEVICE still names the device, as it did before --once
+	 * became a flag; --once DEVICE leaves DEVICE a positional argument. */
+	{ "once", optional_argument, NULL, 'o' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "list-ports", no_argument, NULL, 'l' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "baud", required_argument, NULL, 'k' },
+	{ "poll-interval", required_argument, NULL, 'k' },
+	{ "device-instance", required_argument, NULL, 'k' },
+	{ "max-charge-current", required_argument, NULL, 'k' },
+	{ "max-discharge-current", required_argument, NULL, 'k' },
+	{ "probe-timeout", required_argument, NULL, 'k' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void add_positional(struct app *app, const char *arg)
 {
-	enum {
-		OPT_DECODE = 256, OPT_VERSION, OPT_ONCE, OPT_JSON, OPT_LIST_PORTS, OPT_CONFIG,
-		OPT_KEY, /* options that set a configuration key */
-	};
-	static const struct option opts[] = {
-		{ "decode", required_argument, NULL, OPT_DECODE },
-		{ "once", required_argument, NULL, OPT_ONCE },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "list-ports", no_argument, NULL, OPT_LIST_PORTS },
-		{ "config", required_argument, NULL, OPT_CONFIG },
-		{ "baud", required_argument, NULL, OPT_KEY },
-		{ "poll-interval", required_argument, NULL, OPT_KEY },
-		{ "device-instance", required_argument, NULL, OPT_KEY },
-		{ "max-charge-current", required_argument, NULL, OPT_KEY },
-		{ "max-discharge-current", required_argument, NULL, OPT_KEY },
-		{ "probe-timeout", required_argument, NULL, OPT_KEY },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct app app = { 0 };
-	/* Command-line keys apply after the file, so they are kept until then. */
-	GPtrArray *keys = g_ptr_array_new_with_free_func(g_free);
-	int c, idx = 0, ret = 2;
+	if (!app->device)
+		app->device = arg;
+	else if (!app->extra)
+		app->extra = arg;
+}
 
-	config_defaults(&app.cfg);
-	while ((c = getopt_long(argc, argv, "hv", opts, &idx)) != -1) {
-		switch (c) {
-		case OPT_DECODE: app.decode = optarg; break;
-		case OPT_ONCE: app.once = optarg; break;
-		case OPT_JSON: app.json = true; break;
-		case OPT_LIST_PORTS: app.list_ports = true; break;
-		case OPT_CONFIG: app.config_path = optarg; break;
-		case OPT_KEY: {
-			char *key = g_strdup(opts[idx].name);
+/* One option; returns -1 to go on, else the exit status. */
+static int take_option(struct app *app, int c, int idx)
+{
+	switch (c) {
+	case 1: add_positional(app, optarg); break; /* an operand, in place */
+	case 'd': app->decode = optarg; break;
+	case 'o':
+		app->once = true;
+		if (optarg)
+			add_positional(app, optarg);
+		break;
+	case 'j': app->json = true; break;
+	case 'l': app->list_ports = true; break;
+	case 'c': app->config_path = optarg; break;
+	case 'k': {
+		char *key = g_strdup(opts[idx].name);
 
-			g_strdelimit(key, "-", '_');
-			g_ptr_array_add(keys, key);
-			g_ptr_array_add(keys, g_strdup(optarg));
-			break;
+		g_strdelimit(key, "-", '_');
+		g_ptr_array_add(app->keys, key);
+		g_ptr_array_add(app->keys, g_strdup(optarg));
+		break;
+	}
+	case 'v': app->verbose = true; break;
+	case 'h': usage(stdout); return 0;
+	case 'V': printf("dbus-jkbms %s\n", DBUS_JKBMS_VERSION); return 0;
+	default: /* getopt has named the option */
+		fprintf(stderr, "Try 'dbus-jkbms --help'.\n");
+		return 2;
+	}
+	return -1;
+}
+
+/* Options and operands in any order: a leading '-' in the option string
+ * hands every operand over in place (as option 1), whatever
+ * POSIXLY_CORRECT says; those after "--" are left at optind. Then the
+ * number of operands is checked against the mode. Returns -1 to go on,
+ * else the exit status. */
+static int parse_args(struct app *app, int argc, char **argv)
+{
+	int c, idx = 0, ret;
+
+	while ((c = getopt_long(argc, argv, "-hv", opts, &idx)) != -1) {
+		ret = take_option(app, c, idx);
+		if (ret >= 0)
+			return ret;
+	}
+	for (int i = optind; i < argc; i++)
+		add_positional(app, argv[i]);
+	if (app->decode || app->list_ports) {
+		if (app->device) {
+			fprintf(stderr, "dbus-jkbms: unexpected argument '%s' (%s takes no DEVICE)\n", app->device,
+				app->decode ? "--decode" : "--list-ports");
+			return 2;
 		}
-		case 'v': app.verbose = true; break;
-		case 'h': usage(stdout); ret = 0; goto out;
-		case OPT_VERSION: printf("dbus-jkbms %s\n", DBUS_JKBMS_VERSION); ret = 0; goto out;
-		default: usage(stderr); goto out;
-		}
+		return -1;
 	}
-	log_setup(&app.verbose);
-	if (app.decode) {
-		ret = tool_decode_file(app.decode, stdout, stderr);
-		goto out;
+	if (!app->device || app->extra) {
+		if (!app->device)
+			fprintf(stderr, "dbus-jkbms: no DEVICE given\n");
+		else
+			fprintf(stderr, "dbus-jkbms: more than one DEVICE given: '%s' and '%s'\n", app->device,
+				app->extra);
+		fprintf(stderr, "Try 'dbus-jkbms --help'.\n");
+		return 2;
 	}
-	if (app.list_ports) {
-		ret = tool_list_ports(stdout, stderr);
-		goto out;
-	}
+	return -1;
+}
 
+/* The file, then the command-line keys over it. Returns 0 or 2. */
+static int load_config(struct app *app)
+{
 	char err[320];
-	bool default_path = !app.config_path;
+	bool default_path = !app->config_path;
 
-	if (config_load(&app.cfg, default_path ? CONFIG_DEFAULT_PATH : app.config_path, default_path, warn_line,
+	if (config_load(&app->cfg, default_path ? CONFIG_DEFAULT_PATH : app->config_path, default_path, warn_line,
 			err, sizeof(err)) < 0) {
 		fprintf(stderr, "dbus-jkbms: configuration: %s\n", err);
-		goto out;
+		return 2;
 	}
-	for (guint k = 0; k + 1 < keys->len; k += 2) {
+	for (guint k = 0; k + 1 < app->keys->len; k += 2) {
 		char msg[200];
-		const char *key = g_ptr_array_index(keys, k);
+		const char *key = g_ptr_array_index(app->keys, k);
 
-		if (config_set(&app.cfg, key, g_ptr_array_index(keys, k + 1), msg, sizeof(msg)) < 0) {
+		if (config_set(&app->cfg, key, g_ptr_array_index(app->keys, k + 1), msg, sizeof(msg)) < 0) {
 			fprintf(stderr, "dbus-jkbms: invalid option: %s\n", msg);
-			goto out;
+			return 2;
 		}
 	}
-	if (app.once) {
-		ret = tool_once(app.once, app.cfg.baud, app.json, stdout, stderr);
-		goto out;
-	}
-	if (config_check(&app.cfg, err, sizeof(err)) < 0) {
+	return 0;
+}
+
+static int run(struct app *app)
+{
+	char err[320];
+
+	log_setup(&app->verbose);
+	if (app->decode)
+		return tool_decode_file(app->decode, stdout, stderr);
+	if (app->list_ports)
+		return tool_list_ports(stdout, stderr);
+	if (load_config(app) != 0)
+		return 2;
+	if (app->once)
+		return tool_once(app->device, app->cfg.baud, app->json, stdout, stderr);
+	if (config_check(&app->cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "dbus-jkbms: configuration: %s\n", err);
-		goto out;
+		return 2;
 	}
-	if (optind + 1 != argc) {
-		fprintf(stderr, "dbus-jkbms: %s\n", optind == argc ? "no DEVICE given" : "more than one DEVICE given");
-		usage(stderr);
-		goto out;
-	}
-	app.device = argv[optind];
-	ret = run_service(&app);
-out:
-	g_ptr_array_free(keys, TRUE);
+	return run_service(app);
+}
+
+int main(int argc, char **argv)
+{
+	struct app app = { 0 };
+	int ret;
+
+	/* Command-line keys apply after the file, so they are kept until then. */
+	app.keys = g_ptr_array_new_with_free_func(g_free);
+	config_defaults(&app.cfg);
+	ret = parse_args(&app, argc, argv);
+	if (ret < 0)
+		ret = run(&app);
+	g_ptr_array_free(app.keys, TRUE);
 	return ret;
 }

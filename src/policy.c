@@ -136,7 +136,7 @@ static void enter(struct policy_state *st, enum policy_mode mode, uint64_t now)
 static void mode_step(const struct policy_config *cfg, const struct policy_params *p, const struct policy_input *in,
 		      struct policy_state *st)
 {
-	const struct bms_snapshot *s = in->snap;
+	const struct bms_snapshot *s = &in->bat->snap;
 	uint64_t now = in->now_ms;
 	double hi = median3(st->hi_hist); /* one glitch frame starts nothing */
 
@@ -187,7 +187,7 @@ static double smooth(double prev, double x, double dt_s)
 	return prev + (x - prev) * dt_s / (FILTER_TAU_S + dt_s);
 }
 
-static void filter_cells(const struct bms_snapshot *s, const struct cellview *c, double dt_s, bool fresh,
+static void filter_cells(const struct bms_snapshot *s, const struct battery_cells *c, double dt_s, bool fresh,
 			 struct policy_state *st)
 {
 	if (!st->hi_hist[0]) {
@@ -231,7 +231,7 @@ static double cvl_move(double prev, double want, double ramp, double reverse, bo
 	return fmin(want, prev + ramp);
 }
 
-static uint32_t cvl_step(const struct policy_params *p, const struct bms_snapshot *s, const struct cellview *c,
+static uint32_t cvl_step(const struct policy_params *p, const struct bms_snapshot *s, const struct battery_cells *c,
 			 double dt_s, uint64_t now, struct policy_state *st, bool *limiting)
 {
 	unsigned n = p->cells;
@@ -285,7 +285,7 @@ static uint32_t cvl_step(const struct policy_params *p, const struct bms_snapsho
 
 /* ---- the policy ---------------------------------------------------------- */
 
-static void unmeasured_text(const struct cellview *c, char *buf, size_t n)
+static void unmeasured_text(const struct battery_cells *c, char *buf, size_t n)
 {
 	if (c->unmeasured == 1)
 		snprintf(buf, n, "Cell %u not measured", c->first_unmeasured);
@@ -300,7 +300,7 @@ static void implausible(const struct policy_params *p, const struct policy_input
 			struct policy_output *out)
 {
 	unsigned n = p->cells ? p->cells : 1;
-	uint32_t cvl = no_charge_mv(in->snap->voltage_mv, n);
+	uint32_t cvl = no_charge_mv(in->bat->snap.voltage_mv, n);
 
 	/* Only ever down: the pack voltage under charge includes the current's
 	 * drop, so following it would hold a CVL-only charger's current. */
@@ -321,10 +321,10 @@ static void implausible(const struct policy_params *p, const struct policy_input
 
 /* The hard zeros on top of the limiters, least important first. */
 static void hard_limits(const struct policy_config *cfg, const struct policy_params *p, const struct policy_input *in,
-			const struct cellview *c, struct policy_state *st, struct policy_limit *ccl,
+			const struct battery_cells *c, struct policy_state *st, struct policy_limit *ccl,
 			struct policy_limit *dcl)
 {
-	const struct bms_snapshot *s = in->snap;
+	const struct bms_snapshot *s = &in->bat->snap;
 	char why[96], buf[POLICY_FET_COUNT][96];
 	const char *fet_why[POLICY_FET_COUNT];
 
@@ -387,13 +387,13 @@ static double step_seconds(const struct policy_state *st, uint64_t now)
 
 /* Alarms: only a new poll counts towards the debounce; frozen while the
  * data is stale. Contactor follows MOSFET control directly. */
-static void alarms(const struct policy_params *p, const struct policy_input *in, const struct cellview *c,
+static void alarms(const struct policy_params *p, const struct policy_input *in, const struct battery_cells *c,
 		   const struct policy_state *prev, struct policy_state *st, struct policy_output *out)
 {
 	if (in->fresh && !in->lost) {
 		uint8_t cand[POLICY_ALARM_COUNT];
 
-		policy_alarm_candidates(p, in->snap, c, prev, cand);
+		policy_alarm_candidates(p, &in->bat->snap, c, prev, cand);
 		for (unsigned a = 0; a < POLICY_ALARM_CONTACTOR; a++)
 			policy_debounce(&st->alarms[a], cand[a]);
 	}
@@ -410,14 +410,14 @@ static void alarms(const struct policy_params *p, const struct policy_input *in,
  * loss no more than float, since a charger that obeys CVL but not CCL must
  * not keep pushing bulk voltage into a pack nobody watches. */
 static bool charge_voltage(const struct policy_config *cfg, const struct policy_params *p,
-			   const struct policy_input *in, const struct cellview *c, double dt_s,
+			   const struct policy_input *in, const struct battery_cells *c, double dt_s,
 			   struct policy_state *st)
 {
 	bool limiting = false;
 
 	if (!in->lost) {
 		mode_step(cfg, p, in, st);
-		st->cvl_mv = cvl_step(p, in->snap, c, dt_s, in->now_ms, st, &limiting);
+		st->cvl_mv = cvl_step(p, &in->bat->snap, c, dt_s, in->now_ms, st, &limiting);
 	} else {
 		uint32_t flt = (uint32_t)p->v_flt_mv * p->cells;
 
@@ -430,11 +430,11 @@ static bool charge_voltage(const struct policy_config *cfg, const struct policy_
 void policy_compute(const struct policy_config *cfg, const struct policy_input *in, const struct policy_state *prev,
 		    struct policy_output *out, struct policy_state *next)
 {
-	const struct bms_snapshot *s = in->snap;
+	const struct bms_snapshot *s = &in->bat->snap;
 	struct policy_state st = *prev;
 	struct policy_input now_in = *in;
 	struct policy_params p;
-	struct cellview c;
+	struct battery_cells c;
 	struct policy_limit ccl_raw, ccl_up, dcl_raw, dcl_up;
 	bool first = !st.init;
 
@@ -446,7 +446,7 @@ void policy_compute(const struct policy_config *cfg, const struct policy_input *
 
 	memset(out, 0, sizeof(*out));
 	policy_params(cfg, s, &p);
-	policy_cells(s, &c);
+	c = in->bat->cells;
 	out->params = p;
 	st.init = true;
 	st.last_ms = in->now_ms;
@@ -472,7 +472,7 @@ void policy_compute(const struct policy_config *cfg, const struct policy_input *
 	out->mode = st.mode;
 
 	/* The cell limiters read the smoothed cells. */
-	struct cellview cs = c;
+	struct battery_cells cs = c;
 
 	cs.max_mv = (uint16_t)lround(st.hi_mv);
 	cs.min_mv = (uint16_t)lround(st.lo_mv);

@@ -46,7 +46,7 @@ static bool at_or_below(double v, double threshold, double margin, bool active)
 }
 
 void policy_alarm_candidates(const struct policy_params *p, const struct bms_snapshot *s,
-			     const struct cellview *cs, const struct policy_state *prev,
+			     const struct battery_cells *cs, const struct policy_state *prev,
 			     uint8_t cand[POLICY_ALARM_COUNT])
 {
 	const struct bms_settings *c = &s->settings;

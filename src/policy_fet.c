@@ -102,7 +102,7 @@ struct fet_condition {
 };
 
 static struct fet_condition condition(const struct policy_params *p, const struct bms_settings *b,
-				      const struct cellview *cv, bool charge)
+				      const struct battery_cells *cv, bool charge)
 {
 	struct fet_condition c;
 	int16_t lo = charge ? p->charge_tmin_c : p->discharge_tmin_c;
@@ -128,10 +128,10 @@ static uint64_t since(uint64_t prev, bool active, uint64_t now)
 
 /* Automatic control on a plausible, fresh-enough picture of the pack. */
 static void automatic(const struct policy_config *cfg, const struct policy_params *p, const struct policy_input *in,
-		      const struct cellview *cv, bool charge, bool live_on, struct policy_fet_state *f,
+		      const struct battery_cells *cv, bool charge, bool live_on, struct policy_fet_state *f,
 		      enum policy_fet_request *out)
 {
-	const struct bms_snapshot *s = in->snap;
+	const struct bms_snapshot *s = &in->bat->snap;
 	uint64_t now = in->now_ms;
 	struct fet_condition c = condition(p, &s->settings, cv, charge);
 	bool flowing = charge ? s->current_ma > FET_FLOW_MA : s->current_ma < -FET_FLOW_MA;
@@ -167,11 +167,11 @@ static void automatic(const struct policy_config *cfg, const struct policy_param
 }
 
 void policy_fet_step(const struct policy_config *cfg, const struct policy_params *p, const struct policy_input *in,
-		     const struct cellview *cv, enum policy_fet which, struct policy_fet_state *f,
+		     const struct battery_cells *cv, enum policy_fet which, struct policy_fet_state *f,
 		     enum policy_fet_request *out)
 {
 	bool charge = which == POLICY_FET_CHARGE;
-	bool live_on = in->snap->status & (charge ? BMS_STATUS_CHARGE_FET : BMS_STATUS_DISCHARGE_FET);
+	bool live_on = in->bat->snap.status & (charge ? BMS_STATUS_CHARGE_FET : BMS_STATUS_DISCHARGE_FET);
 	uint64_t now = in->now_ms;
 
 	*out = POLICY_FET_NONE;

@@ -8,31 +8,16 @@
 
 #include <stddef.h>
 
+#include "battery.h"
 #include "policy.h"
 
 /* Hysteresis margins of docs/charge-control.md "Current limits". */
 #define POLICY_CELL_HYST_MV 10
 #define POLICY_TEMP_HYST_C 2
 
-/* The cells the BMS says the pack has (its cell-count setting), with a
- * voltage for every one: measured, or inferred from the pack voltage for a
- * cell that reads 0 mV or that the frame lacks (docs/charge-control.md,
- * "A cell the BMS does not measure"). */
-struct cellview {
-	unsigned n;                     /* cells in series */
-	uint16_t mv[BMS_MAX_CELLS];     /* measured or inferred */
-	unsigned unmeasured;            /* how many are inferred */
-	unsigned first_unmeasured;      /* 1-based, 0 = none */
-	uint16_t max_mv, min_mv;
-	unsigned max_idx, min_idx;      /* 1-based */
-	int16_t tmin_c, tmax_c;         /* lowest and highest of T1/T2 */
-};
-
-void policy_cells(const struct bms_snapshot *s, struct cellview *out);
-
 /* policy_alarms.c: the candidate level of every alarm from this frame. */
 void policy_alarm_candidates(const struct policy_params *p, const struct bms_snapshot *s,
-			     const struct cellview *cv, const struct policy_state *prev,
+			     const struct battery_cells *cv, const struct policy_state *prev,
 			     uint8_t cand[POLICY_ALARM_COUNT]);
 
 /* Take a candidate once it held for enough consecutive polls. */
@@ -47,9 +32,9 @@ struct policy_limit {
 /* hyst: as if every condition were worse by its hysteresis margin (whether
  * an increase may happen). */
 void policy_charge_limit(const struct policy_config *cfg, const struct policy_params *p, const struct bms_snapshot *s,
-			 const struct cellview *c, bool hyst, struct policy_limit *l);
+			 const struct battery_cells *c, bool hyst, struct policy_limit *l);
 void policy_discharge_limit(const struct policy_config *cfg, const struct policy_params *p,
-			    const struct bms_snapshot *s, const struct cellview *c, bool hyst, struct policy_limit *l);
+			    const struct bms_snapshot *s, const struct battery_cells *c, bool hyst, struct policy_limit *l);
 
 /* A hard zero: overrides whatever limited before (callers go from the least
  * to the most important reason; the last one is shown). */
@@ -61,7 +46,7 @@ uint32_t policy_calm(double raw, double up, double ceiling, double dt_s, double 
 
 /* policy_fet.c: one FET's step of MOSFET control. */
 void policy_fet_step(const struct policy_config *cfg, const struct policy_params *p, const struct policy_input *in,
-		     const struct cellview *cv, enum policy_fet which, struct policy_fet_state *f,
+		     const struct battery_cells *cv, enum policy_fet which, struct policy_fet_state *f,
 		     enum policy_fet_request *out);
 
 /* Why a FET limits charging or discharging ("Charge FET switch failed: not

@@ -87,7 +87,7 @@ static double mosfet_fraction(double t, int16_t otp)
 /* CCL from every limiter. hyst: evaluate as if the condition were worse by
  * the hysteresis margins (used to decide whether an increase may happen). */
 void policy_charge_limit(const struct policy_config *cfg, const struct policy_params *p, const struct bms_snapshot *s,
-			 const struct cellview *c, bool hyst, struct policy_limit *l)
+			 const struct battery_cells *c, bool hyst, struct policy_limit *l)
 {
 	double dv = hyst ? POLICY_CELL_HYST_MV : 0, dt = hyst ? POLICY_TEMP_HYST_C : 0;
 	double ceiling = p->ccl_ceiling_ma;
@@ -112,7 +112,7 @@ void policy_charge_limit(const struct policy_config *cfg, const struct policy_pa
 }
 
 void policy_discharge_limit(const struct policy_config *cfg, const struct policy_params *p,
-			    const struct bms_snapshot *s, const struct cellview *c, bool hyst, struct policy_limit *l)
+			    const struct bms_snapshot *s, const struct battery_cells *c, bool hyst, struct policy_limit *l)
 {
 	double dv = hyst ? POLICY_CELL_HYST_MV : 0, dt = hyst ? POLICY_TEMP_HYST_C : 0;
 	double ceiling = p->dcl_ceiling_ma;

@@ -3,12 +3,11 @@
  * What the policy derives before it decides anything: the configuration's
  * defaults, the parameters from the BMS's own protection settings with their
  * plausibility (docs/charge-control.md "Parameters" and "Implausible BMS
- * settings"), and the cells as the policy sees them, with a voltage inferred
- * for every cell the BMS does not measure ("A cell the BMS does not
- * measure").
+ * settings").
  */
 #include <string.h>
 
+#include "battery.h"
 #include "policy_internal.h"
 
 /* Plausible cell protection voltages (any lithium chemistry: LTO to NMC). */
@@ -39,60 +38,7 @@ void policy_config_default(struct policy_config *c)
 	c->max_absorption_ms = 2 * 3600 * 1000;
 	c->rebulk_soc_pct = 0; /* off: the BMS's SoC drifts */
 	c->mosfet_control = true;
-}
-
-/* The cells in series: the BMS's cell-count setting (0xA9), else the count
- * it reports (0x8A), else the frame's. Slots beyond it are never counted. */
-static unsigned cell_count(const struct bms_snapshot *s)
-{
-	if (s->settings.cell_count >= 1 && s->settings.cell_count <= BMS_MAX_CELLS)
-		return s->settings.cell_count;
-	if (s->cell_count_reported >= 1 && s->cell_count_reported <= BMS_MAX_CELLS)
-		return s->cell_count_reported;
-	return s->cell_count <= BMS_MAX_CELLS ? s->cell_count : BMS_MAX_CELLS;
-}
-
-void policy_cells(const struct bms_snapshot *s, struct cellview *cv)
-{
-	uint32_t sum = 0;
-
-	memset(cv, 0, sizeof(*cv));
-	cv->n = cell_count(s);
-	for (unsigned i = 0; i < cv->n; i++) {
-		uint16_t v = i < s->cell_count ? s->cell_mv[i] : 0;
-
-		if (!v) {
-			cv->unmeasured++;
-			if (!cv->first_unmeasured)
-				cv->first_unmeasured = i + 1;
-		}
-		cv->mv[i] = v;
-		sum += v;
-	}
-	if (cv->unmeasured) {
-		/* The pack voltage still contains the unmeasured cells. */
-		uint32_t rest = s->voltage_mv > sum ? (s->voltage_mv - sum) / cv->unmeasured : 0;
-
-		if (rest > UINT16_MAX)
-			rest = UINT16_MAX;
-		for (unsigned i = 0; i < cv->n; i++) {
-			if (!cv->mv[i] || i >= s->cell_count)
-				cv->mv[i] = (uint16_t)rest;
-		}
-	}
-	cv->min_mv = UINT16_MAX;
-	for (unsigned i = 0; i < cv->n; i++) {
-		if (cv->mv[i] > cv->max_mv || !cv->max_idx)
-			cv->max_mv = cv->mv[i], cv->max_idx = i + 1;
-		if (cv->mv[i] < cv->min_mv)
-			cv->min_mv = cv->mv[i], cv->min_idx = i + 1;
-	}
-	if (!cv->n)
-		cv->min_mv = 0;
-	int16_t t1 = s->temp_c[BMS_TEMP_T1], t2 = s->temp_c[BMS_TEMP_T2];
-
-	cv->tmin_c = t1 < t2 ? t1 : t2;
-	cv->tmax_c = t1 > t2 ? t1 : t2;
+	c->lost_discharge_ms = 600000; /* used only with lost_discharge_ma set */
 }
 
 /* ---- plausibility ------------------------------------------------------- */
@@ -229,7 +175,7 @@ void policy_params(const struct policy_config *cfg, const struct bms_snapshot *s
 	const struct bms_settings *c = &snap->settings;
 
 	memset(p, 0, sizeof(*p));
-	p->cells = cell_count(snap);
+	p->cells = battery_cell_count(snap);
 	p->implausible = check_settings(c, p->cells, p);
 	p->valid = !p->implausible;
 	if (!p->bounded)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Poll scheduling and link supervision for one BMS (jk-protocol.md §3, §7,
- * §8; charge-control.md §6). Pure: time comes in as an argument, actions go
- * out as data.
+ * Poll scheduling and link supervision for one BMS at one address, through
+ * its family's driver (docs/architecture.md "Drivers"; the link states of
+ * docs/charge-control.md "Loss of communication"). Pure: time comes in as
+ * an argument, actions go out as data.
  */
 #include "poller.h"
 
@@ -46,7 +47,8 @@ const char *poller_write_status_name(enum poller_write_status status)
 	return "?";
 }
 
-void poller_init(struct poller *p, const struct poller_config *cfg, uint64_t now)
+void poller_init(struct poller *p, const struct poller_config *cfg, const struct bms_driver *drv, uint8_t addr,
+		 uint64_t now)
 {
 	memset(p, 0, sizeof(*p));
 	if (cfg)
@@ -56,7 +58,8 @@ void poller_init(struct poller *p, const struct poller_config *cfg, uint64_t now
 	p->start_ms = now;
 	p->next_poll_ms = now;
 	p->link = POLLER_LINK_CONNECTING;
-	p->write_type = CODEC_TYPE_REQUEST;
+	p->drv = drv;
+	p->addr = addr;
 }
 
 static uint64_t max_u64(uint64_t a, uint64_t b)
@@ -129,8 +132,8 @@ static void send(struct poller *p, uint64_t now, struct poller_action *act, int 
 static void send_read(struct poller *p, uint64_t now, struct poller_action *act)
 {
 	/* Flush before every request: a late reply to an earlier attempt must
-	 * not be taken for the answer to this one (jk-protocol.md §8.3). */
-	send(p, now, act, codec_build_read_all(act->frame, sizeof(act->frame)), true);
+	 * not be taken for the answer to this one (docs/protocol-4e57.md). */
+	send(p, now, act, p->drv->read_request(p->addr, act->frame, sizeof(act->frame)), true);
 	p->phase = POLLER_PHASE_READ_SENT;
 	p->read_sent_ms = now;
 	p->deadline_ms = now + p->cfg.reply_timeout_ms;
@@ -153,15 +156,15 @@ static void write_done(struct poller *p, enum poller_write_status status)
 {
 	struct poller_write *w = &p->queue[0];
 
-	p->result.id = w->id;
+	p->result.fet = w->fet;
 	p->result.value = w->value;
 	p->result.status = status;
 	p->result.attempts = w->attempts;
-	p->result.transport_type = w->type;
+	p->result.form = w->form;
 	p->result_ready = true;
 	if (status == POLLER_WRITE_OK) {
 		p->counters.writes_ok++;
-		p->write_type = w->type; /* remember the form this unit accepts */
+		p->write_form = w->form; /* remember the form this unit accepts */
 	} else {
 		p->counters.writes_failed++;
 	}
@@ -170,8 +173,8 @@ static void write_done(struct poller *p, enum poller_write_status status)
 }
 
 /* An attempt of queue[0] failed: retry in a later cycle or give up. After
- * a "not applied" with the ordinary frame, try the forum's type-02 form
- * once (jk-protocol.md §7). */
+ * a "not applied", try the driver's next frame form (for 4E 57 the type-02
+ * form, docs/protocol-4e57.md "Writes"). */
 static void write_attempt_failed(struct poller *p, enum poller_write_status status)
 {
 	struct poller_write *w = &p->queue[0];
@@ -180,24 +183,8 @@ static void write_attempt_failed(struct poller *p, enum poller_write_status stat
 		write_done(p, status);
 		return;
 	}
-	if (status == POLLER_WRITE_NOT_APPLIED)
-		w->type = w->type == CODEC_TYPE_REQUEST ? CODEC_TYPE_UPLOAD : CODEC_TYPE_REQUEST;
-}
-
-static bool write_applied(const struct poller_write *w, const struct bms_snapshot *s)
-{
-	bool charge = w->id == 0xAB;
-	bool live = s->status & (charge ? BMS_STATUS_CHARGE_FET : BMS_STATUS_DISCHARGE_FET);
-	uint8_t setting = charge ? s->settings.charge_switch : s->settings.discharge_switch;
-
-	/* Off must show in the live FET bit: that is what protects the cells.
-	 * On is done when the switch setting or the live bit says so; the BMS
-	 * may still hold the FET off for a protection of its own. QUIRK: the
-	 * vendor example shows AB = AC = 0 with both FETs on, so the setting
-	 * alone cannot prove an "off". */
-	if (w->value == 0)
-		return !live;
-	return live || setting == 1;
+	if (status == POLLER_WRITE_NOT_APPLIED && p->drv->write_forms > 1)
+		w->form = (w->form + 1) % p->drv->write_forms;
 }
 
 void poller_next(struct poller *p, uint64_t now, struct poller_action *act)
@@ -219,19 +206,30 @@ void poller_next(struct poller *p, uint64_t now, struct poller_action *act)
 		p->cycle_ms = now;
 		p->attempt = 0;
 		p->counters.polls++;
+		int len;
+
 		if (p->activate_pending) {
-			/* A sleeping BMS must be woken first (vendor spec §4.1). */
+			/* A sleeping BMS must be woken first (docs/protocol-4e57.md
+			 * "Activation"), where the family has such a request. */
 			p->activate_pending = false;
-			p->counters.activations++;
-			send(p, now, act, codec_build_activate(act->frame, sizeof(act->frame)), true);
-			p->phase = POLLER_PHASE_ACTIVATE_SENT;
-			return;
+			len = p->drv->activate_request(p->addr, act->frame, sizeof(act->frame));
+			if (len > 0) {
+				p->counters.activations++;
+				send(p, now, act, len, true);
+				p->phase = POLLER_PHASE_ACTIVATE_SENT;
+				return;
+			}
 		}
 		if (p->queued > 0) {
 			p->writing = true;
 			p->queue[0].attempts++;
-			send(p, now, act, codec_build_password(act->frame, sizeof(act->frame)), true);
+			len = p->drv->unlock_request(p->addr, act->frame, sizeof(act->frame));
 			p->phase = POLLER_PHASE_PASSWORD_SENT;
+			if (len > 0) {
+				send(p, now, act, len, true);
+				return;
+			}
+			poller_next(p, now, act); /* no unlock: write at once */
 			return;
 		}
 		send_read(p, now, act);
@@ -253,7 +251,8 @@ void poller_next(struct poller *p, uint64_t now, struct poller_action *act)
 		}
 		struct poller_write *w = &p->queue[0];
 
-		send(p, now, act, codec_build_write(w->id, w->value, w->type, act->frame, sizeof(act->frame)), true);
+		send(p, now, act,
+		     p->drv->write_request(p->addr, w->fet, w->value, w->form, act->frame, sizeof(act->frame)), true);
 		p->phase = POLLER_PHASE_WRITE_SENT;
 		return;
 	}
@@ -327,7 +326,9 @@ bool poller_on_snapshot(struct poller *p, const struct bms_snapshot *snap, uint6
 	p->consecutive_misses = 0;
 	p->rx_partial = false;
 	if (p->writing) {
-		if (write_applied(&p->queue[0], snap))
+		const struct poller_write *w = &p->queue[0];
+
+		if (p->drv->fet_shows(snap, w->fet, w->value))
 			write_done(p, POLLER_WRITE_OK);
 		else
 			write_attempt_failed(p, POLLER_WRITE_NOT_APPLIED);
@@ -353,24 +354,24 @@ void poller_on_write_ack(struct poller *p, uint64_t now)
 	p->counters.write_acks++;
 }
 
-int poller_queue_write(struct poller *p, uint8_t id, uint8_t value)
+int poller_queue_write(struct poller *p, enum bms_fet fet, bool on)
 {
-	if ((id != 0xAB && id != 0xAC) || value > 1)
+	if ((unsigned)fet >= BMS_FET_COUNT)
 		return -EINVAL;
 	/* Entry 0 may be in progress in this cycle; later ones are not. */
 	for (size_t i = p->writing ? 1 : 0; i < p->queued; i++) {
-		if (p->queue[i].id == id) {
-			p->queue[i].value = value;
+		if (p->queue[i].fet == fet) {
+			p->queue[i].value = on;
 			p->queue[i].attempts = 0;
 			return 0;
 		}
 	}
 	if (p->queued >= POLLER_WRITE_QUEUE)
 		return -EBUSY;
-	p->queue[p->queued].id = id;
-	p->queue[p->queued].value = value;
+	p->queue[p->queued].fet = fet;
+	p->queue[p->queued].value = on;
 	p->queue[p->queued].attempts = 0;
-	p->queue[p->queued].type = p->write_type;
+	p->queue[p->queued].form = p->write_form;
 	p->queued++;
 	return 0;
 }

@@ -49,6 +49,7 @@ void set_cells(struct bms_snapshot *s, uint16_t mv)
 void start(struct run *r)
 {
 	memset(r, 0, sizeof(*r));
+	battery_init(&r->bat, 10);
 	policy_config_default(&r->cfg);
 	policy_init(&r->st);
 	r->t = 1000;
@@ -59,7 +60,9 @@ static void step(struct run *r, const struct bms_snapshot *s, uint64_t dt_ms, bo
 {
 	r->t += dt_ms;
 	r->in.wall_s += (int64_t)(dt_ms / 1000);
-	r->in.snap = s;
+	if (fresh || !r->bat.valid)
+		battery_update(&r->bat, s, r->t);
+	r->in.bat = &r->bat;
 	r->in.fresh = fresh;
 	r->in.now_ms = r->t;
 	policy_compute(&r->cfg, &r->in, &r->st, &r->out, &r->st);

@@ -18,6 +18,7 @@ struct bms_snapshot lfp(void);
 void set_cells(struct bms_snapshot *s, uint16_t mv);
 
 struct run {
+	struct battery bat;
 	struct policy_config cfg;
 	struct policy_state st;
 	struct policy_output out;

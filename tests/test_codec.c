@@ -507,7 +507,7 @@ static void test_missing_cell_is_not_zero_volts(void **state)
 	size_t len = load_fixed14(f);
 
 	(void)state;
-	/* Cells 1 and 2 read 0 mV (open sense leads, as in capture F04): the
+	/* Cells 1 and 2 read 0 mV (open sense leads, as captured on a real unit): the
 	 * frame still counts, the sum check is one-sided. */
 	f[14] = f[15] = 0;
 	f[17] = f[18] = 0;
@@ -516,6 +516,42 @@ static void test_missing_cell_is_not_zero_volts(void **state)
 	assert_int_equal(s.cell_mv[0], 0);
 	assert_int_equal(s.cell_mv[1], 0);
 	assert_int_equal(s.cell_mv[2], 3831);
+}
+
+/* ---- the identifier table ---------------------------------------------- */
+
+static void test_id_table(void **state)
+{
+	/* Never in a reply: below 0x79, 0x88, 0x8D, the write-only 0xBB..0xBF. */
+	static const uint8_t absent[] = { 0x00, 0x06, 0x78, 0x7A, 0x7F, 0x88, 0x8D, 0xBB, 0xBF, 0xC1, 0xFF };
+	size_t full = 0, old = 0;
+
+	(void)state;
+	assert_int_equal(codec_ids[0].id, 0x79);
+	assert_int_equal(codec_ids[0].kind, CODEC_KIND_CELLS);
+	for (size_t i = 0; i < codec_id_count; i++) {
+		const struct codec_id *row = &codec_ids[i];
+
+		/* Ascending, as codec_id_find() searches by halves. */
+		if (i > 0)
+			assert_true(codec_ids[i - 1].id < row->id);
+		assert_ptr_equal(codec_id_find(row->id), row);
+		assert_true(row->field < sizeof(struct bms_snapshot));
+		assert_true(row->scale >= 1);
+		if (row->kind == CODEC_KIND_CELLS)
+			continue;
+		assert_true(row->length >= 1);
+		full += 1 + (size_t)row->length;
+		if (row->id <= CODEC_ID_LAST_OLD)
+			old += 1 + (size_t)row->length;
+	}
+	/* Around the records: header 11, 0x79 with its length byte 2 + 3n,
+	 * record number, end byte and checksum 9; replies are 3n + 243 bytes,
+	 * 3n + 209 in the old layout. */
+	assert_int_equal(full, 243 - 22);
+	assert_int_equal(old, 209 - 22);
+	for (size_t i = 0; i < sizeof(absent); i++)
+		assert_null(codec_id_find(absent[i]));
 }
 
 /* ---- conversions ------------------------------------------------------- */
@@ -582,7 +618,7 @@ static void test_request_builders(void **state)
 	uint8_t b[CODEC_REQUEST_MAX];
 
 	(void)state;
-	/* Known-good frames from jk-protocol.md §3 and §7 (source 03 = host). */
+	/* Known-good frames (docs/protocol-4e57.md, "Requests"; source 03 = host). */
 	expect_bytes(codec_build_read_all(b, sizeof(b)), b,
 		     "4E 57 00 13 00 00 00 00 06 03 00 00 00 00 00 00 68 00 00 01 29");
 	expect_bytes(codec_build_read(0x83, b, sizeof(b)), b,
@@ -673,6 +709,7 @@ int main(void)
 		cmocka_unit_test(test_decoder_rejects),
 		cmocka_unit_test(test_walk_overrun_and_missing),
 		cmocka_unit_test(test_missing_cell_is_not_zero_volts),
+		cmocka_unit_test(test_id_table),
 		cmocka_unit_test(test_temperature_rule),
 		cmocka_unit_test(test_current_rule),
 		cmocka_unit_test(test_request_builders),

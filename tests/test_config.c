@@ -20,11 +20,11 @@ static void test_set(void **state)
 
 	(void)state;
 	config_defaults(&c);
-	assert_int_equal(c.poll_interval_ms, 1000);
+	assert_int_equal(c.poll.interval_ms, 1000);
 	assert_int_equal(config_set(&c, "poll_interval", "0.5", err, sizeof(err)), 0);
-	assert_int_equal(c.poll_interval_ms, 500);
+	assert_int_equal(c.poll.interval_ms, 500);
 	assert_int_equal(config_set(&c, "max_charge_current", "100.5", err, sizeof(err)), 0);
-	assert_int_equal(c.max_charge_current_ma, 100500);
+	assert_int_equal(c.policy.max_charge_current_ma, 100500);
 	assert_int_equal(config_set(&c, "properties_changed", "yes", err, sizeof(err)), 0);
 	assert_true(c.properties_changed);
 	assert_int_equal(config_set(&c, "device_instance", "12", err, sizeof(err)), 0);
@@ -33,7 +33,7 @@ static void test_set(void **state)
 	/* Refused values name the key and change nothing. */
 	assert_int_equal(config_set(&c, "poll_interval", "abc", err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "poll_interval: invalid value 'abc' (expected 0.1..60 s)");
-	assert_int_equal(c.poll_interval_ms, 500);
+	assert_int_equal(c.poll.interval_ms, 500);
 	assert_int_equal(config_set(&c, "poll_interval", "nan", err, sizeof(err)), -EINVAL);
 	assert_int_equal(config_set(&c, "poll_interval", "0.05", err, sizeof(err)), -EINVAL);
 	assert_int_equal(config_set(&c, "baud", "9600.5", err, sizeof(err)), -EINVAL);
@@ -42,6 +42,101 @@ static void test_set(void **state)
 	assert_string_equal(err, "properties_changed: invalid value 'maybe' (expected true or false)");
 	assert_int_equal(config_set(&c, "nonsense", "1", err, sizeof(err)), -ENOENT);
 	assert_string_equal(err, "unknown key 'nonsense'");
+}
+
+/* The defaults of the embedded configurations are their modules' own. */
+static void test_defaults(void **state)
+{
+	struct config c;
+	struct poller_config poll;
+	struct policy_config policy;
+
+	(void)state;
+	config_defaults(&c);
+	poller_config_default(&poll);
+	policy_config_default(&policy);
+	assert_memory_equal(&c.poll, &poll, sizeof(poll));
+	/* lost_discharge_time's documented default is the one exception. */
+	assert_int_equal(c.policy.lost_discharge_ms, 600000);
+	policy.lost_discharge_ms = c.policy.lost_discharge_ms;
+	assert_memory_equal(&c.policy, &policy, sizeof(policy));
+	/* README's defaults. */
+	assert_int_equal(c.baud, 115200);
+	assert_int_equal(c.poll.interval_ms, 1000);
+	assert_int_equal(c.poll.reply_timeout_ms, 500);
+	assert_int_equal(c.poll.warning_ms, 5000);
+	assert_int_equal(c.poll.lost_ms, 30000);
+	assert_int_equal(c.probe_timeout_ms, 5000);
+	assert_int_equal(c.leave_bus_after_ms, 0);
+	assert_int_equal(c.device_instance, 1);
+	assert_int_equal(c.settings_timeout_ms, 5000);
+	assert_false(c.properties_changed);
+	assert_int_equal(c.ttg_floor_pct, 10);
+	assert_int_equal(c.policy.max_charge_current_ma, 0);
+	assert_int_equal(c.policy.charge_cell_mv, 0);
+	assert_int_equal(c.policy.charge_min_temp_c, POLICY_UNSET_TEMP);
+	assert_int_equal(c.policy.discharge_max_temp_c, POLICY_UNSET_TEMP);
+	assert_int_equal(c.policy.max_absorption_ms, 120 * 60000);
+	assert_int_equal(c.policy.rebulk_soc_pct, 0);
+	assert_true(c.policy.mosfet_control);
+	assert_false(c.policy.soc_taper);
+	assert_string_equal(c.state_dir, "/data/var/lib/dbus-jkbms");
+}
+
+/* Every key lands in its field of the embedded configurations, converted. */
+static void test_embedded(void **state)
+{
+	static const char ini[] = "[jkbms]\n"
+				  "poll_interval=2\nreply_timeout=0.25\nlink_warning=7\nlink_lost=40\n"
+				  "max_charge_current=150\nmax_discharge_current=200.5\n"
+				  "charge_cell_voltage=3.45\nfloat_cell_voltage=3.375\n"
+				  "rebulk_cell_voltage=3.3\nmin_cell_voltage=2.9\n"
+				  "charge_min_temperature=-5\ncharge_max_temperature=45\n"
+				  "discharge_min_temperature=-40\ndischarge_max_temperature=90\n"
+				  "tail_current=2.5\nmax_absorption_time=90\nrebulk_soc=100\n"
+				  "full_charge_days=365\nsoc_taper=true\nmosfet_control=no\n"
+				  "lost_discharge_current=10\nlost_discharge_time=20\n";
+	struct config c;
+	char err[300];
+
+	(void)state;
+	config_defaults(&c);
+	assert_int_equal(config_load_data(&c, ini, strlen(ini), "e.ini", NULL, err, sizeof(err)), 0);
+	assert_int_equal(c.poll.interval_ms, 2000);
+	assert_int_equal(c.poll.reply_timeout_ms, 250);
+	assert_int_equal(c.poll.warning_ms, 7000);
+	assert_int_equal(c.poll.lost_ms, 40000);
+	assert_int_equal(c.poll.min_gap_ms, 100); /* not a key: the poller's default */
+	assert_int_equal(c.policy.max_charge_current_ma, 150000);
+	assert_int_equal(c.policy.max_discharge_current_ma, 200500);
+	assert_int_equal(c.policy.charge_cell_mv, 3450);
+	assert_int_equal(c.policy.float_cell_mv, 3375);
+	assert_int_equal(c.policy.rebulk_cell_mv, 3300);
+	assert_int_equal(c.policy.min_cell_mv, 2900);
+	assert_int_equal(c.policy.charge_min_temp_c, -5);
+	assert_int_equal(c.policy.charge_max_temp_c, 45);
+	assert_int_equal(c.policy.discharge_min_temp_c, -40);
+	assert_int_equal(c.policy.discharge_max_temp_c, 90);
+	assert_int_equal(c.policy.tail_current_ma, 2500);
+	assert_int_equal(c.policy.max_absorption_ms, 5400000);
+	assert_int_equal(c.policy.rebulk_soc_pct, 100);   /* uint8_t */
+	assert_int_equal(c.policy.full_charge_days, 365); /* uint16_t */
+	assert_true(c.policy.soc_taper);
+	assert_false(c.policy.mosfet_control);
+	assert_int_equal(c.policy.lost_discharge_ma, 10000);
+	assert_int_equal(c.policy.lost_discharge_ms, 20000);
+	assert_int_equal(config_check(&c, err, sizeof(err)), 0);
+
+	/* A refused value leaves the field as it was; the neighbours too. */
+	assert_int_equal(config_set(&c, "charge_cell_voltage", "4.6", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "charge_cell_voltage: invalid value '4.6' (expected 2..4.5 V)");
+	assert_int_equal(c.policy.charge_cell_mv, 3450);
+	assert_int_equal(config_set(&c, "charge_min_temperature", "-41", err, sizeof(err)), -EINVAL);
+	assert_int_equal(c.policy.charge_min_temp_c, -5);
+	assert_int_equal(config_set(&c, "rebulk_soc", "0", err, sizeof(err)), 0);
+	assert_int_equal(c.policy.rebulk_soc_pct, 0);
+	assert_int_equal(c.policy.full_charge_days, 365);
+	assert_int_equal(c.policy.float_cell_mv, 3375);
 }
 
 static char warned[512];
@@ -66,7 +161,7 @@ static void test_load(void **state)
 	warned[0] = '\0';
 	assert_int_equal(config_load(&c, path, false, warn, err, sizeof(err)), 0);
 	assert_int_equal(c.baud, 9600);
-	assert_int_equal(c.link_lost_ms, 60000);
+	assert_int_equal(c.poll.lost_ms, 60000);
 	assert_non_null(strstr(warned, "unknown key 'typo_key' ignored"));
 	assert_non_null(strstr(warned, "unknown group [other] ignored"));
 
@@ -179,6 +274,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_set),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_embedded),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_check_timing),
 		cmocka_unit_test(test_check_after_load),

@@ -46,8 +46,14 @@ contains "$tmp/err" 'truncated at byte 100: 100 of 285 bytes'; check "truncation
 "$bin" --decode "$tmp/nonexistent" >/dev/null 2>"$tmp/err"
 test $? -eq 1; check "missing file exits 1" $?
 contains "$tmp/err" 'cannot open'; check "missing file named" $?
-"$bin" --bogus >/dev/null 2>&1
+"$bin" --bogus >/dev/null 2>"$tmp/err"
 test $? -eq 2; check "unknown option exits 2" $?
+contains "$tmp/err" "bogus"; check "unknown option named" $?
+"$bin" --decode "$data/jk-14s-h6-6.1.3S.hex" extra >/dev/null 2>"$tmp/err"
+test $? -eq 2; check "--decode with an extra argument exits 2" $?
+contains "$tmp/err" "unexpected argument 'extra' (--decode takes no DEVICE)"; check "extra argument named" $?
+"$bin" -v --decode "$data/jk-14s-h6-6.1.3S.hex" >"$tmp/out" 2>"$tmp/err"
+check "-v before --decode decodes" $?
 
 echo "decode_cli: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -26,6 +26,8 @@ struct fixture {
 	unsigned nstates;
 	unsigned writes;
 	struct poller_write_result write;
+	bool reenter;     /* the next snapshot pulls the device away and queues a write */
+	int reenter_write;
 };
 
 static void on_snapshot(void *ud, const struct bms_snapshot *s)
@@ -34,6 +36,13 @@ static void on_snapshot(void *ud, const struct bms_snapshot *s)
 
 	f->snapshots++;
 	f->last = *s;
+	if (f->reenter) {
+		/* From inside the event: the pty goes away, then a write is
+		 * queued, whose frame cannot be written. */
+		f->reenter = false;
+		sim_cmd(&f->sim, "disconnect 1");
+		f->reenter_write = link_queue_write(f->link, BMS_FET_CHARGE, false);
+	}
 }
 
 static void on_state(void *ud, enum poller_link old, enum poller_link now)
@@ -53,6 +62,9 @@ static void on_write(void *ud, const struct poller_write_result *r)
 	f->write = *r;
 }
 
+/* The poll interval start() sets (a test may shorten it). */
+static uint32_t interval_ms = 250;
+
 static struct fixture *start(const char *const *sim_args)
 {
 	struct fixture *f = g_new0(struct fixture, 1);
@@ -64,7 +76,7 @@ static struct fixture *start(const char *const *sim_args)
 	cfg.device = f->sim.link;
 	/* Fast timings so that hours of link behaviour fit in seconds; the
 	 * reply timeout stays generous for sanitizer builds on a busy machine. */
-	cfg.poll.interval_ms = 250;
+	cfg.poll.interval_ms = interval_ms;
 	cfg.poll.reply_timeout_ms = 200;
 	cfg.poll.warning_ms = 1000;
 	cfg.poll.lost_ms = 2000;
@@ -305,6 +317,35 @@ static void test_disconnect_and_return(void **state)
 	stop(f);
 }
 
+/* Re-entrancy: a write queued from inside a snapshot event, whose frame
+ * fails because the device went away, frees nothing the read loop still
+ * uses (events come after the loop; run under ASan in CI). */
+static void test_failing_write_from_event(void **state)
+{
+	/* Replies come 150 ms late with a 100 ms interval: the next frame is
+	 * due the moment a reply completes, so a write queued from its event
+	 * is sent at once. */
+	static const char *const slow[] = { "--fault", "slow:150", NULL };
+	struct fixture *f;
+
+	(void)state;
+	interval_ms = 100;
+	f = start(slow);
+	interval_ms = 250;
+	assert_true(run_until(is_up, f, 3000));
+	f->reenter = true;
+	wait_snapshots(f, 1);
+	assert_false(f->reenter);
+	assert_int_equal(f->reenter_write, 0);
+	assert_true(run_until(reopened, f, 5000));
+	assert_true(link_counters(f->link)->io_errors >= 1);
+	unsigned before = f->snapshots;
+
+	wait_snapshots(f, 2);
+	assert_true(f->snapshots > before);
+	stop(f);
+}
+
 static bool write_finished(void *ud)
 {
 	return ((struct fixture *)ud)->writes > 0;
@@ -316,7 +357,7 @@ static void test_write_success(void **state)
 
 	(void)state;
 	assert_true(run_until(is_up, f, 3000));
-	assert_int_equal(link_queue_write(f->link, 0xAB, 0), 0);
+	assert_int_equal(link_queue_write(f->link, BMS_FET_CHARGE, 0), 0);
 	assert_true(run_until(write_finished, f, 5000));
 	assert_int_equal(f->write.status, POLLER_WRITE_OK);
 	assert_int_equal(f->write.attempts, 1);
@@ -328,7 +369,7 @@ static void test_write_success(void **state)
 	assert_true(link_poller_counters(f->link)->write_acks >= 1);
 
 	f->writes = 0;
-	assert_int_equal(link_queue_write(f->link, 0xAB, 1), 0);
+	assert_int_equal(link_queue_write(f->link, BMS_FET_CHARGE, 1), 0);
 	assert_true(run_until(write_finished, f, 5000));
 	assert_int_equal(f->write.status, POLLER_WRITE_OK);
 	assert_int_equal(sim_status(&f->sim, "charge_switch"), 1);
@@ -342,7 +383,7 @@ static void test_write_not_applied(void **state)
 	(void)state;
 	assert_true(run_until(is_up, f, 3000));
 	sim_cmd(&f->sim, "fault noapply");
-	assert_int_equal(link_queue_write(f->link, 0xAC, 0), 0);
+	assert_int_equal(link_queue_write(f->link, BMS_FET_DISCHARGE, 0), 0);
 	assert_true(run_until(write_finished, f, 8000));
 	assert_int_equal(f->write.status, POLLER_WRITE_NOT_APPLIED);
 	assert_int_equal(f->write.attempts, 3);
@@ -360,7 +401,7 @@ static void test_write_no_answer(void **state)
 	(void)state;
 	assert_true(run_until(is_up, f, 3000));
 	sim_cmd(&f->sim, "fault silent");
-	assert_int_equal(link_queue_write(f->link, 0xAB, 0), 0);
+	assert_int_equal(link_queue_write(f->link, BMS_FET_CHARGE, 0), 0);
 	assert_true(run_until(write_finished, f, 10000));
 	assert_int_equal(f->write.status, POLLER_WRITE_NO_ANSWER);
 	assert_int_equal(f->write.attempts, 3);
@@ -400,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_slow_within_deadline),
 		cmocka_unit_test(test_slow_beyond_deadline),
 		cmocka_unit_test(test_disconnect_and_return),
+		cmocka_unit_test(test_failing_write_from_event),
 		cmocka_unit_test(test_write_success),
 		cmocka_unit_test(test_write_not_applied),
 		cmocka_unit_test(test_write_no_answer),

@@ -35,6 +35,14 @@ contains "$tmp/out" "SoC 42 %"; check "--once prints the SoC" $?
 check "--once --json exits 0" $?
 contains "$tmp/out" '"current_a":3.50,'; check "--json current" $?
 contains "$tmp/out" '"soc_pct":42,'; check "--json SoC" $?
+# Flags and DEVICE in any order; --once=DEVICE as before.
+for args in "--once --json $tmp/ttyJK" "$tmp/ttyJK --once --json" "--json --once $tmp/ttyJK" \
+	"--once=$tmp/ttyJK --json" "--json $tmp/ttyJK --baud 115200 --once"; do
+	# shellcheck disable=SC2086 # the words are the arguments
+	"$bin" $args >"$tmp/out" 2>"$tmp/err"
+	check "$args exits 0" $?
+	contains "$tmp/out" '"soc_pct":42,'; check "$args prints JSON" $?
+done
 
 echo "fault silent" >&9
 "$bin" --once "$tmp/ttyJK" >"$tmp/out" 2>"$tmp/err"
@@ -55,6 +63,22 @@ contains "$tmp/err" "cannot open: No such file or directory"; check "missing dev
 "$bin" --once "$tmp/x" --baud 12 >/dev/null 2>"$tmp/err"
 test $? -eq 2; check "bad baud exits 2" $?
 contains "$tmp/err" "invalid option: baud: invalid value '12'"; check "bad baud named" $?
+
+# Usage errors exit 2 and name the problem, before any device is opened.
+"$bin" --once --json >/dev/null 2>"$tmp/err"
+test $? -eq 2; check "--once without DEVICE exits 2" $?
+contains "$tmp/err" "no DEVICE given"; check "--once without DEVICE explained" $?
+"$bin" --once "$tmp/a" --json "$tmp/b" >/dev/null 2>"$tmp/err"
+test $? -eq 2; check "--once with two devices exits 2" $?
+contains "$tmp/err" "more than one DEVICE given: '$tmp/a' and '$tmp/b'"; check "two devices named" $?
+"$bin" --once=/dev/a /dev/b >/dev/null 2>"$tmp/err"
+test $? -eq 2; check "--once=DEVICE and another DEVICE exits 2" $?
+"$bin" --once --jsn "$tmp/a" >/dev/null 2>"$tmp/err"
+test $? -eq 2; check "unknown option with --once exits 2" $?
+contains "$tmp/err" "unrecognized option" && contains "$tmp/err" "jsn"; check "unknown option named" $?
+"$bin" --list-ports /dev/ttyUSB0 >/dev/null 2>"$tmp/err"
+test $? -eq 2; check "--list-ports with a DEVICE exits 2" $?
+contains "$tmp/err" "unexpected argument '/dev/ttyUSB0' (--list-ports takes no DEVICE)"; check "extra argument named" $?
 
 "$bin" --list-ports >"$tmp/out" 2>"$tmp/err"
 check "--list-ports exits 0" $?

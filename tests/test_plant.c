@@ -45,6 +45,7 @@ struct sim {
 	struct policy_output out;
 	struct policy_input in;
 	struct bms_snapshot snap;
+	struct battery bat;
 	bool fet_pending[POLICY_FET_COUNT];
 };
 
@@ -52,6 +53,7 @@ static void sim_start(struct sim *s)
 {
 	policy_config_default(&s->cfg);
 	policy_init(&s->st);
+	battery_init(&s->bat, 10);
 	memset(&s->in, 0, sizeof(s->in));
 	s->in.now_ms = 1000;
 	s->in.wall_s = 1800000000;
@@ -74,7 +76,8 @@ static long ccl_pub(const struct policy_output *o)
 static void sim_tick(struct sim *s)
 {
 	plant_snapshot(&s->p, &s->snap);
-	s->in.snap = &s->snap;
+	battery_update(&s->bat, &s->snap, s->in.now_ms);
+	s->in.bat = &s->bat;
 	s->in.fresh = true;
 	policy_compute(&s->cfg, &s->in, &s->st, &s->out, &s->st);
 	for (unsigned f = 0; f < POLICY_FET_COUNT; f++) {

@@ -66,7 +66,7 @@ static void test_schedule_and_reply(void **state)
 	struct bms_snapshot snap = fets(true, true);
 
 	(void)state;
-	poller_init(&p, NULL, 1000);
+	poller_init(&p, NULL, &bms_driver_4e57, 0, 1000);
 	assert_int_equal(poller_link(&p), POLLER_LINK_CONNECTING);
 	step(&p, 1000, &s);
 	assert_int_equal(s.n, 1);
@@ -96,7 +96,7 @@ static void test_retry_miss_activation(void **state)
 	struct bms_snapshot snap = fets(true, true);
 
 	(void)state;
-	poller_init(&p, NULL, 0);
+	poller_init(&p, NULL, &bms_driver_4e57, 0, 0);
 	step(&p, 0, &s);
 	assert_true(poller_on_snapshot(&p, &snap, 20));
 	/* Three polls without an answer: each is tried twice. */
@@ -144,7 +144,7 @@ static void test_link_warning_lost_recovery(void **state)
 	struct bms_snapshot snap = fets(true, true);
 
 	(void)state;
-	poller_init(&p, NULL, 0);
+	poller_init(&p, NULL, &bms_driver_4e57, 0, 0);
 	step(&p, 0, &s);
 	assert_true(poller_on_snapshot(&p, &snap, 10));
 	uint64_t t = 10;
@@ -183,7 +183,7 @@ static void test_wait_covers_link_change(void **state)
 	(void)state;
 	poller_config_default(&cfg);
 	cfg.interval_ms = 60000; /* slower than the warning */
-	poller_init(&p, &cfg, 0);
+	poller_init(&p, &cfg, &bms_driver_4e57, 0, 0);
 	step(&p, 0, &s);
 	assert_true(poller_on_snapshot(&p, &snap, 10));
 	step(&p, 10, &s);
@@ -199,7 +199,7 @@ static void test_reply_still_arriving(void **state)
 	struct sent s;
 
 	(void)state;
-	poller_init(&p, NULL, 0);
+	poller_init(&p, NULL, &bms_driver_4e57, 0, 0);
 	step(&p, 0, &s);
 	poller_on_rx(&p, 480, true);
 	step(&p, 500, &s); /* bytes 20 ms ago: keep waiting */
@@ -230,7 +230,7 @@ static void test_bad_reply_retries_at_once(void **state)
 	struct sent s;
 
 	(void)state;
-	poller_init(&p, NULL, 0);
+	poller_init(&p, NULL, &bms_driver_4e57, 0, 0);
 	step(&p, 0, &s);
 	poller_on_bad_reply(&p, 40);
 	step(&p, 40, &s); /* min gap to the request not yet over */
@@ -285,15 +285,15 @@ static void test_write_success(void **state)
 	struct poller_write_result r;
 
 	(void)state;
-	poller_init(&p, NULL, 0);
+	poller_init(&p, NULL, &bms_driver_4e57, 0, 0);
 	step(&p, 0, &s);
 	assert_true(poller_on_snapshot(&p, &on, 20));
-	assert_int_equal(poller_queue_write(&p, 0xAB, 0), 0);
+	assert_int_equal(poller_queue_write(&p, BMS_FET_CHARGE, 0), 0);
 	assert_int_equal(poller_writes_pending(&p), 1);
 	assert_int_equal(write_cycle(&p, 1000, &off, 0xAB, 0), CODEC_TYPE_REQUEST);
 	assert_true(poller_take_write_result(&p, &r));
 	assert_int_equal(r.status, POLLER_WRITE_OK);
-	assert_int_equal(r.id, 0xAB);
+	assert_int_equal(r.fet, BMS_FET_CHARGE);
 	assert_int_equal(r.value, 0);
 	assert_int_equal(r.attempts, 1);
 	assert_false(poller_take_write_result(&p, &r));
@@ -314,10 +314,10 @@ static void test_write_variant_learned(void **state)
 	struct poller_write_result r;
 
 	(void)state;
-	poller_init(&p, NULL, 0);
+	poller_init(&p, NULL, &bms_driver_4e57, 0, 0);
 	step(&p, 0, &s);
 	assert_true(poller_on_snapshot(&p, &on, 20));
-	assert_int_equal(poller_queue_write(&p, 0xAC, 0), 0);
+	assert_int_equal(poller_queue_write(&p, BMS_FET_DISCHARGE, 0), 0);
 	/* Acknowledged but not applied with the ordinary form... */
 	assert_int_equal(write_cycle(&p, 1000, &on, 0xAC, 0), CODEC_TYPE_REQUEST);
 	assert_false(poller_take_write_result(&p, &r));
@@ -327,7 +327,7 @@ static void test_write_variant_learned(void **state)
 	assert_int_equal(r.status, POLLER_WRITE_OK);
 	assert_int_equal(r.attempts, 2);
 	/* The unit's form is remembered for the next write. */
-	assert_int_equal(poller_queue_write(&p, 0xAC, 1), 0);
+	assert_int_equal(poller_queue_write(&p, BMS_FET_DISCHARGE, 1), 0);
 	assert_int_equal(write_cycle(&p, 3000, &on, 0xAC, 1), CODEC_TYPE_UPLOAD);
 	assert_true(poller_take_write_result(&p, &r));
 	assert_int_equal(r.status, POLLER_WRITE_OK);
@@ -341,10 +341,10 @@ static void test_write_not_applied_and_no_answer(void **state)
 	struct poller_write_result r;
 
 	(void)state;
-	poller_init(&p, NULL, 0);
+	poller_init(&p, NULL, &bms_driver_4e57, 0, 0);
 	step(&p, 0, &s);
 	assert_true(poller_on_snapshot(&p, &on, 20));
-	assert_int_equal(poller_queue_write(&p, 0xAB, 0), 0);
+	assert_int_equal(poller_queue_write(&p, BMS_FET_CHARGE, 0), 0);
 	for (unsigned k = 1; k <= 3; k++) {
 		assert_false(poller_take_write_result(&p, &r));
 		write_cycle(&p, 1000 * k, &on, 0xAB, 0);
@@ -369,10 +369,10 @@ static void test_write_no_answer(void **state)
 	poller_config_default(&cfg);
 	cfg.interval_ms = 2000;
 	cfg.misses_before_activate = 0;
-	poller_init(&p, &cfg, 0);
+	poller_init(&p, &cfg, &bms_driver_4e57, 0, 0);
 	step(&p, 0, &s);
 	assert_true(poller_on_snapshot(&p, &on, 20));
-	assert_int_equal(poller_queue_write(&p, 0xAB, 0), 0);
+	assert_int_equal(poller_queue_write(&p, BMS_FET_CHARGE, 0), 0);
 	for (unsigned k = 1; k <= 3; k++) {
 		assert_false(poller_take_write_result(&p, &r));
 		write_cycle(&p, 2000 * k, NULL, 0xAB, 0);
@@ -391,25 +391,23 @@ static void test_queue_rules(void **state)
 	struct poller p;
 
 	(void)state;
-	poller_init(&p, NULL, 0);
-	assert_int_equal(poller_queue_write(&p, 0x9D, 0), -EINVAL); /* balancer: not writable */
-	assert_int_equal(poller_queue_write(&p, 0xAB, 2), -EINVAL);
-	assert_int_equal(poller_queue_write(&p, 0xAB, 0), 0);
-	assert_int_equal(poller_queue_write(&p, 0xAB, 1), 0); /* replaces */
+	poller_init(&p, NULL, &bms_driver_4e57, 0, 0);
+	assert_int_equal(poller_queue_write(&p, (enum bms_fet)BMS_FET_COUNT, 0), -EINVAL); /* no such FET */
+	assert_int_equal(poller_queue_write(&p, BMS_FET_CHARGE, 0), 0);
+	assert_int_equal(poller_queue_write(&p, BMS_FET_CHARGE, 1), 0); /* replaces */
 	assert_int_equal(poller_writes_pending(&p), 1);
 	assert_int_equal(p.queue[0].value, 1);
-	assert_int_equal(poller_queue_write(&p, 0xAC, 0), 0);
+	assert_int_equal(poller_queue_write(&p, BMS_FET_DISCHARGE, 0), 0);
 	p.writing = true; /* entry 0 in progress: a new AB write queues behind it */
-	assert_int_equal(poller_queue_write(&p, 0xAB, 0), 0);
+	assert_int_equal(poller_queue_write(&p, BMS_FET_CHARGE, 0), 0);
 	assert_int_equal(poller_writes_pending(&p), 3);
-	assert_int_equal(poller_queue_write(&p, 0xAC, 1), 0); /* replaces entry 1 */
-	assert_int_equal(poller_queue_write(&p, 0xAB, 1), 0); /* replaces entry 2 */
+	assert_int_equal(poller_queue_write(&p, BMS_FET_DISCHARGE, 1), 0); /* replaces entry 1 */
+	assert_int_equal(poller_queue_write(&p, BMS_FET_CHARGE, 1), 0); /* replaces entry 2 */
 	assert_int_equal(poller_writes_pending(&p), 3);
 	p.queued = POLLER_WRITE_QUEUE;
-	p.queue[3].id = 0xAC;
 	p.writing = false;
-	p.queue[0].id = p.queue[1].id = p.queue[2].id = p.queue[3].id = 0xAC;
-	assert_int_equal(poller_queue_write(&p, 0xAB, 0), -EBUSY);
+	p.queue[0].fet = p.queue[1].fet = p.queue[2].fet = p.queue[3].fet = BMS_FET_DISCHARGE;
+	assert_int_equal(poller_queue_write(&p, BMS_FET_CHARGE, 0), -EBUSY);
 }
 
 /* Property: over an hour of random replies, silences, bad frames and
@@ -428,7 +426,7 @@ static void test_random_hour(void **state)
 
 	(void)state;
 	srand(7);
-	poller_init(&p, NULL, 0);
+	poller_init(&p, NULL, &bms_driver_4e57, 0, 0);
 	while (t < 3600ull * 1000) {
 		poller_next(&p, t, &a);
 		if (a.kind == POLLER_ACT_SEND) {
@@ -461,7 +459,7 @@ static void test_random_hour(void **state)
 				next = at;
 			}
 		}
-		if (rand() % 50 == 0 && poller_queue_write(&p, rand() % 2 ? 0xAB : 0xAC, (uint8_t)(rand() % 2)) == 0)
+		if (rand() % 50 == 0 && poller_queue_write(&p, rand() % 2 ? BMS_FET_CHARGE : BMS_FET_DISCHARGE, rand() % 2) == 0)
 			queued++;
 		while (poller_take_write_result(&p, &r))
 			results++;

@@ -44,6 +44,31 @@ contains "$tmp/err" "max_charge_current: invalid value '-5'"; check "invalid opt
 "$bin" >/dev/null 2>"$tmp/err"
 test $? -eq 2; check "no DEVICE exits 2" $?
 contains "$tmp/err" "no DEVICE given"; check "no DEVICE explained" $?
+"$bin" --config "$tmp/tight.ini" --poll-interval 2 >/dev/null 2>"$tmp/err"
+test $? -eq 2; check "options but no DEVICE exits 2" $?
+contains "$tmp/err" "no DEVICE given"; check "options but no DEVICE explained" $?
+"$bin" /dev/ttyA --baud 9600 /dev/ttyB >/dev/null 2>"$tmp/err"
+test $? -eq 2; check "two DEVICEs exit 2" $?
+contains "$tmp/err" "more than one DEVICE given: '/dev/ttyA' and '/dev/ttyB'"; check "two DEVICEs named" $?
+"$bin" --bogus /dev/ttyA >/dev/null 2>"$tmp/err"
+test $? -eq 2; check "unknown option exits 2" $?
+contains "$tmp/err" "unrecognized option" && contains "$tmp/err" "bogus"; check "unknown option named" $?
+"$bin" --baud >/dev/null 2>"$tmp/err"
+test $? -eq 2; check "option without its value exits 2" $?
+contains "$tmp/err" "baud"; check "option without its value named" $?
+# DEVICE before, between or after the options; "--" ends them.
+for args in "/dev/ttyNONE --config $tmp/tight.ini --poll-interval 2" \
+	"--config $tmp/tight.ini /dev/ttyNONE --poll-interval 2" \
+	"--config $tmp/tight.ini --poll-interval 2 -- /dev/ttyNONE"; do
+	# shellcheck disable=SC2086 # the words are the arguments
+	DBUS_SYSTEM_BUS_ADDRESS="unix:path=$tmp/nobus" "$bin" $args >/dev/null 2>"$tmp/err"
+	test $? -eq 1; check "$args starts" $?
+	contains "$tmp/err" "cannot connect to the system bus"; check "$args reaches the bus" $?
+done
+# An option after DEVICE still applies.
+"$bin" --config "$tmp/tight.ini" /dev/ttyNONE --poll-interval 3 >/dev/null 2>"$tmp/err"
+test $? -eq 2; check "--poll-interval after DEVICE applies" $?
+contains "$tmp/err" "link_warning >= 6 s"; check "--poll-interval after DEVICE checked" $?
 
 # An unknown key is a warning. The bus is connected before the device is
 # opened, so with no bus the run ends there, with that reason.

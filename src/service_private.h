@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Inside the battery service (service*.c), not part of its interface: the
+ * service record, and what service.c, service_control.c and
+ * service_state.c provide each other.
+ */
+#ifndef SERVICE_PRIVATE_H
+#define SERVICE_PRIVATE_H
+
+#include <glib.h>
+
+#include "battery.h"
+#include "busitem.h"
+#include "config.h"
+#include "identity.h"
+#include "link.h"
+#include "policy.h"
+#include "service.h"
+#include "service_paths.h"
+#include "settings.h"
+
+enum service_phase {
+	PHASE_PROBING,     /* no valid reply yet */
+	PHASE_REGISTERING, /* first reply in; waiting for the device instance */
+	PHASE_RUNNING,     /* name owned */
+};
+
+/* The state file (service_state.c). */
+struct service_state {
+	char *path;
+	struct policy_persist saved; /* what the file holds */
+	uint64_t written_ms;
+	guint source;                /* a deferred write */
+	bool warned;
+};
+
+struct service {
+	struct config cfg;
+	char *device, *tty, *bus_name;
+	char usb_serial[64];
+	struct bms_identity id;
+	DBusConnection *conn;
+	struct busitem_tree *tree;
+	struct settings_client *settings;
+	struct link *link;
+	service_quit_fn quit;
+	void *quit_data;
+	enum service_phase phase;
+	guint probe_source, leave_source, tick_source;
+	struct busitem **items;      /* one per service_paths[] entry */
+	struct busitem *cells[BMS_MAX_CELLS];
+	unsigned ncells;
+	struct battery bat;
+	/* charge control (service_control.c) */
+	struct policy_state pstate;
+	struct policy_output pout;
+	bool have_pout;
+	bool force_off[POLICY_FET_COUNT];
+	bool reset_lock[POLICY_FET_COUNT];
+	enum policy_fet_result fet_result[POLICY_FET_COUNT];
+	uint32_t clamps_logged;
+	struct service_state state;
+	uint64_t first_reply_ms;
+	uint64_t diag_trouble, diag_at; /* link counters last published */
+};
+
+/* The item of a path the service sets itself. */
+struct busitem *service_item(struct service *s, const char *path);
+
+/* Everything from the battery and the link state; one flush. fresh: a new
+ * reply arrived. */
+void service_publish(struct service *s, bool fresh);
+
+/* service_control.c: run the policy, queue its FET writes, log what
+ * changed, keep the state file; re-arms the policy's own tick. */
+void service_run_policy(struct service *s, bool fresh, bool lost);
+
+/* A FET write finished (a link event). */
+void service_write_done(struct service *s, const struct poller_write_result *r);
+
+/* service_state.c */
+void service_state_load(struct service *s);
+void service_state_save(struct service *s);
+void service_state_free(struct service *s);
+
+#endif
