@@ -16,11 +16,17 @@
 #include "poller.h"
 #include "transport.h"
 
+/* Replies one read may deliver at most. */
+#define LINK_SNAPSHOTS 4
+/* BMSs one port may serve (an RS-485 bus takes addresses 1..15). */
+#define LINK_UNITS_MAX 16
+
 struct link_config {
 	const char *device;      /* path, copied by link_new() */
 	unsigned baud;           /* default 115200 */
 	const struct bms_driver *driver; /* default the 4E 57 family */
-	uint8_t address;         /* of the BMS on the port, default 0 */
+	unsigned units;          /* BMSs sharing the port (bus), default 1 */
+	uint8_t addresses[LINK_UNITS_MAX]; /* theirs, default 0 */
 	struct poller_config poll;
 	uint32_t reopen_min_ms;  /* first reopen attempt after a loss, default 1000 */
 	uint32_t reopen_max_ms;  /* backoff ceiling, default 30000 */
@@ -47,8 +53,6 @@ struct link_counters {
 	uint64_t io_errors;    /* device lost / read or write failures */
 };
 
-/* Replies one read may deliver at most. */
-#define LINK_SNAPSHOTS 4
 
 struct link;
 
@@ -58,11 +62,21 @@ struct link;
 int link_new(const struct link_config *cfg, const struct link_events *events, void *user_data,
 	     struct link **out);
 
+/* Bind a unit's events (link_new() binds every unit to the ones given). */
+void link_bind(struct link *l, unsigned unit, const struct link_events *events, void *user_data);
+
+unsigned link_units(const struct link *l);
+
 /* Start polling (first request at once). */
 void link_start(struct link *l);
 
-/* Queue a MOSFET write (see poller_queue_write()). Safe from inside an
- * event. */
+/* Queue a MOSFET write for a unit (see poller_queue_write()). Safe from
+ * inside an event. -EINVAL for a unit the link does not have. */
+int link_unit_queue_write(struct link *l, unsigned unit, enum bms_fet fet, bool on);
+enum poller_link link_unit_state(const struct link *l, unsigned unit);
+const struct poller_counters *link_unit_poller_counters(const struct link *l, unsigned unit);
+
+/* The same for the first unit (a port with one BMS). */
 int link_queue_write(struct link *l, enum bms_fet fet, bool on);
 
 enum poller_link link_state(const struct link *l);

@@ -145,7 +145,8 @@ void poller_init(struct poller *p, const struct poller_config *cfg, const struct
 /* What to do at now_ms. Call it repeatedly until it returns WAIT (each SEND
  * is taken as sent at now_ms), then again at act->until_ms or after any
  * poller_on_*() call. until_ms also covers the next time-driven change of
- * the link state. */
+ * the link state. A cycle that ends in a miss returns WAIT with until_ms =
+ * now_ms: the bus is free for another BMS before this one starts again. */
 void poller_next(struct poller *p, uint64_t now_ms, struct poller_action *act);
 
 /* Bytes arrived; partial: the deframer holds an incomplete frame. */
@@ -174,6 +175,16 @@ size_t poller_writes_pending(const struct poller *p);
 bool poller_take_write_result(struct poller *p, struct poller_write_result *out);
 
 enum poller_link poller_link(const struct poller *p);
+
+/* Between poll cycles: nothing in flight, so another BMS may use the bus. */
+bool poller_idle(const struct poller *p);
+
+/* Keep the link state up to date at now_ms without starting anything (the
+ * bus is someone else's); returns when the link state would next change. */
+uint64_t poller_watch(struct poller *p, uint64_t now_ms);
+
+/* When the next poll cycle is due (between cycles; 0 in one). */
+uint64_t poller_due(const struct poller *p);
 
 /* Milliseconds since the last valid frame (since start when none yet). */
 uint64_t poller_silence_ms(const struct poller *p, uint64_t now_ms);

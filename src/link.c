@@ -22,11 +22,21 @@
 
 #include "log.h"
 
+/* One BMS on the port: its poller, its events, what waits for delivery. */
+struct unit {
+	uint8_t address;
+	struct poller poller;
+	enum poller_link reported;
+	struct link_events events;
+	void *user_data;
+	/* replies waiting for delivery (a read may carry more than one) */
+	struct bms_snapshot snaps[LINK_SNAPSHOTS];
+	unsigned nsnaps;
+};
+
 struct link {
 	char *device;
 	struct link_config cfg;
-	struct link_events events;
-	void *user_data;
 	struct transport *t;
 	guint fd_source;
 	guint timer_source;
@@ -35,12 +45,16 @@ struct link {
 	bool reopen_logged;
 	bool started;
 	struct bms_rx rx;
-	struct poller poller;
-	enum poller_link reported;
 	struct link_counters counters;
-	/* replies waiting for delivery (a read may carry more than one) */
-	struct bms_snapshot snaps[LINK_SNAPSHOTS];
-	unsigned nsnaps;
+	/* The units share the bus: one at a time runs a poll cycle (holds the
+	 * bus); replies go to it. The next is offered the bus in turn. */
+	struct unit units[LINK_UNITS_MAX];
+	unsigned nunits;
+	int holder;             /* unit holding the bus, -1 = none */
+	unsigned last_holder;   /* where a reply with no holder goes */
+	unsigned next_offer;
+	uint64_t bus_sent_ms;   /* last frame on the bus */
+	bool bus_sent;
 	bool pumping, again;
 };
 
@@ -56,38 +70,46 @@ void link_config_default(struct link_config *c)
 	memset(c, 0, sizeof(*c));
 	c->baud = 115200;
 	c->driver = &bms_driver_4e57;
+	c->units = 1;
 	poller_config_default(&c->poll);
 	c->reopen_min_ms = 1000;
 	c->reopen_max_ms = 30000;
 }
 
-/* Deliver what happened: replies, then a change of the link state, then
- * finished writes. Callbacks may queue writes (the pump goes round again). */
-static void deliver(struct link *l)
+/* Deliver what happened to one unit: replies, then a change of its link
+ * state, then finished writes. Callbacks may queue writes (the pump goes
+ * round again). */
+static void deliver_unit(struct link *l, struct unit *u)
 {
-	enum poller_link now = poller_link(&l->poller);
+	enum poller_link now = poller_link(&u->poller);
 	struct poller_write_result r;
 
-	for (unsigned k = 0; k < l->nsnaps; k++) {
-		if (l->events.snapshot)
-			l->events.snapshot(l->user_data, &l->snaps[k]);
+	for (unsigned k = 0; k < u->nsnaps; k++) {
+		if (u->events.snapshot)
+			u->events.snapshot(u->user_data, &u->snaps[k]);
 	}
-	l->nsnaps = 0;
-	if (now != l->reported) {
-		enum poller_link old = l->reported;
+	u->nsnaps = 0;
+	if (now != u->reported) {
+		enum poller_link old = u->reported;
 
-		l->reported = now;
+		u->reported = now;
 		if (now == POLLER_LINK_UP || now == POLLER_LINK_LOST || now == POLLER_LINK_WARNING)
-			LOG_INFO("%s: link %s", l->device, poller_link_name(now));
+			LOG_INFO("%s: address %u: link %s", l->device, u->address, poller_link_name(now));
 		else
-			LOG_DBG("%s: link %s", l->device, poller_link_name(now));
-		if (l->events.state)
-			l->events.state(l->user_data, old, now);
+			LOG_DBG("%s: address %u: link %s", l->device, u->address, poller_link_name(now));
+		if (u->events.state)
+			u->events.state(u->user_data, old, now);
 	}
-	while (poller_take_write_result(&l->poller, &r)) {
-		if (l->events.write_done)
-			l->events.write_done(l->user_data, &r);
+	while (poller_take_write_result(&u->poller, &r)) {
+		if (u->events.write_done)
+			u->events.write_done(u->user_data, &r);
 	}
+}
+
+static void deliver(struct link *l)
+{
+	for (unsigned k = 0; k < l->nunits; k++)
+		deliver_unit(l, &l->units[k]);
 }
 
 static gboolean reopen_cb(gpointer data);
@@ -147,13 +169,15 @@ static gboolean timer_cb(gpointer data)
 
 static void handle_frame(struct link *l, const struct bms_frame *f, uint64_t now)
 {
+	/* A reply answers the unit that holds the bus. */
+	struct unit *u = &l->units[l->holder >= 0 ? (unsigned)l->holder : l->last_holder];
 	struct bms_snapshot snap;
 	struct codec_error e;
 
 	l->counters.frames++;
 	switch (l->cfg.driver->decode(f, &snap, &e)) {
 	case BMS_REPLY_WRITE_ACK:
-		poller_on_write_ack(&l->poller, now);
+		poller_on_write_ack(&u->poller, now);
 		return;
 	case BMS_REPLY_BAD: {
 		char msg[160];
@@ -161,15 +185,15 @@ static void handle_frame(struct link *l, const struct bms_frame *f, uint64_t now
 		l->counters.rejects[e.reason]++;
 		codec_error_format(&e, 0, msg, sizeof(msg));
 		LOG_DBG("%s: reply rejected: %s", l->device, msg);
-		poller_on_bad_reply(&l->poller, now);
+		poller_on_bad_reply(&u->poller, now);
 		return;
 	}
 	case BMS_REPLY_DATA:
 		break;
 	}
 	/* Only a reply to our request is delivered (later, see deliver()). */
-	if (poller_on_snapshot(&l->poller, &snap, now) && l->nsnaps < LINK_SNAPSHOTS)
-		l->snaps[l->nsnaps++] = snap;
+	if (poller_on_snapshot(&u->poller, &snap, now) && u->nsnaps < LINK_SNAPSHOTS)
+		u->snaps[u->nsnaps++] = snap;
 }
 
 static void feed(struct link *l, const uint8_t *data, size_t len, uint64_t now)
@@ -224,39 +248,92 @@ static gboolean readable_cb(gint fd, GIOCondition cond, gpointer data)
 		pump(l);
 		return G_SOURCE_REMOVE;
 	}
-	poller_on_rx(&l->poller, now, l->cfg.driver->rx_pending(&l->rx) > 0);
+	poller_on_rx(&l->units[l->holder >= 0 ? (unsigned)l->holder : l->last_holder].poller, now,
+		     l->cfg.driver->rx_pending(&l->rx) > 0);
 	pump(l);
 	return G_SOURCE_CONTINUE;
 }
 
-static void run(struct link *l)
+/* Put one frame the poller asked for on the bus. */
+static void send_frame(struct link *l, const struct poller_action *act, uint64_t now)
+{
+	l->bus_sent_ms = now;
+	l->bus_sent = true;
+	if (!l->t)
+		return; /* the device is away: the request is lost, the poller times out */
+	if (act->flush_rx) {
+		transport_flush_input(l->t);
+		l->cfg.driver->rx_reset(&l->rx);
+	}
+	int r = transport_write(l->t, act->frame, act->len);
+
+	if (r < 0) {
+		device_lost(l, r);
+		return;
+	}
+	l->counters.requests_sent++;
+}
+
+/* Let unit k send what it wants now; returns true when it sent a frame,
+ * else lowers *until to when it next wants to run. */
+static bool unit_step(struct link *l, unsigned k, uint64_t now, uint64_t *until)
 {
 	struct poller_action act;
-	uint64_t now = link_now_ms();
+
+	poller_next(&l->units[k].poller, now, &act);
+	if (act.kind == POLLER_ACT_WAIT) {
+		*until = MIN(*until, act.until_ms);
+		return false;
+	}
+	send_frame(l, &act, now);
+	return true;
+}
+
+/* The bus holder runs its cycle to its end; then the bus is offered to
+ * the units in turn, one frame gap after the last one on the bus. Units
+ * that wait only have their link state kept up to date. */
+static void run(struct link *l)
+{
+	uint64_t now = link_now_ms(), until = UINT64_MAX;
 
 	if (!l->started)
 		return;
-	for (;;) {
-		poller_next(&l->poller, now, &act);
-		if (act.kind == POLLER_ACT_WAIT)
-			break;
-		if (!l->t)
-			continue; /* the device is away: the request is lost, the poller times out */
-		if (act.flush_rx) {
-			transport_flush_input(l->t);
-			l->cfg.driver->rx_reset(&l->rx);
-		}
-		int r = transport_write(l->t, act.frame, act.len);
+	if (l->holder >= 0) {
+		struct poller *p = &l->units[l->holder].poller;
 
-		if (r < 0) {
-			device_lost(l, r);
+		while (!poller_idle(p) && unit_step(l, (unsigned)l->holder, now, &until))
+			;
+		if (poller_idle(p))
+			l->holder = -1;
+	}
+	uint64_t free_at = l->bus_sent ? l->bus_sent_ms + l->cfg.poll.min_gap_ms : now;
+
+	for (unsigned n = 0; n < l->nunits; n++) {
+		unsigned k = (l->next_offer + n) % l->nunits;
+
+		if (l->holder >= 0 || now < free_at) {
+			struct poller *p = &l->units[k].poller;
+
+			until = MIN(until, poller_watch(p, now));
+			if (l->holder < 0)
+				until = MIN(until, MAX(poller_due(p), free_at));
 			continue;
 		}
-		l->counters.requests_sent++;
+		if (unit_step(l, k, now, &until)) {
+			struct poller *p = &l->units[k].poller;
+
+			l->holder = (int)k;
+			l->last_holder = k;
+			l->next_offer = (k + 1) % l->nunits;
+			while (!poller_idle(p) && unit_step(l, k, now, &until))
+				;
+			if (poller_idle(p))
+				l->holder = -1;
+		}
 	}
 	if (l->timer_source)
 		g_source_remove(l->timer_source);
-	uint64_t delay = act.until_ms > now ? act.until_ms - now : 0;
+	uint64_t delay = until > now ? until - now : 0;
 
 	l->timer_source = g_timeout_add((guint)MIN(delay, 60000), timer_cb, l);
 }
@@ -292,13 +369,21 @@ int link_new(const struct link_config *cfg, const struct link_events *events, vo
 	l->cfg = *cfg;
 	l->device = g_strdup(cfg->device);
 	l->cfg.device = l->device;
-	if (events)
-		l->events = *events;
-	l->user_data = user_data;
+	l->nunits = cfg->units >= 1 && cfg->units <= LINK_UNITS_MAX ? cfg->units : 1;
+	l->holder = -1;
+	for (unsigned k = 0; k < l->nunits; k++) {
+		struct unit *u = &l->units[k];
+
+		u->address = cfg->addresses[k];
+		u->reported = POLLER_LINK_CONNECTING;
+		if (events)
+			u->events = *events;
+		u->user_data = user_data;
+	}
 	l->t = t;
-	l->reported = POLLER_LINK_CONNECTING;
 	LOG_INFO("%s: opened with %s at %u 8N1", l->device, transport_kind_name(transport_get_kind(t)), cfg->baud);
-	poller_init(&l->poller, &l->cfg.poll, l->cfg.driver, l->cfg.address, link_now_ms());
+	for (unsigned k = 0; k < l->nunits; k++)
+		poller_init(&l->units[k].poller, &l->cfg.poll, l->cfg.driver, l->units[k].address, link_now_ms());
 	attach(l);
 	*out = l;
 	return 0;
@@ -307,27 +392,58 @@ int link_new(const struct link_config *cfg, const struct link_events *events, vo
 void link_start(struct link *l)
 {
 	l->started = true;
-	poller_init(&l->poller, &l->cfg.poll, l->cfg.driver, l->cfg.address, link_now_ms());
+	for (unsigned k = 0; k < l->nunits; k++)
+		poller_init(&l->units[k].poller, &l->cfg.poll, l->cfg.driver, l->units[k].address, link_now_ms());
 	pump(l);
 }
 
-int link_queue_write(struct link *l, enum bms_fet fet, bool on)
+void link_bind(struct link *l, unsigned unit, const struct link_events *events, void *user_data)
 {
-	int r = poller_queue_write(&l->poller, fet, on);
+	if (unit >= l->nunits)
+		return;
+	l->units[unit].events = *events;
+	l->units[unit].user_data = user_data;
+}
+
+unsigned link_units(const struct link *l)
+{
+	return l->nunits;
+}
+
+int link_unit_queue_write(struct link *l, unsigned unit, enum bms_fet fet, bool on)
+{
+	if (unit >= l->nunits)
+		return -EINVAL;
+	int r = poller_queue_write(&l->units[unit].poller, fet, on);
 
 	if (r == 0)
 		pump(l);
 	return r;
 }
 
+enum poller_link link_unit_state(const struct link *l, unsigned unit)
+{
+	return poller_link(&l->units[unit < l->nunits ? unit : 0].poller);
+}
+
+const struct poller_counters *link_unit_poller_counters(const struct link *l, unsigned unit)
+{
+	return poller_counters(&l->units[unit < l->nunits ? unit : 0].poller);
+}
+
+int link_queue_write(struct link *l, enum bms_fet fet, bool on)
+{
+	return link_unit_queue_write(l, 0, fet, on);
+}
+
 enum poller_link link_state(const struct link *l)
 {
-	return poller_link(&l->poller);
+	return link_unit_state(l, 0);
 }
 
 const struct poller_counters *link_poller_counters(const struct link *l)
 {
-	return poller_counters(&l->poller);
+	return link_unit_poller_counters(l, 0);
 }
 
 const struct link_counters *link_counters(const struct link *l)

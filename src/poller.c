@@ -301,8 +301,10 @@ void poller_next(struct poller *p, uint64_t now, struct poller_action *act)
 		if (p->writing)
 			write_attempt_failed(p, POLLER_WRITE_NO_ANSWER);
 		finish_cycle(p, now);
-		poller_next(p, now, act);
-		return;
+		/* The cycle is over: hand back (another BMS may use the bus)
+		 * and be called again at once. */
+		wait = now;
+		break;
 	}
 	act->kind = POLLER_ACT_WAIT;
 	act->until_ms = min_u64(wait, next_link_change(p));
@@ -393,6 +395,22 @@ bool poller_take_write_result(struct poller *p, struct poller_write_result *out)
 enum poller_link poller_link(const struct poller *p)
 {
 	return p->link;
+}
+
+bool poller_idle(const struct poller *p)
+{
+	return p->phase == POLLER_PHASE_IDLE;
+}
+
+uint64_t poller_watch(struct poller *p, uint64_t now)
+{
+	update_link(p, now);
+	return next_link_change(p);
+}
+
+uint64_t poller_due(const struct poller *p)
+{
+	return p->phase == POLLER_PHASE_IDLE ? p->next_poll_ms : 0;
 }
 
 const struct poller_counters *poller_counters(const struct poller *p)
