@@ -63,10 +63,13 @@ void busitem_tree_free(struct busitem_tree *tree);
 void busitem_tree_set_method_handler(struct busitem_tree *tree, busitem_method_fn fn, void *user_data);
 
 /* Add a leaf at path ("/A/B", no trailing slash). text_fmt formats GetText
- * for a valid value (printf style for the type, e.g. "%.2fV"; NULL for the
- * default); copied. set_cb NULL makes the item read-only. The new item is
+ * of a valid value (invalid is "---"), parsed once here: literal text around
+ * one number, "%d" or "%X" for an int (e.g. "0x%X"), "%.Nf" with N 0-6 for a
+ * double (e.g. "%.2fV", "%.0f%%", rounded as printf does but never "-0");
+ * "%%" is '%', the text UTF-8. NULL is the default: "%d", "%g", the string
+ * itself; a string item takes no other. set_cb NULL makes the item read-only. The new item is
  * invalid and not marked changed. Returns the item (owned by the tree), or
- * NULL if path exists or is malformed. */
+ * NULL if path exists or is malformed, or the format is refused (logged). */
 struct busitem *busitem_add(struct busitem_tree *tree, const char *path, enum busitem_type type,
 			    const char *text_fmt, busitem_set_fn set_cb, void *user_data);
 

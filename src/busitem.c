@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The BusItem object tree. One fallback handler on "/" serves every path;
- * nodes are not stored but derived from the leaf paths below them.
+ * nodes are not stored but derived from the leaf paths below them. Every
+ * message with values, signal or reply, is written by one encoder (put_*()
+ * over dbus_wire.c); errors are left to libdbus.
  */
 #define G_LOG_DOMAIN "busitem"
 
@@ -28,7 +30,7 @@ static void item_free(gpointer p)
 	struct busitem *it = p;
 
 	g_free(it->path);
-	g_free(it->text_fmt);
+	g_free(it->prefix);
 	g_free(it->suffix);
 	g_free(it->s);
 	g_free(it);
@@ -87,74 +89,73 @@ static bool path_ok(const char *path)
 	return true;
 }
 
-/* text_fmt comes from our own code, but is checked anyway: exactly one
- * conversion, of the item's type, so that item_text() is safe. */
-static bool fmt_ok(const char *fmt, enum busitem_type type)
+/* Literal text of a format up to its conversion or end ("%%" is '%'). */
+static char *format_literal(const char **p)
 {
-	const char *conv = type == BUSITEM_INT ? "dixXu" : (type == BUSITEM_DOUBLE ? "fFeEgG" : "s");
-	unsigned n = 0;
+	GString *out = g_string_new(NULL);
+	const char *q = *p;
 
-	for (const char *p = fmt; *p; p++) {
-		if (*p != '%')
-			continue;
-		if (p[1] == '%') {
-			p++;
-			continue;
-		}
-		p++;
-		while (*p && strchr("-+ #0123456789.", *p))
-			p++;
-		if (!*p || !strchr(conv, *p))
-			return false;
-		n++;
+	for (; *q && !(q[0] == '%' && q[1] != '%'); q++) {
+		if (*q == '%')
+			q++;
+		g_string_append_c(out, *q);
 	}
-	return n == 1;
+	*p = q;
+	return g_string_free(out, FALSE);
+}
+
+/* The text format, parsed once: [text]%d[text] or [text]%X[text] for an
+ * int, [text]%.Nf[text] (N 0-6) for a double, none for a string; NULL is
+ * the default (%d, %g, the string). */
+static bool parse_text_format(struct busitem *it, const char *fmt)
+{
+	static const enum busitem_text plain[] = {
+		[BUSITEM_INT] = TEXT_DEC, [BUSITEM_DOUBLE] = TEXT_GENERAL, [BUSITEM_STRING] = TEXT_STRING
+	};
+	const char *p = fmt;
+
+	it->text = plain[it->type];
+	if (!fmt) {
+		it->prefix = g_strdup("");
+		it->suffix = g_strdup("");
+		return true;
+	}
+	it->prefix = format_literal(&p);
+	if (*p++ != '%')
+		return false;
+	if (it->type == BUSITEM_INT && (*p == 'd' || *p == 'X')) {
+		it->text = *p == 'd' ? TEXT_DEC : TEXT_HEX;
+		p++;
+	} else if (it->type == BUSITEM_DOUBLE && p[0] == '.' && p[1] >= '0' && p[1] <= '6' && p[2] == 'f') {
+		it->text = TEXT_FIXED;
+		it->decimals = p[1] - '0';
+		p += 3;
+	} else {
+		return false;
+	}
+	it->suffix = format_literal(&p);
+	return *p == '\0' && g_utf8_validate(it->prefix, -1, NULL) && g_utf8_validate(it->suffix, -1, NULL);
 }
 
 struct busitem *busitem_add(struct busitem_tree *t, const char *path, enum busitem_type type, const char *text_fmt,
 			    busitem_set_fn set_cb, void *user_data)
 {
-	if (!path_ok(path) || g_hash_table_contains(t->by_path, path))
+	if (!path_ok(path) || g_hash_table_contains(t->by_path, path) || (unsigned)type > BUSITEM_STRING)
 		return NULL;
-	if (text_fmt && !fmt_ok(text_fmt, type)) {
-		LOG_ERR("%s: bad text format '%s'", path, text_fmt);
-		return NULL;
-	}
 
 	struct busitem *it = g_new0(struct busitem, 1);
 
+	it->type = type;
+	if (!parse_text_format(it, text_fmt)) {
+		const char *want = type == BUSITEM_INT ? "[text]%d[text] or [text]%X[text]"
+				   : (type == BUSITEM_DOUBLE ? "[text]%.Nf[text], N 0-6" : "none (NULL)");
+
+		LOG_ERR("%s: bad text format '%s': want %s (text: UTF-8, %%%% for %%)", path, text_fmt, want);
+		item_free(it);
+		return NULL;
+	}
 	it->tree = t;
 	it->path = g_strdup(path);
-	it->type = type;
-	it->text_fmt = g_strdup(text_fmt);
-	it->decimals = -1;
-	/* "%.2fV" and the like: formatted by fixed-point arithmetic. */
-	if (type == BUSITEM_DOUBLE && text_fmt && text_fmt[0] == '%' && text_fmt[1] == '.' &&
-	    g_ascii_isdigit(text_fmt[2]) && text_fmt[3] == 'f') {
-		const char *rest = text_fmt + 4;
-		bool plain = true;
-
-		for (const char *q = rest; *q; q++) {
-			if (*q == '%') {
-				if (q[1] != '%') {
-					plain = false;
-					break;
-				}
-				q++;
-			}
-		}
-		if (plain && text_fmt[2] - '0' <= 6) {
-			GString *suf = g_string_new(NULL);
-
-			for (const char *q = rest; *q; q++) {
-				g_string_append_c(suf, *q);
-				if (*q == '%')
-					q++;
-			}
-			it->decimals = text_fmt[2] - '0';
-			it->suffix = g_string_free(suf, FALSE);
-		}
-	}
 	it->set_cb = set_cb;
 	it->user_data = user_data;
 	g_hash_table_insert(t->by_path, it->path, it);
@@ -267,203 +268,122 @@ uint64_t busitem_signals_sent(const struct busitem_tree *t)
 	return t->signals;
 }
 
-/* ---- values on the wire ------------------------------------------------ */
+/* ---- the encoder: every value and text the tree sends ------------------- */
 
-/* The text of a double with a plain "%.Nf<suffix>" format, without printf:
- * the hot path of every ItemsChanged. */
-static void fixed_text(double v, int decimals, const char *suffix, char *buf, size_t n)
+/* The value as a variant; invalid is an empty array of int32. */
+static void put_value(struct wire *w, const struct busitem *it)
 {
-	static const uint64_t pow10[] = { 1, 10, 100, 1000, 10000, 100000, 1000000 };
-	double a = fabs(v) * (double)pow10[decimals];
-
-	if (!(a < 1e15)) {
-		snprintf(buf, n, "%.*f%s", decimals, v, suffix);
+	if (!it->valid) {
+		wire_signature(w, "ai");
+		wire_u32(w, 0);
 		return;
 	}
-	uint64_t scaled = (uint64_t)llround(a);
-	char digits[32];
-	int len = 0;
-
-	do {
-		digits[len++] = (char)('0' + scaled % 10);
-		scaled /= 10;
-	} while (scaled || len <= decimals);
-	size_t o = 0;
-	bool zero = true;
-
-	for (int i = 0; i < len; i++)
-		zero &= digits[i] == '0';
-	if (v < 0 && !zero && o + 1 < n)
-		buf[o++] = '-';
-	for (int i = len - 1; i >= 0 && o + 2 < n; i--) {
-		buf[o++] = digits[i];
-		if (i == decimals && decimals > 0)
-			buf[o++] = '.';
-	}
-	for (const char *q = suffix; *q && o + 1 < n; q++)
-		buf[o++] = *q;
-	buf[o] = '\0';
-}
-
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-/* The text into buf (or the string itself for string items). */
-static const char *item_text_buf(const struct busitem *it, char *buf, size_t n)
-{
-	if (!it->valid)
-		return "---";
 	switch (it->type) {
 	case BUSITEM_INT:
-		snprintf(buf, n, it->text_fmt ? it->text_fmt : "%d", it->i);
-		return buf;
+		wire_signature(w, "i");
+		wire_i32(w, it->i);
+		break;
 	case BUSITEM_DOUBLE:
-		if (it->decimals >= 0)
-			fixed_text(it->d, it->decimals, it->suffix, buf, n);
-		else
-			snprintf(buf, n, it->text_fmt ? it->text_fmt : "%g", it->d);
-		return buf;
+		wire_signature(w, "d");
+		wire_double(w, it->d);
+		break;
 	case BUSITEM_STRING:
-		return it->s;
+		wire_signature(w, "s");
+		wire_string(w, it->s);
+		break;
 	}
-	return "";
-}
-#pragma GCC diagnostic pop
-
-static char *item_text(const struct busitem *it)
-{
-	char buf[64];
-
-	return g_strdup(item_text_buf(it, buf, sizeof(buf)));
 }
 
-
-/* Append the value as a variant; invalid is an empty array of int32. */
-static void append_value(DBusMessageIter *iter, const struct busitem *it)
+/* The text: "---" when invalid, else as the item's format says. */
+static void put_text(struct wire *w, const struct busitem *it)
 {
-	DBusMessageIter var, arr;
+	char buf[32];
 
 	if (!it->valid) {
-		dbus_message_iter_open_container(iter, DBUS_TYPE_VARIANT, "ai", &var);
-		dbus_message_iter_open_container(&var, DBUS_TYPE_ARRAY, "i", &arr);
-		dbus_message_iter_close_container(&var, &arr);
-		dbus_message_iter_close_container(iter, &var);
+		wire_string(w, "---");
 		return;
 	}
-	switch (it->type) {
-	case BUSITEM_INT:
-		dbus_message_iter_open_container(iter, DBUS_TYPE_VARIANT, "i", &var);
-		dbus_message_iter_append_basic(&var, DBUS_TYPE_INT32, &it->i);
+	switch (it->text) {
+	case TEXT_STRING:
+		wire_string(w, it->s);
 		break;
-	case BUSITEM_DOUBLE:
-		dbus_message_iter_open_container(iter, DBUS_TYPE_VARIANT, "d", &var);
-		dbus_message_iter_append_basic(&var, DBUS_TYPE_DOUBLE, &it->d);
+	case TEXT_GENERAL:
+		snprintf(buf, sizeof(buf), "%g", it->d);
+		wire_string(w, buf);
 		break;
-	case BUSITEM_STRING:
-		dbus_message_iter_open_container(iter, DBUS_TYPE_VARIANT, "s", &var);
-		dbus_message_iter_append_basic(&var, DBUS_TYPE_STRING, &it->s);
+	case TEXT_DEC:
+	case TEXT_HEX:
+		wire_text_int(w, it->prefix, it->i, it->text == TEXT_HEX, it->suffix);
+		break;
+	case TEXT_FIXED:
+		wire_text_fixed(w, it->prefix, it->d, it->decimals, it->suffix);
 		break;
 	}
-	dbus_message_iter_close_container(iter, &var);
 }
 
-static void append_string_variant(DBusMessageIter *iter, const char *s)
+/* {"Value": v, "Text": s}, an a{sv}. */
+static void put_value_text(struct wire *w, const struct busitem *it)
 {
-	DBusMessageIter var;
-
-	dbus_message_iter_open_container(iter, DBUS_TYPE_VARIANT, "s", &var);
-	dbus_message_iter_append_basic(&var, DBUS_TYPE_STRING, &s);
-	dbus_message_iter_close_container(iter, &var);
-}
-
-/* {"Value": v, "Text": s} */
-static void append_value_text(DBusMessageIter *iter, const struct busitem *it)
-{
-	DBusMessageIter dict, entry;
-	static const char *const kv = "Value", *const kt = "Text";
-	char *text = item_text(it);
-
-	dbus_message_iter_open_container(iter, DBUS_TYPE_ARRAY, "{sv}", &dict);
-	dbus_message_iter_open_container(&dict, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
-	dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &kv);
-	append_value(&entry, it);
-	dbus_message_iter_close_container(&dict, &entry);
-	dbus_message_iter_open_container(&dict, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
-	dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &kt);
-	append_string_variant(&entry, text);
-	dbus_message_iter_close_container(&dict, &entry);
-	dbus_message_iter_close_container(iter, &dict);
-	g_free(text);
-}
-
-/* a{sa{sv}} of the given items, keys absolute. */
-static void append_items(DBusMessageIter *iter, GPtrArray *items)
-{
-	DBusMessageIter arr, entry;
-
-	dbus_message_iter_open_container(iter, DBUS_TYPE_ARRAY, "{sa{sv}}", &arr);
-	for (guint k = 0; k < items->len; k++) {
-		const struct busitem *it = g_ptr_array_index(items, k);
-
-		dbus_message_iter_open_container(&arr, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
-		dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &it->path);
-		append_value_text(&entry, it);
-		dbus_message_iter_close_container(&arr, &entry);
-	}
-	dbus_message_iter_close_container(iter, &arr);
-}
-
-/* {"Value": v, "Text": s} in the wire format. */
-static void wire_value_text(struct wire *w, const struct busitem *it)
-{
-	char buf[64];
 	size_t start, slot = wire_array_begin(w, 8, &start);
 
 	wire_align(w, 8);
 	wire_string(w, "Value");
-	if (!it->valid) {
-		wire_signature(w, "ai");
-		wire_u32(w, 0);
-	} else {
-		switch (it->type) {
-		case BUSITEM_INT:
-			wire_signature(w, "i");
-			wire_i32(w, it->i);
-			break;
-		case BUSITEM_DOUBLE:
-			wire_signature(w, "d");
-			wire_double(w, it->d);
-			break;
-		case BUSITEM_STRING:
-			wire_signature(w, "s");
-			wire_string(w, it->s);
-			break;
-		}
-	}
+	put_value(w, it);
 	wire_align(w, 8);
 	wire_string(w, "Text");
 	wire_signature(w, "s");
-	wire_string(w, item_text_buf(it, buf, sizeof(buf)));
+	put_text(w, it);
 	wire_array_end(w, slot, start);
 }
 
-/* ItemsChanged (a{sa{sv}}) of the pending items, marshalled directly. */
-static DBusMessage *items_changed_wire(struct busitem_tree *t)
+enum dict {
+	DICT_ITEMS,  /* a{sa{sv}}: {"Value", "Text"} per path */
+	DICT_VALUES, /* a{sv} */
+	DICT_TEXTS,  /* a{ss} */
+};
+
+/* A dictionary of items keyed by their paths less the first skip bytes. */
+static void put_dict(struct wire *w, const GPtrArray *items, size_t skip, enum dict kind)
 {
-	size_t start, slot;
+	size_t start, slot = wire_array_begin(w, 8, &start);
 
-	wire_reset(&t->wire);
-	slot = wire_array_begin(&t->wire, 8, &start);
-	for (guint k = 0; k < t->pending->len; k++) {
-		const struct busitem *it = g_ptr_array_index(t->pending, k);
+	for (guint k = 0; k < items->len; k++) {
+		const struct busitem *it = g_ptr_array_index(items, k);
 
-		wire_align(&t->wire, 8);
-		wire_string(&t->wire, it->path);
-		wire_value_text(&t->wire, it);
+		wire_align(w, 8);
+		wire_string(w, it->path + skip);
+		if (kind == DICT_ITEMS)
+			put_value_text(w, it);
+		else if (kind == DICT_VALUES)
+			put_value(w, it);
+		else
+			put_text(w, it);
 	}
-	wire_array_end(&t->wire, slot, start);
+	wire_array_end(w, slot, start);
+}
+
+/* The message written in t->wire, or NULL: libdbus refused our bytes, which
+ * is a bug in the encoder (logged). */
+static DBusMessage *finish(struct busitem_tree *t, const char *what)
+{
 	if (++t->serial == 0)
 		t->serial = 1;
-	return wire_signal("/", BUSITEM_IFACE, "ItemsChanged", "a{sa{sv}}", &t->wire, t->serial);
+
+	DBusMessage *m = wire_finish(&t->wire, t->serial);
+
+	if (!m)
+		LOG_ERR("%s: libdbus refused the message written (an encoder bug)", what);
+	return m;
+}
+
+static void send_signal(struct busitem_tree *t, DBusMessage *sig)
+{
+	if (!sig)
+		return;
+	if (t->conn)
+		dbus_connection_send(t->conn, sig, NULL);
+	dbus_message_unref(sig);
+	t->signals++;
 }
 
 unsigned busitem_flush(struct busitem_tree *t)
@@ -472,34 +392,18 @@ unsigned busitem_flush(struct busitem_tree *t)
 
 	if (n == 0)
 		return 0;
-
-	DBusMessage *sig = items_changed_wire(t);
-	DBusMessageIter iter;
-
-	if (!sig) {
-		/* libdbus refused our bytes (never seen): build it the slow way. */
-		LOG_WARN("ItemsChanged: wire format refused, using libdbus");
-		sig = dbus_message_new_signal("/", BUSITEM_IFACE, "ItemsChanged");
-		dbus_message_iter_init_append(sig, &iter);
-		append_items(&iter, t->pending);
-	}
-	if (t->conn)
-		dbus_connection_send(t->conn, sig, NULL);
-	dbus_message_unref(sig);
-	t->signals++;
+	wire_begin_signal(&t->wire, "/", BUSITEM_IFACE, "ItemsChanged", "a{sa{sv}}");
+	put_dict(&t->wire, t->pending, 0, DICT_ITEMS);
+	send_signal(t, finish(t, "ItemsChanged"));
 	for (guint k = 0; k < n; k++) {
 		struct busitem *it = g_ptr_array_index(t->pending, k);
 
 		it->pending = false;
 		if (!t->properties_changed)
 			continue;
-		sig = dbus_message_new_signal(it->path, BUSITEM_IFACE, "PropertiesChanged");
-		dbus_message_iter_init_append(sig, &iter);
-		append_value_text(&iter, it);
-		if (t->conn)
-			dbus_connection_send(t->conn, sig, NULL);
-		dbus_message_unref(sig);
-		t->signals++;
+		wire_begin_signal(&t->wire, it->path, BUSITEM_IFACE, "PropertiesChanged", "a{sv}");
+		put_value_text(&t->wire, it);
+		send_signal(t, finish(t, "PropertiesChanged"));
 	}
 	g_ptr_array_set_size(t->pending, 0);
 	return n;
@@ -522,36 +426,6 @@ static GPtrArray *leaves_below(const struct busitem_tree *t, const char *node)
 	return out;
 }
 
-static DBusMessage *node_get(DBusMessage *msg, const char *node, GPtrArray *leaves, bool text)
-{
-	DBusMessage *reply = dbus_message_new_method_return(msg);
-	DBusMessageIter iter, var, arr, entry;
-	size_t skip = strcmp(node, "/") == 0 ? 1 : strlen(node) + 1;
-
-	dbus_message_iter_init_append(reply, &iter);
-	dbus_message_iter_open_container(&iter, DBUS_TYPE_VARIANT, text ? "a{ss}" : "a{sv}", &var);
-	dbus_message_iter_open_container(&var, DBUS_TYPE_ARRAY, text ? "{ss}" : "{sv}", &arr);
-	for (guint k = 0; k < leaves->len; k++) {
-		const struct busitem *it = g_ptr_array_index(leaves, k);
-		const char *key = it->path + skip;
-
-		dbus_message_iter_open_container(&arr, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
-		dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &key);
-		if (text) {
-			char *s = item_text(it);
-
-			dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &s);
-			g_free(s);
-		} else {
-			append_value(&entry, it);
-		}
-		dbus_message_iter_close_container(&arr, &entry);
-	}
-	dbus_message_iter_close_container(&var, &arr);
-	dbus_message_iter_close_container(&iter, &var);
-	return reply;
-}
-
 static void xml_method(GString *x, const char *name, const char *in, const char *out)
 {
 	g_string_append_printf(x, "  <method name=\"%s\">\n", name);
@@ -562,8 +436,16 @@ static void xml_method(GString *x, const char *name, const char *in, const char 
 	g_string_append(x, "  </method>\n");
 }
 
-static DBusMessage *introspect(DBusMessage *msg, const struct busitem_tree *t, const char *path,
-			       const struct busitem *leaf, GPtrArray *leaves)
+/* The reply written in t->wire, or an error if the encoder failed. */
+static DBusMessage *reply_done(struct busitem_tree *t, DBusMessage *msg)
+{
+	DBusMessage *reply = finish(t, dbus_message_get_member(msg));
+
+	return reply ? reply : dbus_message_new_error(msg, DBUS_ERROR_FAILED, "the reply could not be encoded");
+}
+
+static DBusMessage *introspect(struct busitem_tree *t, DBusMessage *msg, const char *path,
+			       const struct busitem *leaf, const GPtrArray *leaves)
 {
 	GString *x = g_string_new(DBUS_INTROSPECT_1_0_XML_DOCTYPE_DECL_NODE "<node>\n");
 	bool root = strcmp(path, "/") == 0;
@@ -597,21 +479,10 @@ static DBusMessage *introspect(DBusMessage *msg, const struct busitem_tree *t, c
 	}
 	g_hash_table_destroy(seen);
 	g_string_append(x, "</node>\n");
-	(void)t;
-
-	DBusMessage *reply = dbus_message_new_method_return(msg);
-
-	dbus_message_append_args(reply, DBUS_TYPE_STRING, &x->str, DBUS_TYPE_INVALID);
+	wire_begin_return(&t->wire, msg, "s");
+	wire_string(&t->wire, x->str);
 	g_string_free(x, TRUE);
-	return reply;
-}
-
-static DBusMessage *error(DBusMessage *msg, const char *name, const char *path)
-{
-	bool object = strcmp(name, ERR_UNKNOWN_OBJECT) == 0;
-
-	return dbus_message_new_error_printf(msg, name, "%s: %s", object ? "No such object" : "No such method here",
-					     path);
+	return reply_done(t, msg);
 }
 
 enum method { M_NONE, M_INTROSPECT, M_GET_VALUE, M_GET_TEXT, M_SET_VALUE, M_GET_ITEMS };
@@ -635,44 +506,45 @@ static enum method which_method(const char *iface, const char *member, bool leaf
 	return M_NONE;
 }
 
+/* The reply to a getter: GetItems on "/", GetValue/GetText on a leaf or on
+ * a node (relative keys, in a variant). */
+static DBusMessage *get(struct busitem_tree *t, DBusMessage *msg, enum method m, const char *path,
+			const struct busitem *leaf, const GPtrArray *leaves)
+{
+	struct wire *w = &t->wire;
+	bool text = m == M_GET_TEXT;
+
+	wire_begin_return(w, msg, m == M_GET_ITEMS ? "a{sa{sv}}" : (leaf && text ? "s" : "v"));
+	if (m == M_GET_ITEMS) {
+		put_dict(w, t->items, 0, DICT_ITEMS);
+	} else if (!leaf) {
+		wire_signature(w, text ? "a{ss}" : "a{sv}");
+		put_dict(w, leaves, strcmp(path, "/") == 0 ? 1 : strlen(path) + 1, text ? DICT_TEXTS : DICT_VALUES);
+	} else if (text) {
+		put_text(w, leaf);
+	} else {
+		put_value(w, leaf);
+	}
+	return reply_done(t, msg);
+}
+
 static DBusMessage *dispatch(struct busitem_tree *t, DBusMessage *msg, enum method m, const char *path,
 			     struct busitem *leaf, GPtrArray *leaves)
 {
-	DBusMessage *reply;
-	DBusMessageIter iter;
-
 	if (m == M_SET_VALUE) {
 		int32_t r = busitem_set_from_bus(leaf, msg);
 
-		reply = dbus_message_new_method_return(msg);
-		dbus_message_append_args(reply, DBUS_TYPE_INT32, &r, DBUS_TYPE_INVALID);
-		return reply;
+		wire_begin_return(&t->wire, msg, "i");
+		wire_i32(&t->wire, r);
+		return reply_done(t, msg);
 	}
 	/* Every other method takes no arguments. */
 	if (!dbus_message_has_signature(msg, ""))
 		return dbus_message_new_error_printf(msg, ERR_INVALID_ARGS, "%s takes no arguments, got (%s)",
 						     dbus_message_get_member(msg), dbus_message_get_signature(msg));
 	if (m == M_INTROSPECT)
-		return introspect(msg, t, path, leaf, leaves);
-	if (m == M_GET_ITEMS) {
-		reply = dbus_message_new_method_return(msg);
-		dbus_message_iter_init_append(reply, &iter);
-		append_items(&iter, t->items);
-		return reply;
-	}
-	if (!leaf)
-		return node_get(msg, path, leaves, m == M_GET_TEXT);
-	reply = dbus_message_new_method_return(msg);
-	if (m == M_GET_VALUE) {
-		dbus_message_iter_init_append(reply, &iter);
-		append_value(&iter, leaf);
-	} else {
-		char *s = item_text(leaf);
-
-		dbus_message_append_args(reply, DBUS_TYPE_STRING, &s, DBUS_TYPE_INVALID);
-		g_free(s);
-	}
-	return reply;
+		return introspect(t, msg, path, leaf, leaves);
+	return get(t, msg, m, path, leaf, leaves);
 }
 
 DBusMessage *busitem_handle(struct busitem_tree *t, DBusMessage *msg)
@@ -690,9 +562,9 @@ DBusMessage *busitem_handle(struct busitem_tree *t, DBusMessage *msg)
 	DBusMessage *reply;
 
 	if (!leaf && !root && leaves->len == 0)
-		reply = error(msg, ERR_UNKNOWN_OBJECT, path);
+		reply = dbus_message_new_error_printf(msg, ERR_UNKNOWN_OBJECT, "No such object: %s", path);
 	else if (m == M_NONE)
-		reply = error(msg, ERR_UNKNOWN_METHOD, path);
+		reply = dbus_message_new_error_printf(msg, ERR_UNKNOWN_METHOD, "No such method here: %s", path);
 	else
 		reply = dispatch(t, msg, m, path, leaf, leaves);
 	if (leaves)

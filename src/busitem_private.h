@@ -11,12 +11,22 @@
 #include "busitem.h"
 #include "dbus_wire.h"
 
+/* How GetText renders a valid value: busitem_add()'s format, parsed once. */
+enum busitem_text {
+	TEXT_STRING,  /* the string itself */
+	TEXT_GENERAL, /* a double without a format: %g */
+	TEXT_DEC,     /* <prefix>%d<suffix> */
+	TEXT_HEX,     /* <prefix>%X<suffix> (two's complement) */
+	TEXT_FIXED,   /* <prefix>%.<decimals>f<suffix> */
+};
+
 struct busitem {
 	struct busitem_tree *tree;
 	char *path;
 	enum busitem_type type;
-	char *text_fmt;
-	int decimals;       /* >= 0: text_fmt is "%.<decimals>f<suffix>", formatted without printf */
+	enum busitem_text text;
+	int decimals;
+	char *prefix;
 	char *suffix;
 	busitem_set_fn set_cb;
 	void *user_data;
@@ -37,8 +47,8 @@ struct busitem_tree {
 	busitem_method_fn method_fn;
 	void *method_data;
 	uint64_t signals;
-	struct wire wire;     /* reused for every signal */
-	uint32_t serial;      /* of the signals we marshal ourselves */
+	struct wire wire;     /* reused for every message with values */
+	uint32_t serial;      /* of the messages written in wire */
 };
 
 /* SetValue on it from msg: every argument checked before any is read

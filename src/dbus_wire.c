@@ -1,20 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /* The D-Bus wire format, little endian, as the specification lays it out:
  * every value aligned to its size (structs and dict entries to 8), arrays
- * prefixed with their byte length, strings with theirs and a NUL. */
+ * prefixed with their byte length, strings with theirs and a NUL; a message
+ * is a header (fixed part, then an array of (code, variant) fields) padded
+ * to 8, then the body. */
 #include "dbus_wire.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 void wire_init(struct wire *w)
 {
 	memset(w, 0, sizeof(*w));
-}
-
-void wire_reset(struct wire *w)
-{
-	w->len = 0;
 }
 
 void wire_free(struct wire *w)
@@ -41,6 +40,13 @@ static uint8_t *room(struct wire *w, size_t n)
 
 	w->len += n;
 	return p;
+}
+
+/* Little endian u32 at off (patching what was written). */
+static void put_u32_at(struct wire *w, size_t off, uint32_t v)
+{
+	w->buf[off] = (uint8_t)v, w->buf[off + 1] = (uint8_t)(v >> 8);
+	w->buf[off + 2] = (uint8_t)(v >> 16), w->buf[off + 3] = (uint8_t)(v >> 24);
 }
 
 void wire_align(struct wire *w, size_t n)
@@ -97,6 +103,99 @@ void wire_signature(struct wire *w, const char *s)
 	memcpy(room(w, n + 1), s, n + 1);
 }
 
+/* A string written in place: begin reserves the length, end patches it. */
+static size_t string_begin(struct wire *w)
+{
+	wire_u32(w, 0);
+	return w->len;
+}
+
+static void string_end(struct wire *w, size_t start)
+{
+	put_u32_at(w, start - 4, (uint32_t)(w->len - start));
+	wire_byte(w, 0);
+}
+
+static void chars(struct wire *w, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(room(w, n), s, n);
+}
+
+/* u in base 10 or 16 (upper case), at least min_digits digits; a decimal
+ * point before the last point digits (0: none). */
+static void digits(struct wire *w, uint64_t u, unsigned base, int min_digits, int point)
+{
+	char d[24];
+	int len = 0;
+
+	for (; u || len < min_digits; u /= base)
+		d[len++] = "0123456789ABCDEF"[u % base];
+
+	uint8_t *p = room(w, (size_t)len + (point > 0));
+
+	for (int i = len - 1; i >= 0; i--) {
+		*p++ = (uint8_t)d[i];
+		if (i == point && point > 0)
+			*p++ = '.';
+	}
+}
+
+void wire_text_int(struct wire *w, const char *prefix, int32_t v, bool hex, const char *suffix)
+{
+	size_t start = string_begin(w);
+
+	chars(w, prefix);
+	if (!hex && v < 0)
+		wire_byte(w, '-');
+	digits(w, hex || v >= 0 ? (uint32_t)v : -(uint64_t)v, hex ? 16 : 10, 1, 0);
+	chars(w, suffix);
+	string_end(w, start);
+}
+
+/* |v| * 10^decimals rounded to an integer as printf rounds: from the exact
+ * binary value, half to even only on an exact tie, which fma() tells from a
+ * product that merely rounded onto one. */
+static uint64_t scaled(double v, double scale)
+{
+	double a = fabs(v) * scale, whole = floor(a);
+	uint64_t u = (uint64_t)whole;
+
+	if (a - whole > 0.5) {
+		u++;
+	} else if (a - whole == 0.5) {
+		double lost = fma(fabs(v), scale, -a); /* exactly what the product rounded away */
+
+		if (lost > 0 || (lost == 0 && (u & 1)))
+			u++;
+	}
+	return u;
+}
+
+void wire_text_fixed(struct wire *w, const char *prefix, double v, int decimals, const char *suffix)
+{
+	static const double pow10[] = { 1, 10, 100, 1000, 10000, 100000, 1000000 };
+	size_t start = string_begin(w);
+
+	decimals = decimals < 0 ? 0 : (decimals > 6 ? 6 : decimals);
+	chars(w, prefix);
+	if (fabs(v) * pow10[decimals] < 1e15) {
+		uint64_t u = scaled(v, pow10[decimals]);
+
+		if (v < 0 && u != 0)
+			wire_byte(w, '-');
+		digits(w, u, 10, decimals + 1, decimals);
+	} else { /* huge (up to 317 characters), or not finite: rare enough for printf */
+		char big[320];
+
+		snprintf(big, sizeof(big), "%.*f", decimals, v);
+		chars(w, big);
+	}
+	chars(w, suffix);
+	string_end(w, start);
+}
+
 size_t wire_array_begin(struct wire *w, size_t elem_align, size_t *start)
 {
 	wire_u32(w, 0);
@@ -109,47 +208,77 @@ size_t wire_array_begin(struct wire *w, size_t elem_align, size_t *start)
 
 void wire_array_end(struct wire *w, size_t slot, size_t start)
 {
-	uint32_t n = (uint32_t)(w->len - start);
-
-	w->buf[slot] = (uint8_t)n, w->buf[slot + 1] = (uint8_t)(n >> 8);
-	w->buf[slot + 2] = (uint8_t)(n >> 16), w->buf[slot + 3] = (uint8_t)(n >> 24);
+	put_u32_at(w, slot, (uint32_t)(w->len - start));
 }
 
-static void header_field(struct wire *h, uint8_t code, const char *type, const char *value)
+/* Each header field is a struct (yv), 8-aligned. */
+static void field_string(struct wire *w, uint8_t code, const char *type, const char *value)
 {
-	wire_align(h, 8); /* each field is a struct (yv) */
-	wire_byte(h, code);
-	wire_signature(h, type);
+	wire_align(w, 8);
+	wire_byte(w, code);
+	wire_signature(w, type);
 	if (type[0] == 'g')
-		wire_signature(h, value);
+		wire_signature(w, value);
 	else
-		wire_string(h, value);
+		wire_string(w, value);
 }
 
-DBusMessage *wire_signal(const char *path, const char *iface, const char *member, const char *sig,
-			 const struct wire *body, uint32_t serial)
+static void field_u32(struct wire *w, uint8_t code, uint32_t value)
 {
-	struct wire h;
-	size_t start, slot;
+	wire_align(w, 8);
+	wire_byte(w, code);
+	wire_signature(w, "u");
+	wire_u32(w, value);
+}
 
-	wire_init(&h);
-	wire_byte(&h, 'l');
-	wire_byte(&h, DBUS_MESSAGE_TYPE_SIGNAL);
-	wire_byte(&h, DBUS_HEADER_FLAG_NO_REPLY_EXPECTED);
-	wire_byte(&h, 1); /* protocol version */
-	wire_u32(&h, (uint32_t)body->len);
-	wire_u32(&h, serial);
-	slot = wire_array_begin(&h, 8, &start);
-	header_field(&h, DBUS_HEADER_FIELD_PATH, "o", path);
-	header_field(&h, DBUS_HEADER_FIELD_INTERFACE, "s", iface);
-	header_field(&h, DBUS_HEADER_FIELD_MEMBER, "s", member);
-	header_field(&h, DBUS_HEADER_FIELD_SIGNATURE, "g", sig);
-	wire_array_end(&h, slot, start);
-	wire_align(&h, 8); /* the body starts 8-aligned */
-	memcpy(room(&h, body->len), body->buf, body->len);
+/* The fixed part of a header; the body length and serial are patched by
+ * wire_finish(). Returns the field array's length slot. */
+static size_t header_begin(struct wire *w, uint8_t type, size_t *start)
+{
+	w->len = 0;
+	wire_byte(w, 'l');
+	wire_byte(w, type);
+	wire_byte(w, DBUS_HEADER_FLAG_NO_REPLY_EXPECTED);
+	wire_byte(w, 1); /* protocol version */
+	wire_u32(w, 0);  /* body length */
+	wire_u32(w, 0);  /* serial */
+	return wire_array_begin(w, 8, start);
+}
 
-	DBusMessage *m = dbus_message_demarshal((const char *)h.buf, (int)h.len, NULL);
+static void header_end(struct wire *w, const char *sig, size_t slot, size_t start)
+{
+	field_string(w, DBUS_HEADER_FIELD_SIGNATURE, "g", sig);
+	wire_array_end(w, slot, start);
+	wire_align(w, 8); /* the body starts 8-aligned */
+	w->body = w->len;
+}
 
-	wire_free(&h);
-	return m;
+void wire_begin_signal(struct wire *w, const char *path, const char *iface, const char *member, const char *sig)
+{
+	size_t start, slot = header_begin(w, DBUS_MESSAGE_TYPE_SIGNAL, &start);
+
+	field_string(w, DBUS_HEADER_FIELD_PATH, "o", path);
+	field_string(w, DBUS_HEADER_FIELD_INTERFACE, "s", iface);
+	field_string(w, DBUS_HEADER_FIELD_MEMBER, "s", member);
+	header_end(w, sig, slot, start);
+}
+
+void wire_begin_return(struct wire *w, DBusMessage *call, const char *sig)
+{
+	size_t start, slot = header_begin(w, DBUS_MESSAGE_TYPE_METHOD_RETURN, &start);
+	const char *sender = dbus_message_get_sender(call);
+
+	field_u32(w, DBUS_HEADER_FIELD_REPLY_SERIAL, dbus_message_get_serial(call));
+	if (sender)
+		field_string(w, DBUS_HEADER_FIELD_DESTINATION, "s", sender);
+	header_end(w, sig, slot, start);
+}
+
+DBusMessage *wire_finish(struct wire *w, uint32_t serial)
+{
+	if (w->len > DBUS_MAXIMUM_MESSAGE_LENGTH)
+		return NULL;
+	put_u32_at(w, 4, (uint32_t)(w->len - w->body));
+	put_u32_at(w, 8, serial);
+	return dbus_message_demarshal((const char *)w->buf, (int)w->len, NULL);
 }
