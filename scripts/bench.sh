@@ -20,29 +20,16 @@ cmake -S "$top" -B "$bs" -DCMAKE_BUILD_TYPE=Release -DSTATIC_BUILD=ON -DBUILD_TE
 cmake --build "$bs" -j"$(nproc 2>/dev/null || echo 2)" --target dbus-jkbms 2>&1 | grep -q "fully static" ||
 	{ echo "bench: the static build failed" >&2; exit 1; }
 
-dir=$(mktemp -d /tmp/jkbms-bench.XXXXXX)
-svc_pid=
-pids=
-cleanup() {
-	[ -n "$svc_pid" ] && kill "$svc_pid" 2>/dev/null
-	[ -n "$pids" ] && kill $pids 2>/dev/null
-	exec 9>&- 2>/dev/null || true
-	wait 2>/dev/null || true
-	"$top/scripts/private-bus.sh" stop "$dir" >/dev/null 2>&1 || true
-	rm -rf "$dir"
-}
-trap cleanup EXIT INT TERM
-eval "$("$top/scripts/private-bus.sh" start "$dir")"
-export DBUS_SYSTEM_BUS_ADDRESS
+. "$top/scripts/lib/rig.sh"
+rig_init bench "$b"
+dir=$rig_dir
+trap rig_cleanup EXIT
+trap 'exit 1' INT TERM
+rig_bus_start
 name=com.victronenergy.battery.ttyBench
-"$b/jkbms-fake-settings" >"$dir/settings.log" 2>&1 &
-pids="$pids $!"
-mkfifo "$dir/ctl"
-"$b/jkbms-sim" --link "$dir/ttyBench" --cells 16 --current 20 --trace "$dir/trace" <"$dir/ctl" >"$dir/sim.log" 2>&1 &
-pids="$pids $!"
-exec 9>"$dir/ctl"
-echo "sine 30 7" >&9 # the current, and with it every cell, moves every poll
-for _ in $(seq 50); do [ -e "$dir/ttyBench" ] && break; sleep 0.1; done
+rig_settings_start
+rig_sim_start "$dir/ttyBench" --cells 16 --current 20 --trace "$dir/trace"
+rig_sim sine 30 7 # the current, and with it every cell, moves every poll
 
 now_ns() { date +%s%N; }
 get() { "$b/jkbms-view" --get "$1" "$name"; }
@@ -52,34 +39,34 @@ cpu_ns() { # total on-CPU time of a process, all threads (scheduler statistics, 
 status_kb() { awk -v k="$2:" '$1 == k {print $2}' /proc/"$1"/status; }
 
 start_service() { # poll interval; prints start-up figures
-	printf '[jkbms]\npoll_interval=%s\nstate_dir=%s/state\nsettings_timeout=3\n' "$1" "$dir" >"$dir/jkbms.ini"
+	rig_config "$dir/jkbms.ini" "poll_interval=$1" "state_dir=$dir/state" settings_timeout=3
 	: >"$dir/service.log"
 	t0=$(now_ns)
-	"$svc_bin" "$dir/ttyBench" --config "$dir/jkbms.ini" >"$dir/service.log" 2>&1 &
-	svc_pid=$!
-	while ! grep -q "registered" "$dir/service.log"; do sleep 0.01; done
+	rig_daemon_start "$dir/ttyBench" "$dir/jkbms.ini"
+	while ! grep -q "registered" "$dir/service.log"; do
+		kill -0 "$rig_daemon_pid" 2>/dev/null || { echo "bench: the service exited:" >&2; cat "$dir/service.log" >&2; exit 1; }
+		sleep 0.01
+	done
 	t1=$(now_ns)
 	start_ms=$(( (t1 - t0) / 1000000 ))
 	after_reply=$(sed -n 's/.*, \([0-9]*\) ms after the first reply/\1/p' "$dir/service.log")
 }
 
 stop_service() {
-	kill "$svc_pid"
-	wait "$svc_pid" 2>/dev/null || true
-	svc_pid=
+	rig_daemon_stop || true
 }
 
 measure() { # label poll-interval seconds
 	start_service "$2"
 	sleep 3 # warm up
 	p0=$(get /Diagnostics/Link/Polls)
-	c0=$(cpu_ns "$svc_pid")
+	c0=$(cpu_ns "$rig_daemon_pid")
 	: >"$dir/trace"
 	"$b/bench_listen" "$name" "$3" "$dir/trace" >"$dir/listen"
-	c1=$(cpu_ns "$svc_pid")
+	c1=$(cpu_ns "$rig_daemon_pid")
 	p1=$(get /Diagnostics/Link/Polls)
-	rss=$(status_kb "$svc_pid" VmRSS)
-	hwm=$(status_kb "$svc_pid" VmHWM)
+	rss=$(status_kb "$rig_daemon_pid" VmRSS)
+	hwm=$(status_kb "$rig_daemon_pid" VmHWM)
 	stop_service
 	cycles=$((p1 - p0))
 	msgs=$(sed -n 's/.*messages=\([0-9]*\).*/\1/p' "$dir/listen")
@@ -92,7 +79,7 @@ measure() { # label poll-interval seconds
 }
 
 callgrind() { # poll interval, seconds: total instructions and polls
-	printf '[jkbms]\npoll_interval=%s\nstate_dir=%s/state\nsettings_timeout=3\nprobe_timeout=30\n' "$1" "$dir" >"$dir/cg.ini"
+	rig_config "$dir/cg.ini" "poll_interval=$1" "state_dir=$dir/state" settings_timeout=3 probe_timeout=30
 	rm -f "$dir/cg.out"
 	valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" "$b/dbus-jkbms" "$dir/ttyBench" \
 		--config "$dir/cg.ini" >"$dir/cg.log" 2>&1 &
@@ -110,10 +97,10 @@ echo "dbus-jkbms benchmark: 16 cells, values changing every poll, ${secs} s per 
 echo
 echo "| phase                  | cycles | CPU/cycle   | msgs/cycle | RSS now / peak      | start: exec→name / reply→name | reply→ItemsChanged median / p95 |"
 echo "|------------------------|--------|-------------|------------|---------------------|-------------------------------|---------------------------------|"
-svc_bin="$bs/dbus-jkbms"
+rig_daemon_bin="$bs/dbus-jkbms"
 measure "static, 1 s polls" 1 "$secs"
 measure "static, 0.1 s polls" 0.1 "$secs"
-svc_bin="$b/dbus-jkbms"
+rig_daemon_bin="$b/dbus-jkbms"
 measure "dynamic, 1 s polls" 1 "$secs"
 echo
 if command -v valgrind >/dev/null; then

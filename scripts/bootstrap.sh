@@ -6,6 +6,8 @@
 set -eu
 
 pkgs="build-essential cmake pkg-config libdbus-1-dev libserialport-dev libglib2.0-dev libcmocka-dev dbus-daemon"
+# scripts/format.sh (the style is tuned for the clang-format 14 of Debian 12)
+pkgs="$pkgs clang-format"
 for arg in "$@"; do
 	case "$arg" in
 	--fuzz) pkgs="$pkgs clang libclang-rt-dev" ;;

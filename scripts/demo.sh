@@ -23,42 +23,31 @@ build="$top/build"
 [ -f "$build/CMakeCache.txt" ] || cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build "$build" -j"$(nproc 2>/dev/null || echo 2)" --target dbus-jkbms jkbms-sim jkbms-fake-settings jkbms-view >/dev/null
 
-dir=$(mktemp -d /tmp/jkbms-demo.XXXXXX)
-pids=""
+. "$top/scripts/lib/rig.sh"
+rig_init demo "$build"
+dir=$rig_dir
 cleanup() {
 	trap - EXIT INT TERM
-	[ -n "$pids" ] && kill $pids 2>/dev/null || true
-	[ -e "$dir/ctl" ] && exec 9>&- 2>/dev/null || true
-	wait 2>/dev/null || true
-	"$top/scripts/private-bus.sh" stop "$dir" >/dev/null 2>&1 || true
+	rig_cleanup
 	echo
 	echo "demo: stopped; logs were in $dir (removed)"
-	rm -rf "$dir"
 }
 trap cleanup EXIT
 trap 'exit 0' INT TERM
 
-eval "$("$top/scripts/private-bus.sh" start "$dir")"
-export DBUS_SYSTEM_BUS_ADDRESS
+rig_bus_start
 echo "demo: private system bus at $DBUS_SYSTEM_BUS_ADDRESS"
+rig_settings_start
 
-"$build/jkbms-fake-settings" >"$dir/settings.log" 2>&1 &
-pids="$pids $!"
-
-# The simulator reads commands from a pipe we hold open; its time runs
+# The simulator reads commands from a pipe the rig holds open; its time runs
 # 60 times faster so that SoC and cell voltages visibly move.
-mkfifo "$dir/ctl"
-"$build/jkbms-sim" --link "$dir/ttyUSB0" --cells "$cells" --soc 55 --current 5 --speed 60 "$@" \
-	<"$dir/ctl" >"$dir/sim.log" 2>&1 &
-pids="$pids $!"
-exec 9>"$dir/ctl"
-echo "sine 20 600" >&9
-for _ in $(seq 50); do [ -e "$dir/ttyUSB0" ] && break; sleep 0.1; done
+rig_sim_start "$dir/ttyUSB0" --cells "$cells" --soc 55 --current 5 --speed 60 "$@"
+rig_sim sine 20 600
 
-printf '[jkbms]\nsettings_timeout=3\nstate_dir=%s/state\n' "$dir" >"$dir/jkbms.ini"
-"$build/dbus-jkbms" "$dir/ttyUSB0" --config "$dir/jkbms.ini" >"$dir/service.log" 2>&1 &
-pids="$pids $!"
+rig_config "$dir/jkbms.ini" settings_timeout=3 "state_dir=$dir/state"
+rig_daemon_start "$dir/ttyUSB0" "$dir/jkbms.ini"
 echo "demo: dbus-jkbms started on $dir/ttyUSB0 (simulated 16S LiFePO4); Ctrl-C stops everything"
+rig_wait_name com.victronenergy.battery.ttyUSB0 || true
 sleep 1
 sed 's/^/service: /' "$dir/service.log"
 

@@ -12,42 +12,28 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-60}
 b=${2:-$top/build-asan}
-dir=$(mktemp -d /tmp/jkbms-soak.XXXXXX)
+. "$top/scripts/lib/rig.sh"
+rig_init soak "$b" || exit 1
+dir=$rig_dir
 name=com.victronenergy.battery.ttySoak
-pids=""
-svc=""
-cleanup() {
-	[ -n "$svc" ] && kill "$svc" 2>/dev/null
-	[ -n "$pids" ] && kill $pids 2>/dev/null
-	exec 9>&- 2>/dev/null
-	wait 2>/dev/null
-	"$top/scripts/private-bus.sh" stop "$dir" >/dev/null 2>&1
-	rm -rf "$dir"
-}
-trap cleanup EXIT
+trap rig_cleanup EXIT
+trap 'exit 1' INT TERM
 get() { "$b/jkbms-view" --get "$1" "$name" 2>/dev/null; }
 field() { echo "$status" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-rss() { awk '$1 == "VmRSS:" {print $2}' /proc/"$svc"/status; }
+rss() { awk '$1 == "VmRSS:" {print $2}' /proc/"$rig_daemon_pid"/status; }
 
-eval "$("$top/scripts/private-bus.sh" start "$dir")"
-export DBUS_SYSTEM_BUS_ADDRESS
-"$b/jkbms-fake-settings" >"$dir/settings.log" 2>&1 &
-pids="$pids $!"
-mkfifo "$dir/ctl" "$dir/out"
-"$b/jkbms-sim" --link "$dir/ttySoak" --cells 16 --current 10 --seed 42 <"$dir/ctl" >"$dir/out" 2>"$dir/sim.err" &
-pids="$pids $!"
-exec 9>"$dir/ctl"
-exec 8<"$dir/out"
-read -r _ <&8 # "pty ..."
-printf '[jkbms]\npoll_interval=0.1\nreply_timeout=0.2\nlink_warning=1\nlink_lost=2\nstate_dir=%s/state\nsettings_timeout=2\n' \
-	"$dir" >"$dir/jkbms.ini"
+rig_bus_start || exit 1
+rig_settings_start || exit 1
+rig_sim_start "$dir/ttySoak" --cells 16 --current 10 --seed 42 || exit 1
+rig_config "$dir/jkbms.ini" poll_interval=0.1 reply_timeout=0.2 link_warning=1 link_lost=2 "state_dir=$dir/state" \
+	settings_timeout=2
 # No quarantine: ASan would otherwise hold freed memory and grow on its own.
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:quarantine_size_mb=0:thread_local_quarantine_size_kb=0} "$b/dbus-jkbms" "$dir/ttySoak" --config "$dir/jkbms.ini" >"$dir/service.log" 2>&1 &
-svc=$!
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:quarantine_size_mb=0:thread_local_quarantine_size_kb=0}
+export ASAN_OPTIONS
+rig_daemon_start "$dir/ttySoak" "$dir/jkbms.ini"
 for _ in $(seq 100); do [ "$(get /Connected)" = 1 ] && break; sleep 0.1; done
 
-ask() { echo "$1" >&9; while read -r line <&8; do case "$line" in pty*) ;; *) echo "$line"; return ;; esac; done; }
-ask "fault ${SOAK_FAULT:-random 30}" >/dev/null
+rig_sim_ask "fault ${SOAK_FAULT:-random 30}" >/dev/null
 sleep 10 # warm up
 rss0=""
 start=$(date +%s)
@@ -55,14 +41,14 @@ disconnects=0
 fails=0
 while [ $(( $(date +%s) - start )) -lt "$secs" ]; do
 	sleep 5
-	if ! kill -0 "$svc" 2>/dev/null; then
+	if ! kill -0 "$rig_daemon_pid" 2>/dev/null; then
 		echo "soak: the service died" >&2
 		fails=$((fails + 1))
 		break
 	fi
 	el=$(( $(date +%s) - start ))
 	if [ $((el % 20)) -lt 5 ] && [ "$el" -lt $((secs - 10)) ]; then
-		ask "disconnect 1" >/dev/null
+		rig_sim_ask "disconnect 1" >/dev/null
 		disconnects=$((disconnects + 1))
 	fi
 	# The baseline once every kind of fault and an unplug have been through.
@@ -70,17 +56,15 @@ while [ $(( $(date +%s) - start )) -lt "$secs" ]; do
 done
 [ -n "$rss0" ] || rss0=$(rss)
 rss1=$(rss)
-ask "fault none" >/dev/null
+rig_sim_ask "fault none" >/dev/null
 ok=1
 for _ in $(seq 100); do [ "$(get /Connected)" = 1 ] && [ "$(get /Alarms/BmsCable)" = 0 ] && ok=0 && break; sleep 0.1; done
 # The exact totals come from the service's last log line (the published
 # steady counters refresh every 10 s); the simulator's after the service
 # has stopped, so nothing is in flight.
-kill -TERM "$svc"
 code=0
-wait "$svc" || code=$?
-svc=""
-status=$(ask status)
+rig_daemon_stop || code=$?
+status=$(rig_sim_ask status)
 totals=$(grep "link totals:" "$dir/service.log" | tail -1)
 total() { echo "$totals" | sed -n "s/.*$1 \([0-9]*\).*/\1/p"; }
 polls=$(total "polls")
