@@ -16,7 +16,7 @@
 #include "config.h"
 #include "dbus_glib.h"
 #include "log.h"
-#include "service.h"
+#include "port.h"
 #include "tool_decode.h"
 #include "tool_link.h"
 #include "version.h"
@@ -34,7 +34,7 @@ struct app {
 	struct config cfg;
 	GMainLoop *loop;
 	DBusConnection *conn;
-	struct service *service;
+	struct port *port;
 	int exit_code;
 };
 
@@ -98,12 +98,15 @@ static int run_service(struct app *app)
 	g_unix_signal_add(SIGTERM, signal_cb, app);
 	g_unix_signal_add(SIGINT, signal_cb, app);
 	LOG_INFO("dbus-jkbms %s on %s", DBUS_JKBMS_VERSION, app->device);
-	if (service_new(&app->cfg, app->device, app->conn, quit_cb, app, &app->service) < 0) {
+	struct port_units units;
+
+	port_units_single(&units);
+	if (port_new(&app->cfg, app->device, &units, app->conn, quit_cb, app, &app->port) < 0) {
 		app->exit_code = 1;
 	} else {
 		g_main_loop_run(app->loop);
 	}
-	service_free(app->service);
+	port_free(app->port);
 	dbus_glib_detach(app->conn);
 	dbus_connection_close(app->conn);
 	dbus_connection_unref(app->conn);

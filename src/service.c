@@ -150,8 +150,8 @@ static void publish_paths(struct service *s, bool lost)
 	struct service_view v = {
 		.bat = &s->bat,
 		.pol = s->have_pout ? &s->pout : NULL,
-		.link = link_state(s->link),
-		.polls = link_poller_counters(s->link),
+		.link = link_unit_state(s->link, s->unit),
+		.polls = link_unit_poller_counters(s->link, s->unit),
 		.counters = link_counters(s->link),
 	};
 	bool counters = counters_due(s, &v);
@@ -176,7 +176,7 @@ static void publish_paths(struct service *s, bool lost)
 
 void service_publish(struct service *s, bool fresh)
 {
-	bool lost = link_state(s->link) == POLLER_LINK_LOST;
+	bool lost = link_unit_state(s->link, s->unit) == POLLER_LINK_LOST;
 
 	if (!s->bat.valid)
 		return;
@@ -224,10 +224,8 @@ static void first_reply(struct service *s)
 
 	s->phase = PHASE_REGISTERING;
 	s->first_reply_ms = link_now_ms();
-	if (s->probe_source)
-		g_source_remove(s->probe_source);
-	s->probe_source = 0;
-	LOG_INFO("JK-BMS found: %s, %u cells, protocol %u", b->software_version, b->cell_count, b->protocol_version);
+	LOG_INFO("JK-BMS found for %s: %s, %u cells, protocol %u", s->bus_name, b->software_version, b->cell_count,
+		 b->protocol_version);
 	add_cells(s, b->cell_count);
 	publish_identity(s);
 	service_state_load(s);
@@ -278,17 +276,6 @@ static void on_write(void *data, const struct poller_write_result *r)
 	service_write_done(data, r);
 }
 
-static gboolean probe_timeout_cb(gpointer data)
-{
-	struct service *s = data;
-
-	s->probe_source = 0;
-	LOG_ERR("no JK-BMS answered on %s within %.1f s; exiting without registering", s->device,
-		s->cfg.probe_timeout_ms / 1000.0);
-	quit(s, 1);
-	return G_SOURCE_REMOVE;
-}
-
 static DBusHandlerResult bus_filter(DBusConnection *conn, DBusMessage *msg, void *data)
 {
 	struct service *s = data;
@@ -311,34 +298,18 @@ static DBusHandlerResult bus_filter(DBusConnection *conn, DBusMessage *msg, void
 
 /* ---- life cycle ------------------------------------------------------------------- */
 
-static int open_link(struct service *s, const char *device)
-{
-	struct link_config lc;
-	struct link_events ev = { on_snapshot, on_state, on_write };
-
-	link_config_default(&lc);
-	lc.device = device;
-	lc.baud = s->cfg.baud;
-	lc.poll = s->cfg.poll;
-	int r = link_new(&lc, &ev, s, &s->link);
-
-	if (r < 0)
-		LOG_ERR("cannot open %s: %s", device, g_strerror(-r));
-	return r;
-}
-
-int service_new(const struct config *cfg, const char *device, DBusConnection *conn, service_quit_fn quit_fn,
-		void *user_data, struct service **out)
+int service_new(const struct config *cfg, const struct service_where *where, DBusConnection *conn,
+		service_quit_fn quit_fn, void *user_data, struct service **out)
 {
 	struct service *s = g_new0(struct service, 1);
-	char clean[65];
+	struct link_events ev = { on_snapshot, on_state, on_write };
 
 	s->cfg = *cfg;
-	s->device = g_strdup(device);
-	s->tty = g_path_get_basename(device);
-	identity_sanitize(s->tty, 64, clean, sizeof(clean));
-	/* A name element must not start with a digit. */
-	s->bus_name = g_strdup_printf("com.victronenergy.battery.%s%s", g_ascii_isdigit(clean[0]) ? "_" : "", clean);
+	s->link = where->link;
+	s->unit = where->unit;
+	s->tty = g_strdup(where->tty);
+	s->bus_name = g_strdup(where->bus_name);
+	snprintf(s->usb_serial, sizeof(s->usb_serial), "%s", where->usb_serial ? where->usb_serial : "");
 	s->conn = conn;
 	s->quit = quit_fn;
 	s->quit_data = user_data;
@@ -353,15 +324,7 @@ int service_new(const struct config *cfg, const char *device, DBusConnection *co
 	dbus_connection_add_filter(conn, bus_filter, s, NULL);
 	s->settings = settings_client_new(conn);
 	build_tree(s);
-	transport_usb_serial(device, s->usb_serial, sizeof(s->usb_serial));
-	int r = open_link(s, device);
-
-	if (r < 0) {
-		service_free(s);
-		return r;
-	}
-	s->probe_source = g_timeout_add(cfg->probe_timeout_ms, probe_timeout_cb, s);
-	link_start(s->link);
+	link_bind(s->link, s->unit, &ev, s);
 	*out = s;
 	return 0;
 }
@@ -370,25 +333,26 @@ void service_free(struct service *s)
 {
 	if (!s)
 		return;
-	if (s->link)
-		link_log_totals(s->link); /* what went wrong over the whole run */
-	guint sources[] = { s->probe_source, s->leave_source, s->tick_source };
+	guint sources[] = { s->leave_source, s->tick_source };
 
 	for (size_t k = 0; k < G_N_ELEMENTS(sources); k++) {
 		if (sources[k])
 			g_source_remove(sources[k]);
 	}
 	service_state_free(s);
-	link_free(s->link);
 	settings_client_free(s->settings);
 	if (s->conn)
 		dbus_connection_remove_filter(s->conn, bus_filter, s);
 	busitem_tree_free(s->tree);
 	g_free(s->items);
-	g_free(s->device);
 	g_free(s->tty);
 	g_free(s->bus_name);
 	g_free(s);
+}
+
+bool service_found(const struct service *s)
+{
+	return s->phase != PHASE_PROBING;
 }
 
 const char *service_bus_name(const struct service *s)

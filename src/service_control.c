@@ -78,7 +78,7 @@ static void queue_writes(struct service *s, const struct policy_output *o)
 		if (o->fet_request[f] == POLICY_FET_NONE)
 			continue;
 		bool on = o->fet_request[f] == POLICY_FET_ON;
-		int r = link_queue_write(s->link, (enum bms_fet)f, on);
+		int r = link_unit_queue_write(s->link, s->unit, (enum bms_fet)f, on);
 
 		LOG_INFO("switching the %s FET %s", fet_name[f], on ? "on" : "off");
 		if (r < 0) {

@@ -36,17 +36,18 @@ struct service_state {
 
 struct service {
 	struct config cfg;
-	char *device, *tty, *bus_name;
+	char *tty, *bus_name;
 	char usb_serial[64];
 	struct bms_identity id;
 	DBusConnection *conn;
 	struct busitem_tree *tree;
 	struct settings_client *settings;
-	struct link *link;
+	struct link *link;           /* the port's */
+	unsigned unit;
 	service_quit_fn quit;
 	void *quit_data;
 	enum service_phase phase;
-	guint probe_source, leave_source, tick_source;
+	guint leave_source, tick_source;
 	struct busitem **items;      /* one per service_paths[] entry */
 	struct busitem *cells[BMS_MAX_CELLS];
 	unsigned ncells;
