@@ -5,7 +5,7 @@
 #  - a sysroot with the armhf development packages, unpacked from Debian's
 #    .debs into .cross/sysroot-armhf. It uses a private apt state directory
 #    for the armhf package index, so the machine's own apt configuration and
-#    dpkg architectures are never changed (venus-dbus.md §5.4).
+#    dpkg architectures are never changed (README.md "Building the GX binary").
 # Usage: scripts/cross-bootstrap.sh   (prints the sysroot path)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)

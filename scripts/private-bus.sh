@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# A system-bus stand-in with Venus OS's permissive policy (venus-dbus.md §6).
+# A system-bus stand-in with Venus OS's permissive policy: anyone may own any
+# name and call anything (docs/architecture.md "Tests").
 #   scripts/private-bus.sh start DIR   starts dbus-daemon with its socket in DIR,
 #                                      prints DBUS_SYSTEM_BUS_ADDRESS=... and PID=...
 #   scripts/private-bus.sh stop DIR    stops it

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libserialport error paths and the --list-ports output, with libserialport
- * replaced by linker-wrapped mocks (-Wl,--wrap=sp_...). The real device path
- * needs a USB adapter; pseudo-terminals are covered by test_link.
+ * libserialport error paths, the port list (transport_list_ports) and the
+ * --list-ports output, with libserialport replaced by linker-wrapped mocks
+ * (-Wl,--wrap=sp_...). The real device path needs a USB adapter;
+ * pseudo-terminals are covered by test_link.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,6 +29,7 @@ static int freed, closed, flushed;
 static int handle_fd = -1;
 static int last_error = 0;
 static enum sp_return fail_at_open, fail_at_get, fail_at_baud, fail_at_list;
+static const char *usb_serial; /* the USB adapter's serial number */
 
 enum sp_return __wrap_sp_get_port_by_name(const char *name, struct sp_port **out);
 enum sp_return __wrap_sp_open(struct sp_port *p, enum sp_mode m);
@@ -50,8 +52,6 @@ enum sp_return __wrap_sp_get_port_usb_vid_pid(const struct sp_port *p, int *vid,
 char *__wrap_sp_get_port_usb_manufacturer(const struct sp_port *p);
 char *__wrap_sp_get_port_usb_product(const struct sp_port *p);
 char *__wrap_sp_get_port_usb_serial(const struct sp_port *p);
-char *__wrap_sp_last_error_message(void);
-void __wrap_sp_free_error_message(char *m);
 
 enum sp_return __wrap_sp_get_port_by_name(const char *name, struct sp_port **out)
 {
@@ -199,17 +199,7 @@ char *__wrap_sp_get_port_usb_product(const struct sp_port *p)
 char *__wrap_sp_get_port_usb_serial(const struct sp_port *p)
 {
 	(void)p;
-	return NULL; /* CH340s often have none */
-}
-
-char *__wrap_sp_last_error_message(void)
-{
-	return strdup("Permission denied");
-}
-
-void __wrap_sp_free_error_message(char *m)
-{
-	free(m);
+	return (char *)usb_serial;
 }
 
 static int reset(void **state)
@@ -219,6 +209,7 @@ static int reset(void **state)
 	last_error = 0;
 	fail_at_open = fail_at_get = fail_at_baud = fail_at_list = SP_OK;
 	handle_fd = -1;
+	usb_serial = NULL; /* CH340s often have none */
 	return 0;
 }
 
@@ -324,12 +315,67 @@ static void test_list_ports(void **state)
 	o = open_memstream(&out, &out_len);
 	e = open_memstream(&err, &err_len);
 	fail_at_list = SP_ERR_FAIL;
+	last_error = EACCES;
 	assert_int_equal(tool_list_ports(o, e), 1);
 	fclose(o);
 	fclose(e);
 	assert_string_equal(err, "cannot list serial ports: Permission denied\n");
 	free(out);
 	free(err);
+}
+
+static const char *or_null(const char *s)
+{
+	return s ? s : "NULL";
+}
+
+/* What transport_list_ports hands over, one line per port, into a 512-byte buffer. */
+static void collect_port(void *user_data, const struct transport_port_info *p)
+{
+	char *buf = user_data;
+	size_t used = strlen(buf);
+
+	snprintf(buf + used, 512 - used, "%s|%s|%d|%04x:%04x|%s|%s|%s\n", or_null(p->name), or_null(p->description),
+		 (int)p->bus, p->usb_vid, p->usb_pid, or_null(p->usb_manufacturer), or_null(p->usb_product),
+		 or_null(p->usb_serial));
+}
+
+static void test_list_ports_api(void **state)
+{
+	char seen[512] = "";
+	char expect[512];
+
+	(void)state;
+	usb_serial = "A50285BI";
+	assert_int_equal(transport_list_ports(collect_port, seen), 2);
+	snprintf(expect, sizeof(expect),
+		 "/dev/ttyS0|ttyS0|%d|0000:0000|NULL|NULL|NULL\n"
+		 "/dev/ttyUSB0|USB Serial|%d|1a86:7523|QinHeng Electronics|USB Serial|A50285BI\n",
+		 TRANSPORT_BUS_NATIVE, TRANSPORT_BUS_USB);
+	assert_string_equal(seen, expect);
+	assert_int_equal(freed, 1); /* the list is freed */
+
+	/* An empty string is "unknown". */
+	seen[0] = '\0';
+	usb_serial = "";
+	assert_int_equal(transport_list_ports(collect_port, seen), 2);
+	assert_non_null(strstr(seen, "|USB Serial|NULL\n"));
+
+	/* No ports: fn is not called. */
+	seen[0] = '\0';
+	fail_at_list = SP_ERR_SUPP;
+	assert_int_equal(transport_list_ports(collect_port, seen), 0);
+	assert_string_equal(seen, "");
+
+	/* Failures as -errno, fn not called, nothing to free. */
+	freed = 0;
+	fail_at_list = SP_ERR_FAIL;
+	last_error = EACCES;
+	assert_int_equal(transport_list_ports(collect_port, seen), -EACCES);
+	fail_at_list = SP_ERR_MEM;
+	assert_int_equal(transport_list_ports(collect_port, seen), -ENOMEM);
+	assert_string_equal(seen, "");
+	assert_int_equal(freed, 0);
 }
 
 int main(void)
@@ -340,6 +386,7 @@ int main(void)
 		cmocka_unit_test_setup(test_config_fails, reset),
 		cmocka_unit_test_setup(test_open_read_flush_free, reset),
 		cmocka_unit_test_setup(test_list_ports, reset),
+		cmocka_unit_test_setup(test_list_ports_api, reset),
 	};
 
 	signal(SIGPIPE, SIG_IGN); /* a write to a closed pipe must fail, not kill */

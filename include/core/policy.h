@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Charge control (charge-control.md): from the configuration, the latest
+ * Charge control (docs/charge-control.md): from the configuration, the latest
  * snapshot, the previous state and the time, compute the charge voltage
  * limit (CVL), the charge and discharge current limits (CCL/DCL), the
  * battery-low voltage, the charge mode, what is limiting, the alarm levels
@@ -19,8 +19,9 @@
 #define POLICY_UNSET_TEMP INT16_MIN
 
 struct policy_config {
-	/* Overrides; 0 (or POLICY_UNSET_TEMP) = derive from the BMS (§2). An
-	 * override outside the BMS's window is clamped into it. */
+	/* Overrides; 0 (or POLICY_UNSET_TEMP) = derive from the BMS
+	 * (docs/charge-control.md "Parameters"). An override outside the BMS's
+	 * window is clamped into it. */
 	uint32_t max_charge_current_ma;
 	uint32_t max_discharge_current_ma;
 	uint16_t charge_cell_mv;      /* V_chg */
@@ -98,7 +99,7 @@ enum policy_fet_result {
 struct policy_input {
 	const struct battery *bat;       /* the battery model after the latest reply; must not be NULL */
 	bool fresh;                      /* snap arrived since the last call (a poll) */
-	bool lost;                       /* the link is lost: data is stale (§6) */
+	bool lost;                       /* the link is lost: data is stale */
 	uint64_t now_ms;                 /* monotonic */
 	int64_t wall_s;                  /* wall clock (UNIX seconds) for days between full charges */
 	bool force_off[POLICY_FET_COUNT];   /* /Settings/Force{Charging,Discharging}Off */
@@ -217,7 +218,8 @@ void policy_persist_get(const struct policy_state *st, struct policy_persist *ou
 /* A fresh state carrying what was persisted. */
 void policy_restore(struct policy_state *st, const struct policy_persist *p);
 
-/* Derive the parameters (§2) from the BMS settings and the configuration. */
+/* Derive the parameters (docs/charge-control.md "Parameters") from the BMS
+ * settings and the configuration. */
 void policy_params(const struct policy_config *cfg, const struct bms_snapshot *snap, struct policy_params *out);
 
 /* The policy. prev and next may be the same object. */

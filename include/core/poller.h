@@ -19,7 +19,7 @@
 
 struct poller_config {
 	uint32_t interval_ms;        /* poll period, default 1000 */
-	uint32_t min_gap_ms;         /* between any two frames we send, default 100 (docs/protocol-4e57.md "Timing") */
+	uint32_t min_gap_ms;         /* between two frames we send, default 100 (docs/protocol-4e57.md "Requests") */
 	uint32_t reply_timeout_ms;   /* reply deadline, default 500 */
 	uint32_t rx_gap_ms;          /* a reply whose bytes keep coming within this is not cut, default 50 */
 	uint32_t reply_max_ms;       /* hard cap on waiting for one reply, default 2000 */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A tree of values exported as Victron's com.victronenergy.BusItem
- * interface (venus-dbus.md §1) through one fallback handler on "/":
+ * interface (docs/dbus-paths.md "Paths" and "Signals") through one
+ * fallback handler on "/":
  * GetValue/GetText/SetValue on leaves, GetValue/GetText on "/" and every
  * intermediate node (relative keys), GetItems on "/", Introspect everywhere,
  * invalid values as an empty "ai". Changes are collected and sent as one

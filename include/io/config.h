@@ -36,7 +36,7 @@ struct config {
 	/* poll_interval, reply_timeout, link_warning and link_lost (s) in
 	 * interval_ms, reply_timeout_ms, warning_ms and lost_ms. */
 	struct poller_config poll;
-	/* The charge control keys (charge-control.md), one field each. */
+	/* The charge control keys (docs/charge-control.md), one field each. */
 	struct policy_config policy;
 };
 
@@ -60,9 +60,10 @@ int config_load_data(struct config *cfg, const char *data, size_t len, const cha
 		     void (*warn)(const char *line), char *err, size_t err_size);
 
 /* The rules across keys, checked once the file and the command line are
- * applied (charge-control.md §9.7): link_warning >= 2 x poll_interval and
- * link_lost >= 3 x poll_interval. Returns 0, or -EINVAL with a message in
- * err naming poll_interval and the key that is too short. */
+ * applied (docs/charge-control.md "Loss of communication"): link_warning
+ * >= 2 x poll_interval and link_lost >= 3 x poll_interval. Returns 0, or
+ * -EINVAL with a message in err naming poll_interval and the key that is
+ * too short. */
 int config_check(const struct config *cfg, char *err, size_t err_size);
 
 /* Iterate the key table (for documentation checks): returns the name of

@@ -2,8 +2,9 @@
 /*
  * Client of com.victronenergy.settings (localsettings): the device instance
  * (/Settings/Devices/<uid>/ClassAndVrmInstance) and the persisted
- * /CustomName, through AddSettings (venus-dbus.md §2.3). Asynchronous: waits
- * for the settings service to appear without blocking the main loop.
+ * /CustomName, through AddSettings (docs/dbus-paths.md "Localsettings").
+ * Asynchronous: waits for the settings service to appear without blocking
+ * the main loop.
  */
 #ifndef SETTINGS_H
 #define SETTINGS_H

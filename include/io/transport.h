@@ -2,8 +2,10 @@
 /*
  * A byte pipe to the BMS: real serial ports through libserialport,
  * pseudo-terminals (the simulator, socat) through plain termios because
- * libserialport cannot open them. Non-blocking;
- * the caller watches transport_fd() in its main loop. No protocol here.
+ * libserialport cannot open them. Non-blocking; the caller watches
+ * transport_fd() in its main loop. No protocol here. Also the system's list
+ * of serial ports with their USB identity, so that nothing above this layer
+ * needs libserialport.
  */
 #ifndef TRANSPORT_H
 #define TRANSPORT_H
@@ -25,7 +27,7 @@ struct transport;
  * unsupported baud rate, or another -errno. */
 int transport_open(const char *path, unsigned baud, struct transport **out);
 
-/* The two implementations, for callers and tests that want one. */
+/* The two back ends, for callers and tests that want one. */
 int transport_serial_open(const char *path, unsigned baud, struct transport **out);
 int transport_termios_open(const char *path, unsigned baud, struct transport **out);
 
@@ -53,5 +55,33 @@ void transport_free(struct transport *t);
 /* The USB serial number of the adapter behind path, if libserialport knows
  * one. Returns 0 with buf filled, or -ENOENT. */
 int transport_usb_serial(const char *path, char *buf, size_t size);
+
+/* Where a serial port sits. */
+enum transport_bus {
+	TRANSPORT_BUS_UNKNOWN,
+	TRANSPORT_BUS_NATIVE, /* a UART of the machine itself */
+	TRANSPORT_BUS_USB,    /* a USB adapter */
+	TRANSPORT_BUS_BLUETOOTH,
+};
+
+/* One serial port of the system. A string is NULL when unknown; all are
+ * valid only during the call that hands them over. */
+struct transport_port_info {
+	const char *name; /* the device: /dev/ttyUSB0 */
+	const char *description;
+	enum transport_bus bus;
+	/* USB adapters only (0 and NULL otherwise, and when unknown): */
+	unsigned usb_vid, usb_pid;
+	const char *usb_manufacturer;
+	const char *usb_product;
+	const char *usb_serial;
+};
+
+typedef void (*transport_port_fn)(void *user_data, const struct transport_port_info *port);
+
+/* Call fn for each serial port of the system, in the system's order.
+ * Returns the number of ports, or -errno when they cannot be listed (fn
+ * is then not called). */
+int transport_list_ports(transport_port_fn fn, void *user_data);
 
 #endif /* TRANSPORT_H */

@@ -2,7 +2,8 @@
 /*
  * Static builds only. Debian ships no libsystemd.a; the static libdbus-1
  * refers to these two for server-side socket activation, which a D-Bus
- * client never reaches (venus-dbus.md §5.4). "No sockets passed."
+ * client never reaches (README.md "Building the GX binary"). "No sockets
+ * passed."
  */
 int sd_listen_fds(int unset_environment);
 int sd_is_socket(int fd, int family, int type, int listening);

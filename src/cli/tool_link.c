@@ -8,12 +8,12 @@
 #include "tool_link.h"
 
 #include <glib.h>
-#include <libserialport.h>
 #include <string.h>
 
 #include "bms_json.h"
 #include "bms_text.h"
 #include "link.h"
+#include "transport.h"
 
 struct once {
 	GMainLoop *loop;
@@ -110,12 +110,13 @@ int tool_once(const char *device, unsigned baud, bool json, FILE *out, FILE *err
 	return ret;
 }
 
-static const char *transport_text(enum sp_transport t)
+static const char *bus_text(enum transport_bus bus)
 {
-	switch (t) {
-	case SP_TRANSPORT_NATIVE: return "native";
-	case SP_TRANSPORT_USB: return "usb";
-	case SP_TRANSPORT_BLUETOOTH: return "bluetooth";
+	switch (bus) {
+	case TRANSPORT_BUS_NATIVE: return "native";
+	case TRANSPORT_BUS_USB: return "usb";
+	case TRANSPORT_BUS_BLUETOOTH: return "bluetooth";
+	case TRANSPORT_BUS_UNKNOWN: break;
 	}
 	return "?";
 }
@@ -125,37 +126,26 @@ static const char *or_dash(const char *s)
 	return s && *s ? s : "-";
 }
 
+static void print_port(void *user_data, const struct transport_port_info *p)
+{
+	FILE *out = user_data;
+
+	fprintf(out, "%s\t%s\t%s", p->name, bus_text(p->bus), or_dash(p->description));
+	if (p->bus == TRANSPORT_BUS_USB)
+		fprintf(out, "\tusb %04x:%04x\tmanufacturer %s\tproduct %s\tserial %s", p->usb_vid, p->usb_pid,
+			or_dash(p->usb_manufacturer), or_dash(p->usb_product), or_dash(p->usb_serial));
+	fputc('\n', out);
+}
+
 int tool_list_ports(FILE *out, FILE *err)
 {
-	struct sp_port **ports = NULL;
-	enum sp_return r = sp_list_ports(&ports);
+	int n = transport_list_ports(print_port, out);
 
-	if (r != SP_OK) {
-		char *msg = sp_last_error_message();
-
-		fprintf(err, "cannot list serial ports: %s\n", r == SP_ERR_FAIL && msg ? msg : "error");
-		sp_free_error_message(msg);
+	if (n < 0) {
+		fprintf(err, "cannot list serial ports: %s\n", g_strerror(-n));
 		return 1;
-	}
-	unsigned n = 0;
-
-	for (; ports[n]; n++) {
-		struct sp_port *p = ports[n];
-		enum sp_transport t = sp_get_port_transport(p);
-
-		fprintf(out, "%s\t%s\t%s", sp_get_port_name(p), transport_text(t), or_dash(sp_get_port_description(p)));
-		if (t == SP_TRANSPORT_USB) {
-			int vid = 0, pid = 0;
-
-			sp_get_port_usb_vid_pid(p, &vid, &pid);
-			fprintf(out, "\tusb %04x:%04x\tmanufacturer %s\tproduct %s\tserial %s", vid, pid,
-				or_dash(sp_get_port_usb_manufacturer(p)), or_dash(sp_get_port_usb_product(p)),
-				or_dash(sp_get_port_usb_serial(p)));
-		}
-		fputc('\n', out);
 	}
 	if (n == 0)
 		fprintf(out, "no serial ports found\n");
-	sp_free_port_list(ports);
 	return 0;
 }

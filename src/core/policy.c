@@ -132,7 +132,8 @@ static void enter(struct policy_state *st, enum policy_mode mode, uint64_t now)
 }
 
 /* Bulk -> absorption -> float -> bulk, decided from the cells; the BMS's
- * SoC drifts, so it never decides alone (docs/charge-control.md "Float"). */
+ * SoC drifts, so it never decides alone (docs/charge-control.md "Float does
+ * not trust the SoC"). */
 static void mode_step(const struct policy_config *cfg, const struct policy_params *p, const struct policy_input *in,
 		      struct policy_state *st)
 {

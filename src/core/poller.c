@@ -80,7 +80,8 @@ uint64_t poller_silence_ms(const struct poller *p, uint64_t now)
 }
 
 /* The link state follows from the time since the last valid frame and
- * whether the last poll was missed (charge-control.md §6). */
+ * whether the last poll was missed (docs/charge-control.md "Loss of
+ * communication"). */
 static void update_link(struct poller *p, uint64_t now)
 {
 	uint64_t silence = poller_silence_ms(p, now);
@@ -174,7 +175,7 @@ static void write_done(struct poller *p, enum poller_write_status status)
 
 /* An attempt of queue[0] failed: retry in a later cycle or give up. After
  * a "not applied", try the driver's next frame form (for 4E 57 the type-02
- * form, docs/protocol-4e57.md "Writes"). */
+ * form, docs/protocol-4e57.md "Requests"). */
 static void write_attempt_failed(struct poller *p, enum poller_write_status status)
 {
 	struct poller_write *w = &p->queue[0];
@@ -187,125 +188,150 @@ static void write_attempt_failed(struct poller *p, enum poller_write_status stat
 		w->form = (w->form + 1) % p->drv->write_forms;
 }
 
+/* The steps of a cycle. Each returns true when it put a frame into *act,
+ * else sets *wait to when it next has something to do. */
+
+/* Due: wake a sleeping BMS first (where the family has such a request),
+ * then a queued write (unlock, write, read back), else a read. */
+static bool start_cycle(struct poller *p, uint64_t now, uint64_t gap_until, struct poller_action *act,
+			uint64_t *wait)
+{
+	uint64_t due = max_u64(p->next_poll_ms, gap_until);
+	int len;
+
+	if (now < due) {
+		*wait = due;
+		return false;
+	}
+	p->cycle_ms = now;
+	p->attempt = 0;
+	p->counters.polls++;
+	if (p->activate_pending) {
+		/* docs/protocol-4e57.md "Activation". */
+		p->activate_pending = false;
+		len = p->drv->activate_request(p->addr, act->frame, sizeof(act->frame));
+		if (len > 0) {
+			p->counters.activations++;
+			send(p, now, act, len, true);
+			p->phase = POLLER_PHASE_ACTIVATE_SENT;
+			return true;
+		}
+	}
+	if (p->queued > 0) {
+		p->writing = true;
+		p->queue[0].attempts++;
+		len = p->drv->unlock_request(p->addr, act->frame, sizeof(act->frame));
+		p->phase = POLLER_PHASE_PASSWORD_SENT;
+		if (len > 0) {
+			send(p, now, act, len, true);
+			return true;
+		}
+		poller_next(p, now, act); /* no unlock: write at once */
+		if (act->kind == POLLER_ACT_SEND)
+			return true;
+		*wait = act->until_ms;
+		return false;
+	}
+	send_read(p, now, act);
+	return true;
+}
+
+/* A frame whose next step comes `after` it was sent, and never within the
+ * gap between two frames. */
+static bool after(struct poller *p, uint64_t now, uint64_t gap_until, uint32_t after_ms, uint64_t *wait)
+{
+	uint64_t due = max_u64(p->last_send_ms + after_ms, gap_until);
+
+	if (now < due) {
+		*wait = due;
+		return false;
+	}
+	return true;
+}
+
+static void send_write(struct poller *p, uint64_t now, struct poller_action *act)
+{
+	struct poller_write *w = &p->queue[0];
+
+	send(p, now, act, p->drv->write_request(p->addr, w->fet, w->value, w->form, act->frame, sizeof(act->frame)),
+	     true);
+	p->phase = POLLER_PHASE_WRITE_SENT;
+}
+
+/* The read is out: wait for the reply, retry once, or count a miss. */
+static bool awaiting_reply(struct poller *p, uint64_t now, uint64_t gap_until, struct poller_action *act,
+			   uint64_t *wait)
+{
+	if (now < p->deadline_ms) {
+		*wait = p->deadline_ms;
+		return false;
+	}
+	/* Never cut a reply that is still arriving: extend while bytes keep
+	 * coming, up to reply_max_ms after the request. */
+	if (p->rx_partial && !p->attempt_bad && now < p->last_rx_ms + p->cfg.rx_gap_ms &&
+	    now < p->read_sent_ms + p->cfg.reply_max_ms) {
+		p->deadline_ms = min_u64(p->last_rx_ms + p->cfg.rx_gap_ms, p->read_sent_ms + p->cfg.reply_max_ms);
+		*wait = p->deadline_ms;
+		return false;
+	}
+	if (!p->attempt_done) {
+		p->attempt_done = true;
+		if (!p->attempt_bad)
+			p->counters.timeouts++;
+	}
+	if (p->attempt == 0) {
+		if (now < gap_until) {
+			*wait = gap_until;
+			return false;
+		}
+		p->attempt = 1;
+		p->counters.retries++;
+		send_read(p, now, act);
+		return true;
+	}
+	p->counters.misses++;
+	p->consecutive_misses++;
+	if (p->cfg.misses_before_activate && p->consecutive_misses % p->cfg.misses_before_activate == 0)
+		p->activate_pending = true;
+	if (p->writing)
+		write_attempt_failed(p, POLLER_WRITE_NO_ANSWER);
+	finish_cycle(p, now);
+	/* The cycle is over: hand back (another BMS may use the bus) and be
+	 * called again at once. */
+	*wait = now;
+	return false;
+}
+
 void poller_next(struct poller *p, uint64_t now, struct poller_action *act)
 {
+	uint64_t gap_until, wait = UINT64_MAX;
+	bool sent = false;
+
 	memset(act, 0, sizeof(*act));
 	update_link(p, now);
-
-	uint64_t gap_until = p->has_sent ? p->last_send_ms + p->cfg.min_gap_ms : now;
-	uint64_t wait = UINT64_MAX;
-
+	gap_until = p->has_sent ? p->last_send_ms + p->cfg.min_gap_ms : now;
 	switch (p->phase) {
-	case POLLER_PHASE_IDLE: {
-		uint64_t due = max_u64(p->next_poll_ms, gap_until);
-
-		if (now < due) {
-			wait = due;
-			break;
-		}
-		p->cycle_ms = now;
-		p->attempt = 0;
-		p->counters.polls++;
-		int len;
-
-		if (p->activate_pending) {
-			/* A sleeping BMS must be woken first (docs/protocol-4e57.md
-			 * "Activation"), where the family has such a request. */
-			p->activate_pending = false;
-			len = p->drv->activate_request(p->addr, act->frame, sizeof(act->frame));
-			if (len > 0) {
-				p->counters.activations++;
-				send(p, now, act, len, true);
-				p->phase = POLLER_PHASE_ACTIVATE_SENT;
-				return;
-			}
-		}
-		if (p->queued > 0) {
-			p->writing = true;
-			p->queue[0].attempts++;
-			len = p->drv->unlock_request(p->addr, act->frame, sizeof(act->frame));
-			p->phase = POLLER_PHASE_PASSWORD_SENT;
-			if (len > 0) {
-				send(p, now, act, len, true);
-				return;
-			}
-			poller_next(p, now, act); /* no unlock: write at once */
-			return;
-		}
-		send_read(p, now, act);
-		return;
-	}
+	case POLLER_PHASE_IDLE:
+		sent = start_cycle(p, now, gap_until, act, &wait);
+		break;
 	case POLLER_PHASE_ACTIVATE_SENT:
-		if (now < gap_until) {
-			wait = gap_until;
-			break;
-		}
-		send_read(p, now, act);
-		return;
-	case POLLER_PHASE_PASSWORD_SENT: {
-		uint64_t due = max_u64(p->last_send_ms + p->cfg.password_gap_ms, gap_until);
-
-		if (now < due) {
-			wait = due;
-			break;
-		}
-		struct poller_write *w = &p->queue[0];
-
-		send(p, now, act,
-		     p->drv->write_request(p->addr, w->fet, w->value, w->form, act->frame, sizeof(act->frame)), true);
-		p->phase = POLLER_PHASE_WRITE_SENT;
-		return;
-	}
-	case POLLER_PHASE_WRITE_SENT: {
-		uint64_t due = max_u64(p->last_send_ms + p->cfg.write_settle_ms, gap_until);
-
-		if (now < due) {
-			wait = due;
-			break;
-		}
-		send_read(p, now, act);
-		return;
-	}
-	case POLLER_PHASE_READ_SENT:
-		if (now < p->deadline_ms) {
-			wait = p->deadline_ms;
-			break;
-		}
-		/* Never cut a reply that is still arriving: extend while bytes
-		 * keep coming, up to reply_max_ms after the request. */
-		if (p->rx_partial && !p->attempt_bad && now < p->last_rx_ms + p->cfg.rx_gap_ms &&
-		    now < p->read_sent_ms + p->cfg.reply_max_ms) {
-			p->deadline_ms = min_u64(p->last_rx_ms + p->cfg.rx_gap_ms, p->read_sent_ms + p->cfg.reply_max_ms);
-			wait = p->deadline_ms;
-			break;
-		}
-		if (!p->attempt_done) {
-			p->attempt_done = true;
-			if (!p->attempt_bad)
-				p->counters.timeouts++;
-		}
-		if (p->attempt == 0) {
-			if (now < gap_until) {
-				wait = gap_until;
-				break;
-			}
-			p->attempt = 1;
-			p->counters.retries++;
+		if ((sent = after(p, now, gap_until, 0, &wait)))
 			send_read(p, now, act);
-			return;
-		}
-		p->counters.misses++;
-		p->consecutive_misses++;
-		if (p->cfg.misses_before_activate && p->consecutive_misses % p->cfg.misses_before_activate == 0)
-			p->activate_pending = true;
-		if (p->writing)
-			write_attempt_failed(p, POLLER_WRITE_NO_ANSWER);
-		finish_cycle(p, now);
-		/* The cycle is over: hand back (another BMS may use the bus)
-		 * and be called again at once. */
-		wait = now;
+		break;
+	case POLLER_PHASE_PASSWORD_SENT:
+		if ((sent = after(p, now, gap_until, p->cfg.password_gap_ms, &wait)))
+			send_write(p, now, act);
+		break;
+	case POLLER_PHASE_WRITE_SENT:
+		if ((sent = after(p, now, gap_until, p->cfg.write_settle_ms, &wait)))
+			send_read(p, now, act);
+		break;
+	case POLLER_PHASE_READ_SENT:
+		sent = awaiting_reply(p, now, gap_until, act, &wait);
 		break;
 	}
+	if (sent)
+		return;
 	act->kind = POLLER_ACT_WAIT;
 	act->until_ms = min_u64(wait, next_link_change(p));
 }

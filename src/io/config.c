@@ -276,11 +276,11 @@ int config_load(struct config *c, const char *path, bool missing_ok, void (*warn
 	return ret;
 }
 
-/* charge-control.md §9.7: the link must be able to miss a poll before it
- * warns, and two before it is lost. With link_lost below a few poll
- * intervals every slow poll would drop the limits to 0 and bring them
- * back: the link flaps lost/up forever (poll_interval = 45 s against the
- * default link_lost = 30 s). */
+/* docs/charge-control.md "Loss of communication": the link must be able
+ * to miss a poll before it warns, and two before it is lost. With
+ * link_lost below a few poll intervals every slow poll would drop the
+ * limits to 0 and bring them back: the link flaps lost/up forever
+ * (poll_interval = 45 s against the default link_lost = 30 s). */
 int config_check(const struct config *c, char *err, size_t n)
 {
 	uint64_t poll = c->poll.interval_ms;
