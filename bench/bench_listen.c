@@ -35,43 +35,35 @@ static uint64_t items_at[MAX_EVENTS];
 static uint64_t sends[MAX_EVENTS];
 static uint64_t lat[MAX_EVENTS];
 
-int main(int argc, char **argv)
+/* The unique name owning SERVICE (malloc'd), or NULL: match rules on it see
+ * every message the service sends. */
+static char *service_owner(DBusConnection *c, const char *service, DBusError *err)
 {
-	if (argc < 3) {
-		fprintf(stderr, "usage: bench_listen SERVICE SECONDS [SIM_TRACE_FILE]\n");
-		return 2;
-	}
-	const char *service = argv[1];
-	double seconds = atof(argv[2]);
-	DBusError err;
-
-	dbus_error_init(&err);
-	DBusConnection *c = dbus_bus_get_private(DBUS_BUS_SYSTEM, &err);
-
-	if (!c) {
-		fprintf(stderr, "bench_listen: %s\n", err.message);
-		return 1;
-	}
-	/* The service's unique name: match rules on it see every message. */
 	DBusMessage *m = dbus_message_new_method_call("org.freedesktop.DBus", "/org/freedesktop/DBus",
 						      "org.freedesktop.DBus", "GetNameOwner");
 	dbus_message_append_args(m, DBUS_TYPE_STRING, &service, DBUS_TYPE_INVALID);
-	DBusMessage *r = dbus_connection_send_with_reply_and_block(c, m, 2000, &err);
+	DBusMessage *r = dbus_connection_send_with_reply_and_block(c, m, 2000, err);
 	const char *owner = NULL;
 
 	dbus_message_unref(m);
-	if (!r || !dbus_message_get_args(r, &err, DBUS_TYPE_STRING, &owner, DBUS_TYPE_INVALID)) {
+	if (!r || !dbus_message_get_args(r, err, DBUS_TYPE_STRING, &owner, DBUS_TYPE_INVALID)) {
 		fprintf(stderr, "bench_listen: %s has no owner\n", service);
-		return 1;
+		return NULL;
 	}
 	char *unique = strdup(owner);
-	char rule[256];
 
 	dbus_message_unref(r);
-	/* Become a monitor of everything the service sends. */
+	return unique;
+}
+
+/* Become a monitor of everything UNIQUE sends; false (reported) on failure. */
+static int become_monitor(DBusConnection *c, const char *unique, DBusError *err)
+{
+	char rule[256];
+
 	snprintf(rule, sizeof(rule), "sender='%s'", unique);
-	m = dbus_message_new_method_call("org.freedesktop.DBus", "/org/freedesktop/DBus",
-					 "org.freedesktop.DBus.Monitoring", "BecomeMonitor");
+	DBusMessage *m = dbus_message_new_method_call("org.freedesktop.DBus", "/org/freedesktop/DBus",
+						      "org.freedesktop.DBus.Monitoring", "BecomeMonitor");
 	DBusMessageIter it, arr;
 	const char *rp = rule;
 	uint32_t flags = 0;
@@ -81,14 +73,21 @@ int main(int argc, char **argv)
 	dbus_message_iter_append_basic(&arr, DBUS_TYPE_STRING, &rp);
 	dbus_message_iter_close_container(&it, &arr);
 	dbus_message_iter_append_basic(&it, DBUS_TYPE_UINT32, &flags);
-	r = dbus_connection_send_with_reply_and_block(c, m, 2000, &err);
+	DBusMessage *r = dbus_connection_send_with_reply_and_block(c, m, 2000, err);
+
 	dbus_message_unref(m);
 	if (!r) {
-		fprintf(stderr, "bench_listen: BecomeMonitor: %s\n", err.message);
-		return 1;
+		fprintf(stderr, "bench_listen: BecomeMonitor: %s\n", err->message);
+		return 0;
 	}
 	dbus_message_unref(r);
+	return 1;
+}
 
+/* Count what UNIQUE sends for SECONDS, printing the totals; returns the number
+ * of ItemsChanged recorded in items_at[]. */
+static unsigned long listen_for(DBusConnection *c, const char *unique, double seconds)
+{
 	unsigned long messages = 0, signals = 0, items = 0, props = 0;
 	uint64_t start = now_ns(), end = start + (uint64_t)(seconds * 1e9);
 
@@ -114,29 +113,62 @@ int main(int argc, char **argv)
 	}
 	printf("listen_seconds=%.1f messages=%lu signals=%lu items_changed=%lu properties_changed=%lu\n", seconds,
 	       messages, signals, items, props);
+	return items;
+}
 
-	if (argc > 3) {
-		FILE *f = fopen(argv[3], "r");
-		unsigned long n = 0, k = 0, nl = 0;
-		unsigned long long v;
+/* The latency from each reply in the simulator's TRACE file to the
+ * ItemsChanged it causes (median, p95, max). */
+static void print_latency(const char *trace, unsigned long items)
+{
+	FILE *f = fopen(trace, "r");
+	unsigned long n = 0, k = 0, nl = 0;
+	unsigned long long v;
 
-		while (f && n < MAX_EVENTS && fscanf(f, "%llu", &v) == 1)
-			sends[n++] = v;
-		if (f)
-			fclose(f);
-		/* Each ItemsChanged follows the latest reply sent before it. */
-		for (unsigned long i = 0; i < items; i++) {
-			while (k + 1 < n && sends[k + 1] <= items_at[i])
-				k++;
-			if (n && sends[k] <= items_at[i] && items_at[i] - sends[k] < 1000000000ull)
-				lat[nl++] = items_at[i] - sends[k];
-		}
-		if (nl) {
-			qsort(lat, nl, sizeof(lat[0]), cmp_u64);
-			printf("latency_samples=%lu latency_median_us=%.0f latency_p95_us=%.0f latency_max_us=%.0f\n", nl,
-			       lat[nl / 2] / 1e3, lat[nl * 95 / 100] / 1e3, lat[nl - 1] / 1e3);
-		}
+	while (f && n < MAX_EVENTS && fscanf(f, "%llu", &v) == 1)
+		sends[n++] = v;
+	if (f)
+		fclose(f);
+	/* Each ItemsChanged follows the latest reply sent before it. */
+	for (unsigned long i = 0; i < items; i++) {
+		while (k + 1 < n && sends[k + 1] <= items_at[i])
+			k++;
+		if (n && sends[k] <= items_at[i] && items_at[i] - sends[k] < 1000000000ull)
+			lat[nl++] = items_at[i] - sends[k];
 	}
+	if (nl) {
+		qsort(lat, nl, sizeof(lat[0]), cmp_u64);
+		printf("latency_samples=%lu latency_median_us=%.0f latency_p95_us=%.0f latency_max_us=%.0f\n", nl,
+		       lat[nl / 2] / 1e3, lat[nl * 95 / 100] / 1e3, lat[nl - 1] / 1e3);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 3) {
+		fprintf(stderr, "usage: bench_listen SERVICE SECONDS [SIM_TRACE_FILE]\n");
+		return 2;
+	}
+	const char *service = argv[1];
+	double seconds = atof(argv[2]);
+	DBusError err;
+
+	dbus_error_init(&err);
+	DBusConnection *c = dbus_bus_get_private(DBUS_BUS_SYSTEM, &err);
+
+	if (!c) {
+		fprintf(stderr, "bench_listen: %s\n", err.message);
+		return 1;
+	}
+	char *unique = service_owner(c, service, &err);
+
+	if (!unique)
+		return 1;
+	if (!become_monitor(c, unique, &err))
+		return 1;
+	unsigned long items = listen_for(c, unique, seconds);
+
+	if (argc > 3)
+		print_latency(argv[3], items);
 	free(unique);
 	dbus_connection_close(c);
 	dbus_connection_unref(c);

@@ -29,11 +29,13 @@ arm-linux-gnueabihf-strip -o "$bin.stripped" "$bin"
 "$top/scripts/check-static.sh" "$bin.stripped"
 
 echo "== the static armhf binary end to end under qemu"
-[ -x "$top/build/tests/test_service" ] || { echo "cross-build: build the host tree first (scripts/test.sh)" >&2; exit 1; }
+[ -x "$top/build/tests/test_service_control" ] || { echo "cross-build: build the host tree first (scripts/test.sh)" >&2; exit 1; }
 wrapper="$top/build-armhf-static/run-dbus-jkbms"
 printf '#!/bin/sh\nexec qemu-arm-static -cpu cortex-a7 "%s" "$@"\n' "$bin.stripped" >"$wrapper"
 chmod +x "$wrapper"
-JKBMS_BIN="$wrapper" "$top/build/tests/test_service"
+for t in test_service test_service_signals test_service_control; do
+	JKBMS_BIN="$wrapper" "$top/build/tests/$t"
+done
 "$top/tests/test_decode_cli.sh" "$wrapper" "$top/tests/data"
 "$top/tests/test_link_cli.sh" "$wrapper" "$top/build/jkbms-sim"
 "$top/tests/test_service_cli.sh" "$wrapper"

@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A small deterministic plant for the policy tests (charge-control.md §8):
- * n LiFePO4 cells with slightly different capacities and one running high,
- * internal resistance, a balancer bleeding a small current, a JK-BMS's own
- * protections, and a charger that either follows CVL/CCL with a lag
- * (DVCC) or ignores both (a rogue charger with its own 3.65 V/cell limit).
+ * A small deterministic plant for the policy tests (docs/architecture.md
+ * "Tests"): n LiFePO4 cells with slightly different capacities and one
+ * running high, internal resistance, a balancer bleeding a small current, a
+ * JK-BMS's own protections, and a charger that either follows CVL/CCL with
+ * a lag (DVCC) or ignores both (a rogue charger with its own 3.65 V/cell
+ * limit).
  *
- * What the BMS reports can be made worse than the physics (§9.5, §9.6):
- * noise on every reported cell voltage, a pack voltage measured on its own,
- * and a reported SoC that is stuck or wanders away from the true one, as a
- * JK's coulomb counter does. All of it is off by default, and the noise
- * is a pure function of a seed, the plant's time and the cell, so a run is
- * reproducible.
+ * What the BMS reports can be made worse than the physics
+ * (docs/charge-control.md "Float does not trust the SoC", "Noise and
+ * settling"): noise on every reported cell voltage, a pack voltage measured
+ * on its own, and a reported SoC that is stuck or wanders away from the true
+ * one, as a JK's coulomb counter does. All of it is off by default, and the
+ * noise is a pure function of a seed, the plant's time and the cell, so a
+ * run is reproducible.
  */
 #ifndef PLANT_H
 #define PLANT_H

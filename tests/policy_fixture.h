@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the policy tests share: the LFP pack of docs/charge-control.md §2 as
- * a snapshot, and a run that feeds the pure policy with explicit time.
+ * What the policy tests share: the LFP pack of docs/charge-control.md
+ * "Parameters" as a snapshot, and a run that feeds the pure policy with
+ * explicit time.
  */
 #ifndef POLICY_FIXTURE_H
 #define POLICY_FIXTURE_H

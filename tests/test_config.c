@@ -182,7 +182,8 @@ static void test_load(void **state)
 	g_free(dir);
 }
 
-/* charge-control.md §9.7: link_warning >= 2 and link_lost >= 3 poll intervals. */
+/* docs/charge-control.md "Loss of communication": link_warning >= 2 and
+ * link_lost >= 3 poll intervals. */
 static void test_check_timing(void **state)
 {
 	struct config c;
@@ -264,7 +265,7 @@ static void test_readme_documents_every_key(void **state)
 			fail_msg("README.md does not document the configuration key %s", needle);
 		g_free(needle);
 	}
-	/* And the rule across keys (charge-control.md §9.7). */
+	/* And the rule across keys (docs/charge-control.md "Loss of communication"). */
 	assert_non_null(strstr(readme, "at least 2 × `poll_interval`"));
 	assert_non_null(strstr(readme, "at least 3 × `poll_interval`"));
 	g_free(readme);

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Plant tests of docs/charge-control.md ("Float does not trust the SoC",
- * "Noise and settling"; §9.5 and §9.6 below name the same rules): the policy drives a simulated pack and charger (tests/plant.c) whose BMS
- * reports like a real JK does: every cell reading jitters by +-5 mV, cells
- * have 1-2 mOhm of resistance, and the reported SoC drifts away from the
- * truth. The chargers obey the values as Venus publishes them (CVL in
- * 0.01 V, CCL in 0.1 A). Every run prints its figures before it asserts.
+ * "Noise and settling"): the policy drives a simulated pack and charger
+ * (tests/plant.c) whose BMS reports like a real JK does: every cell reading
+ * jitters by +-5 mV, cells have 1-2 mOhm of resistance, and the reported
+ * SoC drifts away from the truth. The chargers obey the values as Venus
+ * publishes them (CVL in 0.01 V, CCL in 0.1 A). Every run prints its
+ * figures before it asserts.
  *
  * Step sizes: the service calls the policy about once a second, so every
  * run calls it, and steps the plant, every 1 s of simulated time.
@@ -26,12 +27,12 @@
 
 #define STEP_S 1
 #define HOUR_MS 3600000ull
-#define CALM_AFTER_MS (10 * 60000ull) /* §9.6: direction changes count after the first 10 minutes */
+#define CALM_AFTER_MS (10 * 60000ull) /* "Noise and settling": turns count after 10 min */
 #define MAX_TURNS_PER_HOUR 4
-#define SETTLE_MV 10.0                /* §9.6: the highest cell within +-10 mV of V_chg */
+#define SETTLE_MV 10.0                /* "Noise and settling": highest cell within +-10 mV of V_chg */
 #define SETTLE_ALLOW_MS 120000ull     /* time allowed to settle after the cell arrived */
 #define HOLD_SAMPLES 60               /* the last minute of absorption */
-#define OVP_MARGIN_MV 30.0            /* no cell at OVP - 30 mV: where §7 would switch the FET */
+#define OVP_MARGIN_MV 30.0            /* no cell at OVP - 30 mV: where MOSFET control would switch the FET */
 #define NOISE_MV 5.0
 #define PACK_NOISE_MV 10.0
 #define SEED 0x5eedu
@@ -147,7 +148,8 @@ static void turns_add(struct turns *t, long v, uint64_t now_ms, uint64_t t0_ms)
 /* ---- settling of the true highest cell in absorption ---------------------- */
 
 /*
- * What "the highest cell settles within +-10 mV of V_chg" (§9.6) means here:
+ * What "the highest cell settles within +-10 mV of V_chg" (docs/charge-control.md
+ * "Noise and settling") means here:
  * the TRUE highest cell (not the noisy reading) arrives when it first reaches
  * V_chg - 10 mV. From SETTLE_ALLOW_MS after its arrival, for as long as the
  * first absorption lasts, and in any case over the last minute of that
@@ -255,7 +257,7 @@ static void test_plant_measurement(void **state)
 	assert_memory_equal(&s, &again, sizeof(s));
 }
 
-/* ---- §9.6: noise and settling --------------------------------------------- */
+/* ---- Noise and settling ----------------------------------------------------- */
 
 struct charge_case {
 	double charger_a, mohm, soc_pct;
@@ -358,10 +360,10 @@ static void assert_charge(const struct charge_result *r)
 	assert_true(r->max_cell_mv < r->ovp_mv - OVP_MARGIN_MV);
 }
 
-/* A DVCC charger (lag 3 s) with the §9.6 noise: +-5 mV per reported cell,
- * the pack voltage measured on its own with +-10 mV. The BMS's charge OCP is
- * raised to 120 A (CCL ceiling 108 A) so that the CCL ceiling does not hide
- * the 100 A charger. */
+/* A DVCC charger (lag 3 s) with the noise of docs/charge-control.md "Noise
+ * and settling": +-5 mV per reported cell, the pack voltage measured on its
+ * own with +-10 mV. The BMS's charge OCP is raised to 120 A (CCL ceiling
+ * 108 A) so that the CCL ceiling does not hide the 100 A charger. */
 static void noisy_plant(struct plant *p, const struct charge_case *c, unsigned seed)
 {
 	plant_init(p, c->soc_pct, PLANT_DVCC, c->charger_a);
@@ -393,9 +395,9 @@ static void test_noise_and_settling(void **state)
 
 /*
  * Review finding 8, as reported: +-5 mV of cell noise and 2 mOhm per cell on
- * the plant of the §8 tests (60 A DVCC charger, the BMS's 60 A charge OCP,
- * from 80 %) made CVL reverse 461 times an hour (swings up to 0.42 V), CCL
- * 90 times, and the high cell settle 11-19 mV below V_chg.
+ * the plant of the first release's plant tests (60 A DVCC charger, the BMS's
+ * 60 A charge OCP, from 80 %) made CVL reverse 461 times an hour (swings up
+ * to 0.42 V), CCL 90 times, and the high cell settle 11-19 mV below V_chg.
  */
 static void test_finding8_noise_2mohm(void **state)
 {
@@ -413,7 +415,7 @@ static void test_finding8_noise_2mohm(void **state)
 }
 
 /* A charger that obeys CVL but not CCL (solar in DC feed-in), 100 A, under
- * the same noise: CVL alone (and §7's FET control as the last resort) must
+ * the same noise: CVL alone (and MOSFET control as the last resort) must
  * keep every cell below OVP. */
 static void test_cvl_only_charger_noise(void **state)
 {
@@ -431,12 +433,12 @@ static void test_cvl_only_charger_noise(void **state)
 		print_charge("cvl-only", &c, &r);
 		assert_true(r.max_cell_mv < r.ovp_mv); /* the BMS never had to trip */
 		assert_false(p.bms_ovp);
-		/* CVL is obeyed: not even near where §7 switches the FET. */
+		/* CVL is obeyed: not even near where MOSFET control switches the FET. */
 		assert_true(r.max_cell_mv < r.ovp_mv - OVP_MARGIN_MV);
 	}
 }
 
-/* ---- §9.5: float does not trust the BMS's SoC ----------------------------- */
+/* ---- Float does not trust the SoC ------------------------------------------- */
 
 #define WEEK_DAYS 7
 #define DAY_S 86400u
@@ -523,8 +525,8 @@ static void assert_week(const struct week_result *r)
 	assert_true(r->max_cell_mv < r->ovp_mv - OVP_MARGIN_MV);
 }
 
-/* The float plant: 1 mOhm per cell and the §9.6 noise, at 92 % (where float
- * holds it), the service restarted in float. */
+/* The float plant: 1 mOhm per cell and the noise of "Noise and settling", at
+ * 92 % (where float holds it), the service restarted in float. */
 static void float_plant(struct plant *p)
 {
 	plant_init(p, 92, PLANT_DVCC, 0);

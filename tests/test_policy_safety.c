@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The findings of the adversarial review of the first release, each as a
- * pure policy test with explicit time (docs/charge-control.md, "Safety
- * amendments"): unmeasured cells, implausible BMS settings, loss of
- * communication, FET ownership and overrides, SoC drift in float, and what
- * a failed FET write says.
+ * The findings of the adversarial review of the first release on what the
+ * BMS reports, each as a pure policy test with explicit time: unmeasured
+ * cells, implausible BMS settings and settings that change, a charger that
+ * obeys CVL only (docs/charge-control.md "A cell the BMS does not measure",
+ * "Implausible BMS settings"). Loss of communication and the SoC are in
+ * test_policy_safety_data.c, FET ownership in test_policy_safety_fet.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,35 +19,7 @@
 #include "plant.h"
 #include "policy.h"
 #include "policy_fixture.h"
-
-#define CHG POLICY_FET_CHARGE
-#define DIS POLICY_FET_DISCHARGE
-
-/* Poll every second until the charge FET is requested (returns the number
- * of polls), or max polls pass (returns max + 1). */
-static int polls_until_request(struct run *r, const struct bms_snapshot *s, unsigned fet,
-			       enum policy_fet_request want, int max)
-{
-	for (int k = 1; k <= max; k++) {
-		poll(r, s, 1000);
-		if (r->out.fet_request[fet] == want)
-			return k;
-		assert_int_equal(r->out.fet_request[fet], POLICY_FET_NONE);
-	}
-	return max + 1;
-}
-
-/* The write that was just requested is verified and the BMS shows it. */
-static void write_done(struct run *r, struct bms_snapshot *s, unsigned fet, bool on)
-{
-	uint16_t bit = fet == CHG ? BMS_STATUS_CHARGE_FET : BMS_STATUS_DISCHARGE_FET;
-
-	r->in.fet_result[fet] = POLICY_FET_RESULT_OK;
-	if (on)
-		s->status |= bit;
-	else
-		s->status &= (uint16_t)~bit;
-}
+#include "policy_steps.h"
 
 /* Finding 1: cell 16 reads 0 mV but the pack voltage says it is at 4.0 V. */
 static void test_open_sense_lead(void **state)
@@ -278,272 +251,6 @@ static void test_settings_change_at_run_time(void **state)
 	assert_true(r.out.cvl_mv <= s.voltage_mv);
 }
 
-/* Finding 3: at link loss CVL drops to float at most. */
-static void test_lost_drops_cvl(void **state)
-{
-	struct run r;
-	struct bms_snapshot s = lfp();
-
-	(void)state;
-	start(&r);
-	poll(&r, &s, 1000);
-	assert_int_equal(r.out.cvl_mv, 16 * 3450);
-	r.in.lost = true;
-	tick(&r, &s, 1000);
-	assert_int_equal(r.out.cvl_mv, 16 * 3375);
-	assert_int_equal(r.out.ccl_ma, 0);
-	assert_int_equal(r.out.dcl_ma, 0);
-	for (int k = 0; k < 3600; k++)
-		tick(&r, &s, 1000);
-	assert_int_equal(r.out.cvl_mv, 16 * 3375);
-	/* A CVL already below float stays where it was. */
-	start(&r);
-	s.cell_mv[3] = 3500; /* over V_chg: the controller pulls CVL down */
-	s.voltage_mv += 200;
-	for (int k = 0; k < 30; k++)
-		poll(&r, &s, 1000);
-	uint32_t before = r.out.cvl_mv;
-
-	assert_true(before < 16 * 3375);
-	r.in.lost = true;
-	tick(&r, &s, 1000);
-	assert_int_equal(r.out.cvl_mv, before);
-}
-
-/* Finding 4: lost_discharge_time ends on the policy's own tick. */
-static void test_lost_discharge_time(void **state)
-{
-	struct run r;
-	struct bms_snapshot s = lfp();
-
-	(void)state;
-	start(&r);
-	r.cfg.lost_discharge_ma = 10000;
-	r.cfg.lost_discharge_ms = 20000;
-	poll(&r, &s, 1000);
-	r.in.lost = true;
-	tick(&r, &s, 1000);
-	assert_int_equal(r.out.dcl_ma, 10000);
-	for (int k = 1; k < 20; k++) {
-		tick(&r, &s, 1000);
-		assert_int_equal(r.out.dcl_ma, 10000);
-	}
-	tick(&r, &s, 1000);
-	assert_int_equal(r.out.dcl_ma, 0);
-}
-
-/* Finding 5: releasing the force path hands the FET back to automatic
- * control; it does not switch on a FET whose condition persists. */
-static void test_force_release_does_not_bypass(void **state)
-{
-	struct run r;
-	struct bms_snapshot s = lfp();
-
-	(void)state;
-	start(&r);
-	s.cell_mv[4] = 3620;
-	s.current_ma = 20000;
-	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_OFF, 10), 6);
-	write_done(&r, &s, CHG, false);
-	s.current_ma = 0;
-	poll(&r, &s, 1000);
-	r.in.force_off[CHG] = true;
-	poll(&r, &s, 1000);
-	r.in.force_off[CHG] = false;
-	r.in.reset_lock[CHG] = true;
-	/* Still 3.62 V: no switch-on, however long. */
-	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_ON, 300), 301);
-	assert_int_equal(r.out.ccl_ma, 0);
-	/* Cleared: on after 30 s. */
-	s.cell_mv[4] = 3450;
-	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_ON, 60), 31);
-
-	/* A user's force-off with no condition: released, it comes on once
-	 * the 30 s clear hold, counted from the release, has passed. */
-	start(&r);
-	s = lfp();
-	poll(&r, &s, 1000);
-	r.in.force_off[CHG] = true;
-	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_OFF, 2), 1);
-	write_done(&r, &s, CHG, false);
-	poll(&r, &s, 1000);
-	r.in.force_off[CHG] = false;
-	int k = polls_until_request(&r, &s, CHG, POLICY_FET_ON, 60);
-
-	assert_int_equal(k, 31);
-}
-
-/* A chatter lock is cleared by a write of the force path only once the
- * condition is gone. */
-static void test_lock_clears_only_when_clear(void **state)
-{
-	struct run r;
-	struct bms_snapshot s = lfp();
-
-	(void)state;
-	start(&r);
-	for (int cycle = 0; cycle < 4; cycle++) {
-		s.cell_mv[9] = 3620;
-		s.current_ma = 10000;
-		assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_OFF, 10), 6);
-		write_done(&r, &s, CHG, false);
-		s.current_ma = 0;
-		s.cell_mv[9] = 3450;
-		if (cycle == 3)
-			break;
-		assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_ON, 40), 31);
-		write_done(&r, &s, CHG, true);
-	}
-	assert_true(r.st.fet[CHG].locked);
-	/* The user writes 0 while a cell is still high: the lock stays. */
-	s.cell_mv[9] = 3620;
-	r.in.reset_lock[CHG] = true;
-	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_ON, 100), 101);
-	assert_true(r.st.fet[CHG].locked);
-	/* Condition gone: the earlier reset now clears it, then the hold. */
-	s.cell_mv[9] = 3450;
-	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_ON, 60), 31);
-	assert_false(r.st.fet[CHG].locked);
-}
-
-/* Finding 6: which FET we switched off survives a restart. */
-static void test_ownership_survives_restart(void **state)
-{
-	struct run r;
-	struct bms_snapshot s = lfp();
-	struct policy_persist saved;
-
-	(void)state;
-	start(&r);
-	s.cell_mv[4] = 3620;
-	s.current_ma = 20000;
-	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_OFF, 10), 6);
-	write_done(&r, &s, CHG, false);
-	poll(&r, &s, 1000);
-	policy_persist_get(&r.st, &saved);
-	assert_true(saved.fet_owned[CHG]);
-	assert_false(saved.fet_owned[DIS]);
-
-	/* A new process. */
-	start(&r);
-	policy_restore(&r.st, &saved);
-	s.cell_mv[4] = 3400;
-	s.current_ma = 0;
-	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_ON, 60), 31);
-
-	/* Not ours (the user or the BMS switched it off): never touched. */
-	start(&r);
-	memset(&saved, 0, sizeof(saved));
-	policy_restore(&r.st, &saved);
-	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_ON, 120), 121);
-
-	/* A user's force survives a restart too. */
-	saved.fet_forced[DIS] = true;
-	saved.fet_owned[DIS] = true;
-	start(&r);
-	policy_restore(&r.st, &saved);
-	r.in.force_off[DIS] = true; /* the service restores the force path */
-	s.status &= (uint16_t)~BMS_STATUS_DISCHARGE_FET;
-	assert_int_equal(polls_until_request(&r, &s, DIS, POLICY_FET_ON, 120), 121);
-	assert_int_equal(r.out.dcl_ma, 0);
-}
-
-/* Finding 6: an off-write whose read-back timed out although the BMS
- * applied it is settled by the next frames. */
-static void test_timed_out_write_settled_by_frames(void **state)
-{
-	struct run r;
-	struct bms_snapshot s = lfp();
-
-	(void)state;
-	start(&r);
-	s.cell_mv[4] = 3620;
-	s.current_ma = 20000;
-	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_OFF, 10), 6);
-	r.in.fet_result[CHG] = POLICY_FET_RESULT_NO_ANSWER;
-	r.in.lost = false;
-	tick(&r, &s, 1000); /* the result arrives before the next frame */
-	s.status &= (uint16_t)~BMS_STATUS_CHARGE_FET; /* it was applied */
-	s.current_ma = 0;
-	poll(&r, &s, 1000);
-	assert_true(r.st.fet[CHG].owned);
-	assert_int_equal(r.out.alarm[POLICY_ALARM_CONTACTOR], 0);
-	s.cell_mv[4] = 3450;
-	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_ON, 60), 31);
-
-	/* Not applied after all: the write failed. */
-	start(&r);
-	s = lfp();
-	s.cell_mv[4] = 3620;
-	s.current_ma = 20000;
-	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_OFF, 10), 6);
-	r.in.fet_result[CHG] = POLICY_FET_RESULT_NO_ANSWER;
-	poll(&r, &s, 1000);
-	poll(&r, &s, 1000);
-	assert_false(r.st.fet[CHG].owned);
-	assert_int_equal(r.out.alarm[POLICY_ALARM_CONTACTOR], 2);
-	assert_non_null(strstr(r.out.charge_limitation, "Charge FET switch failed"));
-}
-
-/* Finding 10: a write acknowledged but not applied is named. */
-static void test_not_applied_is_named(void **state)
-{
-	struct run r;
-	struct bms_snapshot s = lfp();
-
-	(void)state;
-	start(&r);
-	s.cell_mv[4] = 3620;
-	s.voltage_mv += 320;
-	s.current_ma = 20000;
-	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_OFF, 10), 6);
-	r.in.fet_result[CHG] = POLICY_FET_RESULT_NOT_APPLIED;
-	poll(&r, &s, 1000); /* the FET is still on */
-	poll(&r, &s, 1000);
-	assert_int_equal(r.out.alarm[POLICY_ALARM_CONTACTOR], 2);
-	assert_non_null(strstr(r.out.charge_limitation, "Charge FET switch failed: not applied"));
-	assert_int_equal(r.out.ccl_ma, 0);
-	assert_false(r.out.allow_charge);
-}
-
-/* Finding 7: a JK whose SoC is stuck at 85 % does not throw float back to
- * bulk while the cells say the pack is full. */
-static void test_float_ignores_stuck_soc(void **state)
-{
-	struct run r;
-	struct bms_snapshot s = lfp();
-	unsigned changes = 0;
-	enum policy_mode last;
-
-	(void)state;
-	start(&r);
-	struct policy_persist p = { .mode = POLICY_MODE_FLOAT, .last_full_wall_s = r.in.wall_s };
-
-	policy_restore(&r.st, &p);
-	set_cells(&s, 3375);
-	s.soc_pct = 85;
-	poll(&r, &s, 1000);
-	last = r.out.mode;
-	for (int k = 0; k < 4 * 3600; k++) {
-		poll(&r, &s, 1000);
-		changes += r.out.mode != last;
-		last = r.out.mode;
-	}
-	assert_int_equal(r.out.mode, POLICY_MODE_FLOAT);
-	assert_int_equal(changes, 0);
-
-	/* Discharged by a load (cells well below float) with a low SoC:
-	 * rebulk after the hold. */
-	set_cells(&s, 3290);
-	int k;
-
-	for (k = 1; k <= 600 && r.out.mode == POLICY_MODE_FLOAT; k++)
-		poll(&r, &s, 1000);
-	assert_int_equal(r.out.mode, POLICY_MODE_BULK);
-	assert_true(k >= 300);
-}
-
-
 /* A charger that obeys CVL but not CCL, mid-charge, when something goes
  * wrong at t = 10 min; with MOSFET control off only CVL can stop it. The
  * BMS reads the pack 10 mV high. Returns the highest cell seen. */
@@ -611,36 +318,6 @@ static void test_unmeasured_cvl_under_pack(void **state)
 	}
 }
 
-/* Review 2, finding 3: keeping discharge after a link loss never lifts a
- * hard zero (a forced, failed or locked FET, a discharge alarm). */
-static void test_lost_discharge_keeps_zeros(void **state)
-{
-	(void)state;
-	for (int why = 0; why < 2; why++) {
-		struct run r;
-		struct bms_snapshot s = lfp();
-
-		start(&r);
-		r.cfg.lost_discharge_ma = 20000;
-		r.cfg.lost_discharge_ms = 3600000;
-		if (why == 0) {
-			r.in.force_off[DIS] = true;
-			poll(&r, &s, 1000);
-			r.in.fet_result[DIS] = POLICY_FET_RESULT_NOT_APPLIED;
-			poll(&r, &s, 1000);
-		} else {
-			s.alarms = BMS_ALARM_DISCHARGE_OVER_CURRENT;
-		}
-		poll(&r, &s, 1000);
-		assert_int_equal(r.out.dcl_ma, 0);
-		r.in.lost = true;
-		for (int k = 0; k < 120; k++) {
-			tick(&r, &s, 1000);
-			assert_int_equal(r.out.dcl_ma, 0);
-		}
-	}
-}
-
 /* More cells in a frame than the model holds never reach past it. */
 static void test_cell_count_clamped(void **state)
 {
@@ -655,48 +332,6 @@ static void test_cell_count_clamped(void **state)
 	assert_true(r.out.params.cells <= BMS_MAX_CELLS);
 }
 
-/* Review 2, finding 5: a write that lands a frame late is settled by the
- * frame that shows it, within the retry time. */
-static void test_late_write_settles(void **state)
-{
-	struct run r;
-	struct bms_snapshot s = lfp();
-
-	(void)state;
-	start(&r);
-	s.cell_mv[4] = 3620;
-	s.current_ma = 20000;
-	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_OFF, 10), 6);
-	r.in.fet_result[CHG] = POLICY_FET_RESULT_NO_ANSWER;
-	poll(&r, &s, 1000);
-	poll(&r, &s, 1000); /* still on: failed */
-	assert_true(r.st.fet[CHG].failed);
-	s.status &= (uint16_t)~BMS_STATUS_CHARGE_FET; /* it lands late */
-	s.current_ma = 0;
-	poll(&r, &s, 1000);
-	assert_false(r.st.fet[CHG].failed);
-	assert_true(r.st.fet[CHG].owned);
-	s.cell_mv[4] = 3450;
-	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_ON, 60), 31);
-}
-
-/* One glitch frame does not start an absorption. */
-static void test_glitch_does_not_change_mode(void **state)
-{
-	struct run r;
-	struct bms_snapshot s = lfp();
-
-	(void)state;
-	start(&r);
-	set_cells(&s, 3400);
-	poll(&r, &s, 1000);
-	s.cell_mv[3] = 3700;
-	poll(&r, &s, 1000);
-	s.cell_mv[3] = 3400;
-	poll(&r, &s, 1000);
-	assert_int_equal(r.out.mode, POLICY_MODE_BULK);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -708,20 +343,9 @@ int main(void)
 		cmocka_unit_test(test_zero_ocp_keeps_fet_control),
 		cmocka_unit_test(test_implausible_temperatures),
 		cmocka_unit_test(test_settings_change_at_run_time),
-		cmocka_unit_test(test_lost_drops_cvl),
-		cmocka_unit_test(test_lost_discharge_time),
-		cmocka_unit_test(test_force_release_does_not_bypass),
-		cmocka_unit_test(test_lock_clears_only_when_clear),
-		cmocka_unit_test(test_ownership_survives_restart),
-		cmocka_unit_test(test_timed_out_write_settled_by_frames),
-		cmocka_unit_test(test_not_applied_is_named),
-		cmocka_unit_test(test_float_ignores_stuck_soc),
 		cmocka_unit_test(test_cvl_only_charger_stops),
 		cmocka_unit_test(test_unmeasured_cvl_under_pack),
-		cmocka_unit_test(test_lost_discharge_keeps_zeros),
 		cmocka_unit_test(test_cell_count_clamped),
-		cmocka_unit_test(test_late_write_settles),
-		cmocka_unit_test(test_glitch_does_not_change_mode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,8 +16,9 @@ printf '[jkbms]\npoll_interval=fast\n' >"$tmp/bad.ini"
 test $? -eq 2; check "invalid value exits 2" $?
 contains "$tmp/err" "poll_interval: invalid value 'fast' (expected 0.1..60 s)"; check "invalid value names the key" $?
 
-# charge-control.md §9.7: polls slower than the link windows allow are refused,
-# naming both keys; so is a command-line override that breaks a good file.
+# docs/charge-control.md "Loss of communication": polls slower than the link
+# windows allow are refused, naming both keys; so is a command-line override
+# that breaks a good file.
 printf '[jkbms]\npoll_interval=45\n' >"$tmp/slow.ini"
 "$bin" --config "$tmp/slow.ini" /dev/null >/dev/null 2>"$tmp/err"
 test $? -eq 2; check "poll_interval 45 with link_lost 30 exits 2" $?

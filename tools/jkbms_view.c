@@ -161,25 +161,106 @@ static void show(const char *service, bool clear)
 	fflush(stdout);
 }
 
-int main(int argc, char **argv)
-{
-	bool once = false;
-	const char *service = NULL, *get = NULL, *set_path = NULL;
-	long set_value = 0;
-	DBusError err;
+struct options {
+	bool once;
+	const char *service, *get, *set_path;
+	long set_value;
+};
 
+static void parse_args(int argc, char **argv, struct options *o)
+{
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--once") == 0)
-			once = true;
+			o->once = true;
 		else if (strcmp(argv[i], "--get") == 0 && i + 1 < argc)
-			get = argv[++i];
+			o->get = argv[++i];
 		else if (strcmp(argv[i], "--set") == 0 && i + 2 < argc) {
-			set_path = argv[++i];
-			set_value = strtol(argv[++i], NULL, 0);
+			o->set_path = argv[++i];
+			o->set_value = strtol(argv[++i], NULL, 0);
 		}
 		else
-			service = argv[i];
+			o->service = argv[i];
 	}
+}
+
+/* The service named, or the first battery service to appear (malloc'd); NULL
+ * (reported) if none does. */
+static char *find_service(DBusConnection *c, const char *service)
+{
+	char *found = service ? strdup(service) : NULL;
+
+	for (int tries = 0; !found && tries < 100 && !stop; tries++) {
+		found = bus_find_battery(c, 2000);
+		if (!found)
+			usleep(100000);
+	}
+	if (!found)
+		fprintf(stderr, "jkbms-view: no com.victronenergy.battery.* service on the bus\n");
+	return found;
+}
+
+/* SetValue with an int32, for scripts: prints the returned code. */
+static int set_value(DBusConnection *c, const char *found, const char *set_path, long set_value)
+{
+	DBusMessage *m = dbus_message_new_method_call(found, set_path, "com.victronenergy.BusItem", "SetValue");
+	DBusMessageIter it, var;
+	int32_t v = (int32_t)set_value, code = -1;
+
+	dbus_message_iter_init_append(m, &it);
+	dbus_message_iter_open_container(&it, DBUS_TYPE_VARIANT, "i", &var);
+	dbus_message_iter_append_basic(&var, DBUS_TYPE_INT32, &v);
+	dbus_message_iter_close_container(&it, &var);
+	DBusMessage *r = dbus_connection_send_with_reply_and_block(c, m, 2000, NULL);
+
+	dbus_message_unref(m);
+	if (!r || !dbus_message_get_args(r, NULL, DBUS_TYPE_INT32, &code, DBUS_TYPE_INVALID)) {
+		fprintf(stderr, "jkbms-view: SetValue %s failed\n", set_path);
+		return 1;
+	}
+	dbus_message_unref(r);
+	printf("%d\n", code);
+	return 0;
+}
+
+/* One value, for scripts: the number, the text, or "invalid". */
+static int get_value(DBusConnection *c, const char *found, const char *get)
+{
+	if (get_items(c, found) < 0)
+		return 1;
+	const struct item *it = find(get);
+
+	if (!it) {
+		fprintf(stderr, "jkbms-view: %s has no path %s\n", found, get);
+		return 1;
+	}
+	if (!it->valid)
+		printf("invalid\n");
+	else if (it->is_string)
+		printf("%s\n", it->text);
+	else
+		printf("%g\n", it->num);
+	return 0;
+}
+
+/* The live view: once, or every second until a signal. */
+static int watch(DBusConnection *c, const char *found, bool once)
+{
+	do {
+		if (get_items(c, found) < 0)
+			return 1;
+		show(found, !once && isatty(STDOUT_FILENO));
+		if (!once)
+			sleep(1);
+	} while (!once && !stop);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { 0 };
+	DBusError err;
+
+	parse_args(argc, argv, &o);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	dbus_error_init(&err);
@@ -189,73 +270,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "jkbms-view: %s\n", err.message);
 		return 1;
 	}
-	char *found = service ? strdup(service) : NULL;
+	char *found = find_service(c, o.service);
 
-	for (int tries = 0; !found && tries < 100 && !stop; tries++) {
-		found = bus_find_battery(c, 2000);
-		if (!found)
-			usleep(100000);
-	}
-	if (!found) {
-		fprintf(stderr, "jkbms-view: no com.victronenergy.battery.* service on the bus\n");
+	if (!found)
 		return 1;
-	}
-	int ret = 0;
+	int ret;
 
-	if (set_path) {
-		/* SetValue with an int32, for scripts: prints the returned code. */
-		DBusMessage *m = dbus_message_new_method_call(found, set_path, "com.victronenergy.BusItem", "SetValue");
-		DBusMessageIter it, var;
-		int32_t v = (int32_t)set_value, code = -1;
-
-		dbus_message_iter_init_append(m, &it);
-		dbus_message_iter_open_container(&it, DBUS_TYPE_VARIANT, "i", &var);
-		dbus_message_iter_append_basic(&var, DBUS_TYPE_INT32, &v);
-		dbus_message_iter_close_container(&it, &var);
-		DBusMessage *r = dbus_connection_send_with_reply_and_block(c, m, 2000, NULL);
-
-		dbus_message_unref(m);
-		if (!r || !dbus_message_get_args(r, NULL, DBUS_TYPE_INT32, &code, DBUS_TYPE_INVALID)) {
-			fprintf(stderr, "jkbms-view: SetValue %s failed\n", set_path);
+	if (o.set_path) {
+		if (set_value(c, found, o.set_path, o.set_value) != 0)
 			return 1;
-		}
-		dbus_message_unref(r);
-		printf("%d\n", code);
-		free(found);
-		dbus_connection_close(c);
-		dbus_connection_unref(c);
-		return 0;
-	}
-	if (get) {
-		/* One value, for scripts: the number, the text, or "invalid". */
-		if (get_items(c, found) < 0)
+		ret = 0;
+	} else if (o.get) {
+		if (get_value(c, found, o.get) != 0)
 			return 1;
-		const struct item *it = find(get);
-
-		if (!it) {
-			fprintf(stderr, "jkbms-view: %s has no path %s\n", found, get);
-			return 1;
-		}
-		if (!it->valid)
-			printf("invalid\n");
-		else if (it->is_string)
-			printf("%s\n", it->text);
-		else
-			printf("%g\n", it->num);
-		free(found);
-		dbus_connection_close(c);
-		dbus_connection_unref(c);
-		return 0;
+		ret = 0;
+	} else {
+		ret = watch(c, found, o.once);
 	}
-	do {
-		if (get_items(c, found) < 0) {
-			ret = 1;
-			break;
-		}
-		show(found, !once && isatty(STDOUT_FILENO));
-		if (!once)
-			sleep(1);
-	} while (!once && !stop);
 	free(found);
 	dbus_connection_close(c);
 	dbus_connection_unref(c);

@@ -5,7 +5,9 @@
  * project's encoder, applies 0xAB/0xAC writes only after a password frame,
  * moves its values with a small physical model, and injects the faults real
  * links show. Driven by options at start and line commands on stdin
- * (see sim_control_usage()).
+ * (see sim_control_usage()). This file: the pty, the options, the control
+ * lines on the link and the main loop; the answers and their faults are in
+ * sim_link.c, the pack model's commands in sim_control.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,65 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "codec.h"
 #include "sim_control.h"
-#include "sim_dvcc.h"
-#include "sim_model.h"
-
-enum fault {
-	FAULT_NONE,
-	FAULT_SILENT,
-	FAULT_GARBAGE,
-	FAULT_BADCRC,
-	FAULT_TRUNCATED,
-	FAULT_SPLIT,
-	FAULT_SLOW,
-	FAULT_ECHO,
-	FAULT_NOAPPLY,
-	FAULT_LATE, /* apply a write, then stay silent for a while */
-	FAULT_RANDOM,
-	FAULT_COUNT
-};
-
-static const char *const fault_names[FAULT_COUNT] = {
-	"none", "silent", "garbage", "badcrc", "truncated", "split", "slow", "echo", "noapply", "late", "random",
-};
-
-struct out_chunk {
-	uint64_t at_ms;
-	bool reply_end; /* the last chunk of a read-all reply */
-	size_t len;
-	uint8_t data[CODEC_FRAME_MAX + CODEC_REQUEST_MAX];
-};
-
-#define SIM_OUT_MAX 64
-
-struct sim {
-	struct sim_model model;
-	int master;
-	int slave;
-	char pty[128];
-	const char *link_path;
-	struct codec_rx rx;
-	enum fault fault;
-	unsigned fault_arg;
-	unsigned random_pct;
-	struct out_chunk out[SIM_OUT_MAX];
-	unsigned nout;
-	uint64_t reappear_at;
-	uint64_t unlocked_until;
-	uint64_t mute_until; /* FAULT_LATE: no answer before this */
-	uint64_t last_step;
-	double speed;
-	unsigned rng;
-	bool exit_on_eof;
-	FILE *trace; /* --trace: monotonic ns of each reply's last byte */
-	bool stdin_open;
-	struct sim_dvcc dvcc; /* a DVCC charger reads CVL/CCL from D-Bus */
-	/* counters */
-	unsigned long requests, reads, passwords, writes_applied, writes_ignored, activations, replies, faults;
-	unsigned long fault_counts[FAULT_COUNT];
-};
+#include "sim_link.h"
 
 static volatile sig_atomic_t quit;
 
@@ -97,12 +42,6 @@ static uint64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static unsigned rnd(struct sim *s)
-{
-	s->rng = s->rng * 1103515245u + 12345u;
-	return (s->rng >> 16) & 0x7FFF;
 }
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -173,150 +112,6 @@ static void pty_destroy(struct sim *s)
 	codec_rx_reset(&s->rx);
 }
 
-static void queue_out(struct sim *s, uint64_t at, const uint8_t *data, size_t len)
-{
-	if (s->nout >= SIM_OUT_MAX || len > sizeof(s->out[0].data))
-		return;
-	struct out_chunk *c = &s->out[s->nout++];
-
-	c->at_ms = at;
-	c->reply_end = false;
-	c->len = len;
-	memcpy(c->data, data, len);
-}
-
-
-static void reply_read_all(struct sim *s, const uint8_t *req, size_t req_len, uint64_t now)
-{
-	struct bms_snapshot snap;
-	uint8_t f[CODEC_FRAME_MAX];
-
-	sim_model_report(&s->model, &snap);
-	int len = codec_encode_read_all(&snap, f, sizeof(f));
-
-	if (len < 0)
-		return;
-	f[8] = req[8]; /* the BMS echoes the request's command word */
-	codec_seal(f, (size_t)len);
-
-	enum fault fault = s->fault;
-
-	if (fault == FAULT_RANDOM) {
-		fault = FAULT_NONE;
-		if (rnd(s) % 100 < s->random_pct)
-			fault = (enum fault)(FAULT_SILENT + rnd(s) % (FAULT_ECHO - FAULT_SILENT + 1));
-	}
-	if (fault == FAULT_LATE && now >= s->mute_until)
-		fault = FAULT_NONE; /* late answers normally between writes */
-	if (fault != FAULT_NONE && fault != FAULT_NOAPPLY) {
-		s->faults++;
-		s->fault_counts[fault]++;
-	}
-	switch (fault) {
-	case FAULT_SILENT:
-	case FAULT_LATE:
-		return;
-	case FAULT_GARBAGE: {
-		uint8_t g[64];
-
-		for (size_t i = 0; i < sizeof(g); i++)
-			g[i] = (uint8_t)rnd(s);
-		queue_out(s, now, g, sizeof(g));
-		return;
-	}
-	case FAULT_BADCRC:
-		f[len - 1] ^= 0x01;
-		queue_out(s, now, f, (size_t)len);
-		break;
-	case FAULT_TRUNCATED:
-		queue_out(s, now, f, (size_t)len / 2);
-		break;
-	case FAULT_SPLIT: {
-		unsigned pieces = s->fault_arg ? s->fault_arg : 6;
-		size_t step = ((size_t)len + pieces - 1) / pieces;
-
-		for (unsigned i = 0; i * step < (size_t)len; i++) {
-			size_t n = (size_t)len - i * step < step ? (size_t)len - i * step : step;
-
-			queue_out(s, now + 10 * i, f + i * step, n);
-		}
-		break;
-	}
-	case FAULT_SLOW:
-		queue_out(s, now + (s->fault_arg ? s->fault_arg : 700), f, (size_t)len);
-		break;
-	case FAULT_ECHO:
-		queue_out(s, now, req, req_len);
-		queue_out(s, now, f, (size_t)len);
-		break;
-	case FAULT_NONE:
-	case FAULT_NOAPPLY:
-	case FAULT_RANDOM:
-	case FAULT_COUNT:
-		queue_out(s, now, f, (size_t)len);
-		break;
-	}
-	if (s->nout > 0)
-		s->out[s->nout - 1].reply_end = true;
-	s->replies++;
-}
-
-static void handle_request(struct sim *s, const uint8_t *f, size_t len, uint64_t now)
-{
-	s->requests++;
-	switch (f[8]) {
-	case CODEC_CMD_READ_ALL:
-	case CODEC_CMD_READ:
-		s->reads++;
-		reply_read_all(s, f, len, now);
-		break;
-	case CODEC_CMD_PASSWORD:
-		/* Real units do not answer 0x05 but accept writes after it. */
-		s->passwords++;
-		s->unlocked_until = now + 10000;
-		break;
-	case CODEC_CMD_ACTIVATE:
-		s->activations++;
-		break;
-	case CODEC_CMD_WRITE: {
-		uint8_t id = len >= 22 ? f[11] : 0, value = len >= 22 ? f[12] : 0;
-
-		if (now >= s->unlocked_until || (id != 0xAB && id != 0xAC) || value > 1) {
-			s->writes_ignored++;
-			break;
-		}
-		if (s->fault != FAULT_NOAPPLY) {
-			if (id == 0xAB)
-				s->model.charge_switch = value;
-			else
-				s->model.discharge_switch = value;
-			s->writes_applied++;
-		} else {
-			s->writes_ignored++;
-		}
-		if (s->fault == FAULT_LATE) {
-			/* Applied, but the BMS stays silent (no acknowledgement,
-			 * no read-back) from the first write on; writes repeated
-			 * meanwhile do not extend the silence. */
-			if (now >= s->mute_until)
-				s->mute_until = now + (s->fault_arg ? s->fault_arg : 3000);
-			break;
-		}
-		/* Short acknowledgement: the write frame turned into a reply. */
-		uint8_t ack[CODEC_REQUEST_MAX];
-
-		memcpy(ack, f, 22);
-		ack[9] = CODEC_SOURCE_BMS;
-		ack[10] = CODEC_TYPE_REPLY;
-		codec_seal(ack, 22);
-		queue_out(s, now, ack, 22);
-		break;
-	}
-	default:
-		break;
-	}
-}
-
 static void read_master(struct sim *s, uint64_t now)
 {
 	uint8_t buf[512];
@@ -337,7 +132,7 @@ static void read_master(struct sim *s, uint64_t now)
 			if (r == 0)
 				break;
 			if (r == 1)
-				handle_request(s, fr.data, fr.len, now);
+				sim_link_request(s, fr.data, fr.len, now);
 		}
 	}
 }
@@ -387,23 +182,12 @@ static void print_status(struct sim *s)
 	    "resistance_mohm=%.2f",
 	    s->model.soc * 100, s->model.current_actual_a, snap.voltage_mv, vmax, snap.status, snap.alarms,
 	    s->model.charge_switch, s->model.discharge_switch, s->requests, s->reads, s->replies, s->passwords,
-	    s->writes_applied, s->writes_ignored, s->activations, s->faults, s->master >= 0, fault_names[s->fault],
+	    s->writes_applied, s->writes_ignored, s->activations, s->faults, s->master >= 0, sim_fault_names[s->fault],
 	    s->model.charger, s->model.i_chg, s->model.charger_cvl_v, s->model.charger_ccl_a,
 	    s->fault_counts[FAULT_SILENT], s->fault_counts[FAULT_GARBAGE], s->fault_counts[FAULT_BADCRC],
 	    s->fault_counts[FAULT_TRUNCATED], s->fault_counts[FAULT_SPLIT], s->fault_counts[FAULT_SLOW],
 	    s->fault_counts[FAULT_ECHO], s->fault_counts[FAULT_LATE], real_max, unmeasured, snap.soc_pct,
 	    s->model.noise_mv, s->model.resistance_mohm);
-}
-
-static bool parse_fault(const char *name, enum fault *out)
-{
-	for (int i = 0; i < FAULT_COUNT; i++) {
-		if (strcmp(name, fault_names[i]) == 0) {
-			*out = (enum fault)i;
-			return true;
-		}
-	}
-	return false;
 }
 
 /* One control line; answers "ok ..." or "error ...". The commands on
@@ -417,12 +201,12 @@ static void command(struct sim *s, char *line, uint64_t now)
 		return;
 	if (strcmp(a, "status") == 0) {
 		print_status(s);
-	} else if (strcmp(a, "fault") == 0 && n >= 2 && parse_fault(b, &s->fault)) {
+	} else if (strcmp(a, "fault") == 0 && n >= 2 && sim_link_parse_fault(b, &s->fault)) {
 		s->fault_arg = n >= 3 ? (unsigned)atoi(c) : 0;
 		if (s->fault == FAULT_RANDOM)
 			s->random_pct = s->fault_arg ? s->fault_arg : 20;
 		s->mute_until = 0;
-		say("ok fault %s", fault_names[s->fault]);
+		say("ok fault %s", sim_fault_names[s->fault]);
 	} else if (strcmp(a, "disconnect") == 0 && n == 2) {
 		pty_destroy(s);
 		s->reappear_at = now + (uint64_t)(atof(b) * 1000);
@@ -476,7 +260,7 @@ static bool parse_fault_option(struct sim *s, const char *arg)
 	size_t l = colon ? (size_t)(colon - arg) : strlen(arg);
 
 	snprintf(name, sizeof(name), "%.*s", (int)l, arg);
-	if (!parse_fault(name, &s->fault)) {
+	if (!sim_link_parse_fault(name, &s->fault)) {
 		fprintf(stderr, "jkbms-sim: unknown fault '%s'\n", name);
 		return false;
 	}
