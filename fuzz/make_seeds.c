@@ -26,7 +26,8 @@ static void save(const char *dir, int n, DBusMessage *m)
 
 static DBusMessage *call(const char *path, const char *member)
 {
-	return dbus_message_new_method_call("com.victronenergy.battery.ttyX", path, "com.victronenergy.BusItem", member);
+	return dbus_message_new_method_call("com.victronenergy.battery.ttyX", path, "com.victronenergy.BusItem",
+					    member);
 }
 
 static DBusMessage *set(const char *path, int type, const void *v)
@@ -47,12 +48,12 @@ static DBusMessage *set(const char *path, int type, const void *v)
 static void save_recipes(const char *dir)
 {
 	static const unsigned char recipes[][20] = {
-		{ 0, 0, 0, 0, 13, 4, 3, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0 }, /* /CustomName <ai [1,2,3]> */
-		{ 1, 0, 0, 0, 15, 9, 17, 1, 3, 'a', 'b', 'c', 4, 7, 0, 0, 0 },  /* flag <a{sv}> */
-		{ 0, 0, 0, 0, 16, 1, 4, 1, 0, 0, 0, 9, 1, 'x' },                /* <(is)> */
-		{ 1, 0, 0, 0, 17, 4, 1, 0, 0, 0 },                                /* <<1>> */
-		{ 1, 0, 0, 0, 12 },                                               /* a unix fd */
-		{ 2, 0, 0, 6, 8, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f },                  /* NaN, then more */
+		{ 0, 0, 0, 0, 13, 4, 3, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0 },  /* /CustomName <ai [1,2,3]> */
+		{ 1, 0, 0, 0, 15, 9, 17, 1, 3, 'a', 'b', 'c', 4, 7, 0, 0, 0 }, /* flag <a{sv}> */
+		{ 0, 0, 0, 0, 16, 1, 4, 1, 0, 0, 0, 9, 1, 'x' },               /* <(is)> */
+		{ 1, 0, 0, 0, 17, 4, 1, 0, 0, 0 },                             /* <<1>> */
+		{ 1, 0, 0, 0, 12 },                                            /* a unix fd */
+		{ 2, 0, 0, 6, 8, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f },               /* NaN, then more */
 	};
 
 	for (size_t k = 0; k < sizeof(recipes) / sizeof(recipes[0]); k++) {
@@ -90,7 +91,8 @@ int main(int argc, char **argv)
 	save(dir, n++, call("/Dc", "GetText"));
 	save(dir, n++, call("/Dc/0/Current", "GetValue"));
 	save(dir, n++, call("/Nope", "GetValue"));
-	save(dir, n++, dbus_message_new_method_call(NULL, "/Dc/0", "org.freedesktop.DBus.Introspectable", "Introspect"));
+	save(dir, n++,
+	     dbus_message_new_method_call(NULL, "/Dc/0", "org.freedesktop.DBus.Introspectable", "Introspect"));
 	save_recipes(dir);
 	return 0;
 }

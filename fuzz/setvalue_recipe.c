@@ -81,14 +81,26 @@ static void append_basic(DBusMessageIter *it, int type, struct src *s)
 
 	memset(&b, 0, sizeof(b));
 	switch (type) {
-	case DBUS_TYPE_BOOLEAN: b.bool_val = take(s) & 1; break;
-	case DBUS_TYPE_BYTE: b.byt = (unsigned char)take(s); break;
+	case DBUS_TYPE_BOOLEAN:
+		b.bool_val = take(s) & 1;
+		break;
+	case DBUS_TYPE_BYTE:
+		b.byt = (unsigned char)take(s);
+		break;
 	case DBUS_TYPE_INT16:
-	case DBUS_TYPE_UINT16: b.u16 = (uint16_t)take_n(s, 2); break;
+	case DBUS_TYPE_UINT16:
+		b.u16 = (uint16_t)take_n(s, 2);
+		break;
 	case DBUS_TYPE_INT32:
-	case DBUS_TYPE_UINT32: b.u32 = (uint32_t)take_n(s, 4); break;
-	case DBUS_TYPE_OBJECT_PATH: b.str = (char *)paths[take(s) % 3]; break;
-	case DBUS_TYPE_SIGNATURE: b.str = (char *)sigs[take(s) % 4]; break;
+	case DBUS_TYPE_UINT32:
+		b.u32 = (uint32_t)take_n(s, 4);
+		break;
+	case DBUS_TYPE_OBJECT_PATH:
+		b.str = (char *)paths[take(s) % 3];
+		break;
+	case DBUS_TYPE_SIGNATURE:
+		b.str = (char *)sigs[take(s) % 4];
+		break;
 	case DBUS_TYPE_UNIX_FD:
 		if (fd < 0)
 			fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -177,13 +189,20 @@ static void append_generated(DBusMessageIter *it, struct src *s, bool variant)
 
 DBusMessage *recipe_build(const uint8_t *data, size_t size, bool *must_refuse)
 {
-	static const char *const paths[] = { "/CustomName", "/Settings/ForceChargingOff", "/Settings/Level",
-					     "/Dc/0/Voltage", "/Dc/0/Current", "/", "/Dc", "/Settings", "/Nope",
+	static const char *const paths[] = { "/CustomName",
+					     "/Settings/ForceChargingOff",
+					     "/Settings/Level",
+					     "/Dc/0/Voltage",
+					     "/Dc/0/Current",
+					     "/",
+					     "/Dc",
+					     "/Settings",
+					     "/Nope",
 					     "/Dc/0/Voltage/x/y/z" };
-	static const char *const ifaces[] = { "com.victronenergy.BusItem", "com.victronenergy.BusItem",
-					      "com.victronenergy.BusItem", "com.victronenergy.BusItem",
-					      "com.victronenergy.BusItem", NULL, "org.freedesktop.DBus.Introspectable",
-					      "org.example.Nope" };
+	static const char *const ifaces[] = { "com.victronenergy.BusItem",           "com.victronenergy.BusItem",
+					      "com.victronenergy.BusItem",           "com.victronenergy.BusItem",
+					      "com.victronenergy.BusItem",           NULL,
+					      "org.freedesktop.DBus.Introspectable", "org.example.Nope" };
 	static const char *const members[] = { "SetValue", "SetValue", "SetValue", "SetValue",
 					       "GetValue", "GetText",  "GetItems", "Introspect" };
 	struct src s = { data, size };

@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Every test of dbus-jkbms, as CI runs it (.ci/run calls this):
+#   0. the tree is formatted (.clang-format, scripts/format.sh --check);
 #   1. a warnings-as-errors build and ctest;
 #   2. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3. the fault matrix and a short soak (SOAK_SECONDS, default 60) on the
@@ -19,6 +20,9 @@ jobs=$(nproc 2>/dev/null || echo 2)
 "$top/scripts/bootstrap.sh" --fuzz
 
 . "$top/scripts/ctest-run.sh"
+
+echo "== format"
+"$top/scripts/format.sh" --check
 
 echo "== build (warnings as errors)"
 cmake -S "$top" -B "$top/build" -DWERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

@@ -42,9 +42,10 @@ void bus_start(struct bus *b)
 	assert_int_equal(pclose(p), 0);
 	assert_true(b->address[0] && b->daemon_pid > 0);
 	setenv("DBUS_SYSTEM_BUS_ADDRESS", b->address, 1);
-	b->conn = g_dbus_connection_new_for_address_sync(
-		b->address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-		NULL, NULL, &err);
+	b->conn = g_dbus_connection_new_for_address_sync(b->address,
+							 G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+								 G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+							 NULL, NULL, &err);
 	if (!b->conn)
 		fail_msg("cannot connect to the private bus: %s", err->message);
 }
@@ -127,8 +128,8 @@ GVariant *bus_call(struct bus *b, const char *dest, const char *path, const char
 
 bool bus_has_owner(struct bus *b, const char *name)
 {
-	GVariant *r = bus_call(b, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameHasOwner",
-			       g_variant_new("(s)", name), NULL);
+	GVariant *r = bus_call(b, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+			       "NameHasOwner", g_variant_new("(s)", name), NULL);
 	gboolean has = FALSE;
 
 	if (r) {
@@ -190,7 +191,8 @@ bool value_is_invalid(GVariant *v)
 int bus_set_value(struct bus *b, const char *dest, const char *path, GVariant *value)
 {
 	GError *err = NULL;
-	GVariant *r = bus_call(b, dest, path, "com.victronenergy.BusItem", "SetValue", g_variant_new("(v)", value), &err);
+	GVariant *r = bus_call(b, dest, path, "com.victronenergy.BusItem", "SetValue", g_variant_new("(v)", value),
+			       &err);
 	int32_t code;
 
 	if (!r)

@@ -20,7 +20,13 @@
 
 /* The test family: request F0 addr 0F; reply E0 addr soc 0E; write F1 addr
  * (fet << 1 | on) 0F, answered by the next reply. */
-enum { REQ = 0xF0, WRITE = 0xF1, REQ_END = 0x0F, REP = 0xE0, REP_END = 0x0E };
+enum {
+	REQ = 0xF0,
+	WRITE = 0xF1,
+	REQ_END = 0x0F,
+	REP = 0xE0,
+	REP_END = 0x0E
+};
 
 struct test_rx {
 	uint8_t buf[4];
@@ -125,7 +131,6 @@ const struct bms_driver fake_bus_driver = {
 };
 
 /* ---- the bus and three units ------------------------------------------- */
-
 
 static void answer(struct fake_bus *b, uint8_t addr)
 {

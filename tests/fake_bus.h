@@ -16,14 +16,14 @@ extern const struct bms_driver fake_bus_driver;
 
 struct fake_bus {
 	int master;
-	char path[128];          /* the pty the link opens */
+	char path[128]; /* the pty the link opens */
 	guint watch;
 	uint32_t reply_timeout_ms;
-	bool silent[256];        /* addresses that do not answer */
-	unsigned requests[256];  /* per address */
-	unsigned overlaps;       /* a request while another was unanswered */
+	bool silent[256];       /* addresses that do not answer */
+	unsigned requests[256]; /* per address */
+	unsigned overlaps;      /* a request while another was unanswered */
 	unsigned write_errors;
-	bool outstanding;        /* the last request is unanswered */
+	bool outstanding; /* the last request is unanswered */
 	uint8_t outstanding_addr;
 	int64_t outstanding_us;
 };

@@ -25,8 +25,8 @@ struct world {
 	struct simproc sim;
 	struct child settings, svc;
 	char config[400];
-	GVariant *items0;   /* GetItems at the start */
-	GHashTable *model;  /* stable path -> the value it must have */
+	GVariant *items0;  /* GetItems at the start */
+	GHashTable *model; /* stable path -> the value it must have */
 };
 
 /* ---- the world --------------------------------------------------------- */
@@ -52,7 +52,11 @@ void assert_log_has(struct world *w, const char *text);
 
 /* ---- the rules, written independently of the service --------------------- */
 
-enum kind { RO, NAME_PATH, FLAG };
+enum kind {
+	RO,
+	NAME_PATH,
+	FLAG
+};
 
 /* The SetValue code for v on a path of kind k; *accepted gets the value it
  * then publishes (floating). README.md, "Hostile input". */

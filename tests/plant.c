@@ -6,7 +6,7 @@
 
 #include "sim_model.h"
 
-#define PACK_NOISE_SLOT 63u         /* noise stream of the pack voltage */
+#define PACK_NOISE_SLOT 63u          /* noise stream of the pack voltage */
 #define SOC_TURN_MEAN_S (3 * 3600.0) /* the wandering SoC turns on average this often */
 
 void plant_init(struct plant *p, double soc_pct, enum plant_charger charger, double charger_max_a)

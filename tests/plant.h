@@ -41,17 +41,17 @@ struct plant {
 	double cap_ah[BMS_MAX_CELLS];
 	double r_ohm[BMS_MAX_CELLS]; /* internal resistance of each cell */
 	double charger_max_a;
-	double charger_tau_s;   /* lag of the charger */
+	double charger_tau_s; /* lag of the charger */
 	enum plant_charger charger;
-	double i_chg;           /* charger output after the lag */
-	double load_a;          /* discharge load, A */
-	double current_a;       /* battery current, + = charging */
+	double i_chg;     /* charger output after the lag */
+	double load_a;    /* discharge load, A */
+	double current_a; /* battery current, + = charging */
 	double temp_c, mos_temp_c;
-	bool charge_fet, discharge_fet;      /* live */
+	bool charge_fet, discharge_fet;       /* live */
 	bool charge_switch, discharge_switch; /* 0xAB / 0xAC */
-	bool bms_ovp;           /* the BMS's own over-voltage protection tripped */
+	bool bms_ovp;                         /* the BMS's own over-voltage protection tripped */
 	double max_cell_seen_mv;
-	uint64_t t_ms;          /* plant time, advanced by plant_step */
+	uint64_t t_ms; /* plant time, advanced by plant_step */
 	/* Measurement (plant_set_noise): uniform +-cell_noise_mv on each
 	 * reported cell; with pack_separate the pack voltage is measured on
 	 * its own (true sum +-pack_noise_mv), else it is the sum of the
@@ -63,9 +63,9 @@ struct plant {
 	enum plant_soc soc_mode;
 	double soc_rep_pct;
 	double soc_lo_pct, soc_hi_pct;
-	double soc_rate_pct_h;  /* speed of the walk */
-	int soc_dir;            /* +1 / -1 */
-	uint64_t rng;           /* state of the walk's generator */
+	double soc_rate_pct_h; /* speed of the walk */
+	int soc_dir;           /* +1 / -1 */
+	uint64_t rng;          /* state of the walk's generator */
 	struct bms_snapshot base;
 };
 

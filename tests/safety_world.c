@@ -62,7 +62,8 @@ struct world *world_up(const char *config_extra)
 	child_spawn(&w->settings, &w->bus, "settings", settings_argv);
 	assert_true(bus_wait_name(&w->bus, "com.victronenergy.settings", 5000));
 	snprintf(w->config, sizeof(w->config), "%s/jkbms.ini", w->bus.dir);
-	char *text = g_strdup_printf("%sstate_dir=%s/state\n%s", base_config, w->bus.dir, config_extra ? config_extra : "");
+	char *text = g_strdup_printf("%sstate_dir=%s/state\n%s", base_config, w->bus.dir,
+				     config_extra ? config_extra : "");
 
 	assert_true(g_file_set_contents(w->config, text, -1, NULL));
 	g_free(text);

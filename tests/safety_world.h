@@ -38,7 +38,7 @@ struct world {
 
 /* What a test reads from the service, from one GetItems. */
 struct view {
-	double cvl, ccl, dcl;                           /* NAN: invalid */
+	double cvl, ccl, dcl;                                            /* NAN: invalid */
 	int internal_failure, contactor, bms_cable, connected, blocking; /* -1: invalid or absent */
 	char limitation[160];
 	bool cell16_invalid;

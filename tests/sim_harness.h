@@ -9,10 +9,10 @@
 
 struct simproc {
 	pid_t pid;
-	int to_sim;       /* its stdin */
-	FILE *from_sim;   /* its stdout */
-	char dir[256];    /* private temporary directory */
-	char link[300];   /* dir/ttyJK: the symlink the service opens */
+	int to_sim;     /* its stdin */
+	FILE *from_sim; /* its stdout */
+	char dir[256];  /* private temporary directory */
+	char link[300]; /* dir/ttyJK: the symlink the service opens */
 };
 
 /* Start the simulator with extra arguments (NULL-terminated list, may be

@@ -142,16 +142,15 @@ static void expect_reply(struct busitem_tree *t, const char *path, const char *m
 
 /* ---- every type, every getter ------------------------------------------- */
 
-static const char *const all_items =
-	"({'/N/Int': {'Value': <-5>, 'Text': <'-5W'>},"
-	" '/N/Hex': {'Value': <65535>, 'Text': <'0xFFFF'>},"
-	" '/N/Dbl': {'Value': <53.25>, 'Text': <'53.25V'>},"
-	" '/N/Deg': {'Value': <-0.03125>, 'Text': <'≈0.0°C'>},"
-	" '/Gen': {'Value': <0.1>, 'Text': <'0.1'>},"
-	" '/Str': {'Value': <'Zürich ☀ 🔋 日本'>, 'Text': <'Zürich ☀ 🔋 日本'>},"
-	" '/Bad': {'Value': <'ab\\ufffdcd'>, 'Text': <'ab\\ufffdcd'>},"
-	" '/Empty': {'Value': <''>, 'Text': <''>},"
-	" '/Invalid': {'Value': <@ai []>, 'Text': <'---'>}},)";
+static const char *const all_items = "({'/N/Int': {'Value': <-5>, 'Text': <'-5W'>},"
+				     " '/N/Hex': {'Value': <65535>, 'Text': <'0xFFFF'>},"
+				     " '/N/Dbl': {'Value': <53.25>, 'Text': <'53.25V'>},"
+				     " '/N/Deg': {'Value': <-0.03125>, 'Text': <'≈0.0°C'>},"
+				     " '/Gen': {'Value': <0.1>, 'Text': <'0.1'>},"
+				     " '/Str': {'Value': <'Zürich ☀ 🔋 日本'>, 'Text': <'Zürich ☀ 🔋 日本'>},"
+				     " '/Bad': {'Value': <'ab\\ufffdcd'>, 'Text': <'ab\\ufffdcd'>},"
+				     " '/Empty': {'Value': <''>, 'Text': <''>},"
+				     " '/Invalid': {'Value': <@ai []>, 'Text': <'---'>}},)";
 
 static struct busitem_tree *values_tree(DBusConnection *conn, bool properties_changed)
 {
@@ -163,7 +162,9 @@ static struct busitem_tree *values_tree(DBusConnection *conn, bool properties_ch
 	busitem_set_double(busitem_add(t, "/N/Deg", BUSITEM_DOUBLE, "≈%.1f°C", NULL, NULL), -0.03125);
 	busitem_set_double(busitem_add(t, "/Gen", BUSITEM_DOUBLE, NULL, NULL, NULL), 0.1);
 	busitem_set_string(busitem_add(t, "/Str", BUSITEM_STRING, NULL, NULL, NULL), "Zürich ☀ 🔋 日本");
-	busitem_set_string(busitem_add(t, "/Bad", BUSITEM_STRING, NULL, NULL, NULL), "ab\xff" "cd");
+	busitem_set_string(busitem_add(t, "/Bad", BUSITEM_STRING, NULL, NULL, NULL),
+			   "ab\xff"
+			   "cd");
 	busitem_set_string(busitem_add(t, "/Empty", BUSITEM_STRING, NULL, NULL, NULL), "");
 	struct busitem *invalid = busitem_add(t, "/Invalid", BUSITEM_INT, "%d", NULL, NULL);
 
@@ -201,8 +202,9 @@ static void test_getters(void **state)
 		     " 'Str': <'Zürich ☀ 🔋 日本'>, 'Bad': <'ab\\ufffdcd'>, 'Empty': <''>, 'Invalid': <@ai []>}>,)");
 
 	/* Introspection goes through the same writer. */
-	DBusMessage *r = call_args(t, "/N", "Introspect", dbus_message_new_method_call(NULL, "/N",
-			DBUS_INTERFACE_INTROSPECTABLE, "Introspect"));
+	DBusMessage *r = call_args(
+		t, "/N", "Introspect",
+		dbus_message_new_method_call(NULL, "/N", DBUS_INTERFACE_INTROSPECTABLE, "Introspect"));
 	const char *xml = NULL;
 
 	assert_true(dbus_message_get_args(r, NULL, DBUS_TYPE_STRING, &xml, DBUS_TYPE_INVALID));
@@ -316,9 +318,10 @@ static void test_signals(void **state)
 	assert_int_equal(busitem_flush(t), 3);
 	dbus_connection_flush(conn);
 	sig = next_signal(conn, "ItemsChanged");
-	assert_body(sig, "({'/N/Dbl': {'Value': <2.675>, 'Text': <'2.67V'>},"
-			 " '/Str': {'Value': <@ai []>, 'Text': <'---'>},"
-			 " '/Invalid': {'Value': <-2147483648>, 'Text': <'-2147483648'>}},)");
+	assert_body(sig,
+		    "({'/N/Dbl': {'Value': <2.675>, 'Text': <'2.67V'>},"
+		    " '/Str': {'Value': <@ai []>, 'Text': <'---'>},"
+		    " '/Invalid': {'Value': <-2147483648>, 'Text': <'-2147483648'>}},)");
 	dbus_message_unref(sig);
 	assert_int_equal(busitem_signals_sent(t), 2);
 	busitem_tree_free(t);
@@ -330,7 +333,8 @@ static void test_signals(void **state)
 	assert_int_equal(busitem_flush(t), 2);
 	dbus_connection_flush(conn);
 	sig = next_signal(conn, "ItemsChanged");
-	assert_body(sig, "({'/P/V': {'Value': <3.3445>, 'Text': <'3.345V'>}, '/P/S': {'Value': <'ß'>, 'Text': <'ß'>}},)");
+	assert_body(sig,
+		    "({'/P/V': {'Value': <3.3445>, 'Text': <'3.345V'>}, '/P/S': {'Value': <'ß'>, 'Text': <'ß'>}},)");
 	dbus_message_unref(sig);
 	sig = next_signal(conn, "PropertiesChanged");
 	assert_string_equal(dbus_message_get_path(sig), "/P/V");
@@ -375,7 +379,7 @@ static void test_formats_accepted(void **state)
 		{ BUSITEM_DOUBLE, "%.0f%%", 98.5, "98%" }, /* exact tie: half to even, as printf */
 		{ BUSITEM_DOUBLE, "%.2fV", 53.2, "53.20V" },
 		{ BUSITEM_DOUBLE, "%.3fV", 3.2994999, "3.299V" },
-		{ BUSITEM_DOUBLE, "%.1f°C", -0.04, "0.0°C" }, /* never "-0" */
+		{ BUSITEM_DOUBLE, "%.1f°C", -0.04, "0.0°C" },    /* never "-0" */
 		{ BUSITEM_DOUBLE, "%.1f°C", -12.35, "-12.3°C" }, /* -12.3499999... in binary */
 		{ BUSITEM_DOUBLE, "%.6f", 1, "1.000000" },
 		{ BUSITEM_DOUBLE, "%.0fs", 1e15, "1000000000000000s" },
@@ -419,15 +423,37 @@ struct refused {
 static void test_formats_refused(void **state)
 {
 	static const struct refused cases[] = {
-		{ BUSITEM_INT, "" }, { BUSITEM_INT, "W" }, { BUSITEM_INT, "%" }, { BUSITEM_INT, "%s" },
-		{ BUSITEM_INT, "%x" }, { BUSITEM_INT, "%i" }, { BUSITEM_INT, "%u" }, { BUSITEM_INT, "%ld" },
-		{ BUSITEM_INT, "%5d" }, { BUSITEM_INT, "%-d" }, { BUSITEM_INT, "%+d" }, { BUSITEM_INT, "%d %d" },
-		{ BUSITEM_INT, "%d%" }, { BUSITEM_INT, "%%d" }, { BUSITEM_INT, "%.2f" }, { BUSITEM_INT, "0x%X\xff" },
-		{ BUSITEM_DOUBLE, "" }, { BUSITEM_DOUBLE, "%f" }, { BUSITEM_DOUBLE, "%.f" }, { BUSITEM_DOUBLE, "%.7f" },
-		{ BUSITEM_DOUBLE, "%.10f" }, { BUSITEM_DOUBLE, "%.2e" }, { BUSITEM_DOUBLE, "%g" },
-		{ BUSITEM_DOUBLE, "%d" }, { BUSITEM_DOUBLE, "%8.2f" }, { BUSITEM_DOUBLE, "%.2fV%" },
-		{ BUSITEM_DOUBLE, "%.2f%.2f" }, { BUSITEM_DOUBLE, "%.2fV\xc3" },
-		{ BUSITEM_STRING, "%s" }, { BUSITEM_STRING, "" }, { BUSITEM_STRING, "text" },
+		{ BUSITEM_INT, "" },
+		{ BUSITEM_INT, "W" },
+		{ BUSITEM_INT, "%" },
+		{ BUSITEM_INT, "%s" },
+		{ BUSITEM_INT, "%x" },
+		{ BUSITEM_INT, "%i" },
+		{ BUSITEM_INT, "%u" },
+		{ BUSITEM_INT, "%ld" },
+		{ BUSITEM_INT, "%5d" },
+		{ BUSITEM_INT, "%-d" },
+		{ BUSITEM_INT, "%+d" },
+		{ BUSITEM_INT, "%d %d" },
+		{ BUSITEM_INT, "%d%" },
+		{ BUSITEM_INT, "%%d" },
+		{ BUSITEM_INT, "%.2f" },
+		{ BUSITEM_INT, "0x%X\xff" },
+		{ BUSITEM_DOUBLE, "" },
+		{ BUSITEM_DOUBLE, "%f" },
+		{ BUSITEM_DOUBLE, "%.f" },
+		{ BUSITEM_DOUBLE, "%.7f" },
+		{ BUSITEM_DOUBLE, "%.10f" },
+		{ BUSITEM_DOUBLE, "%.2e" },
+		{ BUSITEM_DOUBLE, "%g" },
+		{ BUSITEM_DOUBLE, "%d" },
+		{ BUSITEM_DOUBLE, "%8.2f" },
+		{ BUSITEM_DOUBLE, "%.2fV%" },
+		{ BUSITEM_DOUBLE, "%.2f%.2f" },
+		{ BUSITEM_DOUBLE, "%.2fV\xc3" },
+		{ BUSITEM_STRING, "%s" },
+		{ BUSITEM_STRING, "" },
+		{ BUSITEM_STRING, "text" },
 	};
 
 	(void)state;
@@ -482,9 +508,9 @@ static uint64_t next_random(void)
 static void test_number_texts(void **state)
 {
 	static const double special[] = {
-		0, -0.0, 0.5, 1.5, 2.5, -2.5, 0.125, 0.375, 1.005, 2.675, 1e-7, -1e-7, 0.05, -0.05, 53.2, 3.3445,
-		123456.789, 999999.9999995, 1e14, 9.99999999e14, 1e15, -1e15, 1e300, -1e300, DBL_MAX, DBL_MIN,
-		INFINITY, -INFINITY, NAN,
+		0,    -0.0,  0.5,   1.5,    2.5,     -2.5,    0.125,      0.375,          1.005, 2.675,
+		1e-7, -1e-7, 0.05,  -0.05,  53.2,    3.3445,  123456.789, 999999.9999995, 1e14,  9.99999999e14,
+		1e15, -1e15, 1e300, -1e300, DBL_MAX, DBL_MIN, INFINITY,   -INFINITY,      NAN,
 	};
 	struct wire w;
 
@@ -563,12 +589,9 @@ static void test_wire_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_getters),
-		cmocka_unit_test(test_set_value_reply),
-		cmocka_unit_test(test_signals),
-		cmocka_unit_test(test_formats_accepted),
-		cmocka_unit_test(test_formats_refused),
-		cmocka_unit_test(test_number_texts),
+		cmocka_unit_test(test_getters),         cmocka_unit_test(test_set_value_reply),
+		cmocka_unit_test(test_signals),         cmocka_unit_test(test_formats_accepted),
+		cmocka_unit_test(test_formats_refused), cmocka_unit_test(test_number_texts),
 		cmocka_unit_test(test_wire_refused),
 	};
 

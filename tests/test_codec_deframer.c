@@ -70,7 +70,7 @@ static void test_garbage_around_and_back_to_back(void **state)
 	memcpy(stream + n, junk, sizeof(junk)), n += sizeof(junk);
 	memcpy(stream + n, f, len), n += len;
 	memcpy(stream + n, f, len), n += len; /* back to back */
-	memcpy(stream + n, junk, 2), n += 2;   /* trailing garbage */
+	memcpy(stream + n, junk, 2), n += 2;  /* trailing garbage */
 	for (size_t piece = 1; piece <= n; piece += (piece < 16 ? 1 : 97)) {
 		struct collect c;
 

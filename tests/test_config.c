@@ -156,8 +156,8 @@ static void test_load(void **state)
 
 	(void)state;
 	config_defaults(&c);
-	assert_true(g_file_set_contents(path, "# comment\n[jkbms]\nbaud=9600\nlink_lost=60\ntypo_key=1\n[other]\nx=1\n", -1,
-					NULL));
+	assert_true(g_file_set_contents(path, "# comment\n[jkbms]\nbaud=9600\nlink_lost=60\ntypo_key=1\n[other]\nx=1\n",
+					-1, NULL));
 	warned[0] = '\0';
 	assert_int_equal(config_load(&c, path, false, warn, err, sizeof(err)), 0);
 	assert_int_equal(c.baud, 9600);
@@ -195,8 +195,9 @@ static void test_check_timing(void **state)
 	/* 45 s polls against the default 5 s / 30 s: both too short, both named. */
 	assert_int_equal(config_set(&c, "poll_interval", "45", err, sizeof(err)), 0);
 	assert_int_equal(config_check(&c, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "poll_interval = 45 s needs link_warning >= 90 s (is 5 s) and "
-				 "link_lost >= 135 s (is 30 s)");
+	assert_string_equal(err,
+			    "poll_interval = 45 s needs link_warning >= 90 s (is 5 s) and "
+			    "link_lost >= 135 s (is 30 s)");
 	/* The edges: exactly 2 and 3 intervals pass, 1 ms less fails. */
 	config_defaults(&c);
 	assert_int_equal(config_set(&c, "poll_interval", "2.5", err, sizeof(err)), 0);

@@ -29,9 +29,9 @@
 
 static char *describe(GVariant *v)
 {
-	return g_variant_get_size(v) > 200 ? g_strdup_printf("<%s of %zu bytes>", g_variant_get_type_string(v),
-							       g_variant_get_size(v))
-					   : g_variant_print(v, TRUE);
+	return g_variant_get_size(v) > 200
+		? g_strdup_printf("<%s of %zu bytes>", g_variant_get_type_string(v), g_variant_get_size(v))
+		: g_variant_print(v, TRUE);
 }
 
 /* SetValue, optionally with fds; fails the test if there is no code. */
@@ -186,7 +186,7 @@ static void odd_paths_and_interfaces(struct world *w)
 	/* No interface at all: the BusItem methods. */
 	GDBusMessage *m = g_dbus_message_new_method_call(NAME, "/Soc", NULL, "GetText");
 	GDBusMessage *a = g_dbus_connection_send_message_with_reply_sync(w->bus.conn, m, G_DBUS_SEND_MESSAGE_FLAGS_NONE,
-									   3000, NULL, NULL, NULL);
+									 3000, NULL, NULL, NULL);
 
 	assert_non_null(a);
 	assert_int_equal(g_dbus_message_get_message_type(a), G_DBUS_MESSAGE_TYPE_METHOD_RETURN);
@@ -218,8 +218,8 @@ static void spoofed_signals(struct world *w)
 	g_dbus_connection_flush_sync(w->bus.conn, NULL, NULL);
 	/* libdbus's local Disconnected, from a connection of its own (the bus
 	 * may refuse it, or drop that connection). */
-	GDBusConnectionFlags flags =
-		G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION;
+	GDBusConnectionFlags flags = G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+		G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION;
 	GDBusConnection *c = g_dbus_connection_new_for_address_sync(w->bus.address, flags, NULL, NULL, NULL);
 
 	assert_non_null(c);

@@ -99,9 +99,15 @@ static void flood_one(struct flood *f, unsigned k)
 	if (acc)
 		g_variant_unref(g_variant_ref_sink(acc));
 	switch (k % 10) {
-	case 0: flood_call(f, "/", BUSITEM, "GetItems", NULL, -1); break;
-	case 1: flood_call(f, leaves[k % 5], BUSITEM, "GetValue", NULL, -1); break;
-	case 2: flood_call(f, "/Dc", BUSITEM, "GetText", NULL, -1); break;
+	case 0:
+		flood_call(f, "/", BUSITEM, "GetItems", NULL, -1);
+		break;
+	case 1:
+		flood_call(f, leaves[k % 5], BUSITEM, "GetValue", NULL, -1);
+		break;
+	case 2:
+		flood_call(f, "/Dc", BUSITEM, "GetText", NULL, -1);
+		break;
 	case 3:
 		if (want == 0) { /* only refused writes: nothing may change */
 			v = g_variant_new_double(0.25);
@@ -116,11 +122,21 @@ static void flood_one(struct flood *f, unsigned k)
 		else
 			flood_call(f, "/Settings/ForceChargingOff", BUSITEM, "GetText", NULL, -1);
 		break;
-	case 5: flood_call(f, f->deep, "org.freedesktop.DBus.Introspectable", "Introspect", NULL, -1); break;
-	case 6: flood_call(f, "/", "org.freedesktop.DBus.Introspectable", "Introspect", NULL, -1); break;
-	case 7: flood_call(f, "/Soc", "org.example.Nope", "GetValue", NULL, -1); break;
-	case 8: flood_call(f, "/Soc", BUSITEM, "GetValue", g_variant_new("(u)", k), -1); break;
-	default: flood_call(f, "/CustomName", BUSITEM, "SetValue", g_variant_new("(vi)", v, 1), 1); break;
+	case 5:
+		flood_call(f, f->deep, "org.freedesktop.DBus.Introspectable", "Introspect", NULL, -1);
+		break;
+	case 6:
+		flood_call(f, "/", "org.freedesktop.DBus.Introspectable", "Introspect", NULL, -1);
+		break;
+	case 7:
+		flood_call(f, "/Soc", "org.example.Nope", "GetValue", NULL, -1);
+		break;
+	case 8:
+		flood_call(f, "/Soc", BUSITEM, "GetValue", g_variant_new("(u)", k), -1);
+		break;
+	default:
+		flood_call(f, "/CustomName", BUSITEM, "SetValue", g_variant_new("(vi)", v, 1), 1);
+		break;
 	}
 }
 

@@ -26,7 +26,7 @@ struct fixture {
 	unsigned nstates;
 	unsigned writes;
 	struct poller_write_result write;
-	bool reenter;     /* the next snapshot pulls the device away and queues a write */
+	bool reenter; /* the next snapshot pulls the device away and queues a write */
 	int reenter_write;
 };
 

@@ -63,11 +63,22 @@ static void test_json(void **state)
 	assert_int_equal((size_t)n, strlen(json));
 	static const char *const want[] = {
 		"{\"cells_mv\":[3821,3834,3831,3820,3832,3834,3825,3832,3811,3834,3825,3835,3835,3826],",
-		"\"voltage_v\":53.59,", "\"current_a\":2.08,", "\"power_w\":111.47,", "\"soc_pct\":15,",
-		"\"temperatures_c\":{\"mosfet\":29,\"t1\":30,\"t2\":28}", "\"alarms\":0,", "\"status\":7,",
-		"\"charge_fet\":true,\"discharge_fet\":true,\"balancing\":true,", "\"protocol_version\":1,",
-		"\"software_version\":\"H6.X__S6.1.3S\"", "\"cell_ovp_v\":4.050,", "\"cell_ovp_recovery_v\":4.000,",
-		"\"charge_utp_c\":-20,", "\"pack_ovp_v\":56.70,", "\"capacity_ah\":14,", "\"charge_ocp_a\":5,",
+		"\"voltage_v\":53.59,",
+		"\"current_a\":2.08,",
+		"\"power_w\":111.47,",
+		"\"soc_pct\":15,",
+		"\"temperatures_c\":{\"mosfet\":29,\"t1\":30,\"t2\":28}",
+		"\"alarms\":0,",
+		"\"status\":7,",
+		"\"charge_fet\":true,\"discharge_fet\":true,\"balancing\":true,",
+		"\"protocol_version\":1,",
+		"\"software_version\":\"H6.X__S6.1.3S\"",
+		"\"cell_ovp_v\":4.050,",
+		"\"cell_ovp_recovery_v\":4.000,",
+		"\"charge_utp_c\":-20,",
+		"\"pack_ovp_v\":56.70,",
+		"\"capacity_ah\":14,",
+		"\"charge_ocp_a\":5,",
 		"\"runtime_min\":57856,",
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {

@@ -29,10 +29,10 @@
 #define HOUR_MS 3600000ull
 #define CALM_AFTER_MS (10 * 60000ull) /* "Noise and settling": turns count after 10 min */
 #define MAX_TURNS_PER_HOUR 4
-#define SETTLE_MV 10.0                /* "Noise and settling": highest cell within +-10 mV of V_chg */
-#define SETTLE_ALLOW_MS 120000ull     /* time allowed to settle after the cell arrived */
-#define HOLD_SAMPLES 60               /* the last minute of absorption */
-#define OVP_MARGIN_MV 30.0            /* no cell at OVP - 30 mV: where MOSFET control would switch the FET */
+#define SETTLE_MV 10.0            /* "Noise and settling": highest cell within +-10 mV of V_chg */
+#define SETTLE_ALLOW_MS 120000ull /* time allowed to settle after the cell arrived */
+#define HOLD_SAMPLES 60           /* the last minute of absorption */
+#define OVP_MARGIN_MV 30.0        /* no cell at OVP - 30 mV: where MOSFET control would switch the FET */
 #define NOISE_MV 5.0
 #define PACK_NOISE_MV 10.0
 #define SEED 0x5eedu
@@ -104,9 +104,9 @@ struct turns {
 	bool have;
 	long last, turn_val;
 	int dir;
-	unsigned count;        /* after CALM_AFTER_MS */
-	unsigned max_hour;     /* most in any 60-minute window after CALM_AFTER_MS */
-	long max_swing;        /* largest move between two turns, published units */
+	unsigned count;    /* after CALM_AFTER_MS */
+	unsigned max_hour; /* most in any 60-minute window after CALM_AFTER_MS */
+	long max_swing;    /* largest move between two turns, published units */
 	uint64_t ring[TURN_RING];
 	unsigned head, len;
 };
@@ -159,8 +159,8 @@ static void turns_add(struct turns *t, long v, uint64_t now_ms, uint64_t t0_ms)
  * must never exceed V_chg + 10 mV.
  */
 struct settle {
-	uint64_t arrive_ms;    /* 0: not yet */
-	int phase;             /* 0 before, 1 in, 2 after the first absorption */
+	uint64_t arrive_ms; /* 0: not yet */
+	int phase;          /* 0 before, 1 in, 2 after the first absorption */
 	double ring[HOLD_SAMPLES];
 	bool ring_counted[HOLD_SAMPLES];
 	unsigned ring_n;
@@ -296,9 +296,11 @@ static void run_charge(const struct charge_case *c, struct plant *plant, struct 
 	for (uint64_t t = 0; t < end_ms; t += STEP_S * 1000) {
 		sim_tick(&s);
 		if (trace && t % 10000 == 0)
-			fprintf(trace, "%.0f A %.1f mOhm t %6llu mode %d high %7.1f pack %6.0f cvl %5ld ccl %5ld i %6.1f\n",
-				c->charger_a, c->mohm, (unsigned long long)(t / 1000), s.out.mode, plant_max_cell_mv(&s.p),
-				s.snap.voltage_mv / 1.0, cvl_pub(&s.out), ccl_pub(&s.out), s.p.current_a);
+			fprintf(trace,
+				"%.0f A %.1f mOhm t %6llu mode %d high %7.1f pack %6.0f cvl %5ld ccl %5ld i %6.1f\n",
+				c->charger_a, c->mohm, (unsigned long long)(t / 1000), s.out.mode,
+				plant_max_cell_mv(&s.p), s.snap.voltage_mv / 1.0, cvl_pub(&s.out), ccl_pub(&s.out),
+				s.p.current_a);
 		turns_add(&tc, cvl_pub(&s.out), t, 0);
 		turns_add(&ti, ccl_pub(&s.out), t, 0);
 		settle_add(&z, &s, t);
@@ -375,10 +377,12 @@ static void noisy_plant(struct plant *p, const struct charge_case *c, unsigned s
 static void test_noise_and_settling(void **state)
 {
 	static const struct charge_case cases[] = {
-		{ 20, 1, 80, 4 }, { 20, 2, 80, 4 }, { 50, 1, 75, 4 },
+		{ 20, 1, 80, 4 }, { 20, 2, 80, 4 },  { 50, 1, 75, 4 },
 		{ 50, 2, 75, 4 }, { 100, 1, 75, 4 }, { 100, 2, 75, 4 },
 	};
-	enum { N = sizeof(cases) / sizeof(cases[0]) };
+	enum {
+		N = sizeof(cases) / sizeof(cases[0])
+	};
 	struct charge_result r[N];
 
 	(void)state;
@@ -565,12 +569,9 @@ static void test_float_week_soc_stuck(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_plant_measurement),
-		cmocka_unit_test(test_noise_and_settling),
-		cmocka_unit_test(test_finding8_noise_2mohm),
-		cmocka_unit_test(test_cvl_only_charger_noise),
-		cmocka_unit_test(test_float_week_soc_wanders),
-		cmocka_unit_test(test_float_week_soc_stuck),
+		cmocka_unit_test(test_plant_measurement),      cmocka_unit_test(test_noise_and_settling),
+		cmocka_unit_test(test_finding8_noise_2mohm),   cmocka_unit_test(test_cvl_only_charger_noise),
+		cmocka_unit_test(test_float_week_soc_wanders), cmocka_unit_test(test_float_week_soc_stuck),
 	};
 
 	return cmocka_run_group_tests_name("plant", tests, NULL, NULL);

@@ -117,15 +117,15 @@ static void test_plant_dvcc_charge_to_float(void **state)
 		      "%llu s, CVL turns %u, CCL turns %u\n",
 		      st.max_cell_mv, st.abs_seconds, st.abs_max_dev_mv, st.abs_samples,
 		      (unsigned long long)st.float_at_s, st.cvl_turns, st.ccl_turns);
-	assert_true(st.abs_samples >= 300);      /* the settling measure covers real time */
-	assert_true(st.max_cell_mv < 3650);      /* the BMS never had to trip */
+	assert_true(st.abs_samples >= 300); /* the settling measure covers real time */
+	assert_true(st.max_cell_mv < 3650); /* the BMS never had to trip */
 	assert_false(p.bms_ovp);
-	assert_true(st.reached_float);           /* float is reached */
-	assert_true(st.abs_max_dev_mv <= 10.0);  /* the high cell settles at V_chg +- 10 mV */
+	assert_true(st.reached_float);          /* float is reached */
+	assert_true(st.abs_max_dev_mv <= 10.0); /* the high cell settles at V_chg +- 10 mV */
 	/* Calm: CVL and CCL change direction at most a few times per hour. */
 	assert_true(st.cvl_turns <= 6 * 3);
 	assert_true(st.ccl_turns <= 6 * 3);
-	assert_int_equal(st.fet_offs, 0);        /* an obedient charger needs no FET */
+	assert_int_equal(st.fet_offs, 0); /* an obedient charger needs no FET */
 	assert_int_equal(r.out.mode, POLICY_MODE_FLOAT);
 	assert_int_equal(r.out.cvl_mv, 16 * 3375);
 }

@@ -145,9 +145,9 @@ static void test_temperature_windows(void **state)
 		int16_t t;
 		uint32_t ccl;
 	} cold[] = {
-		{ -1, 0 },     /* below the 0 °C floor */
-		{ 0, 6750 },   /* at the edge: 25 % */
-		{ 1, 10800 },  /* 25 % + 75 % x 1/5 */
+		{ -1, 0 },    /* below the 0 °C floor */
+		{ 0, 6750 },  /* at the edge: 25 % */
+		{ 1, 10800 }, /* 25 % + 75 % x 1/5 */
 		{ 5, 27000 },
 	};
 	struct run r;

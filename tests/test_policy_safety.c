@@ -254,7 +254,12 @@ static void test_settings_change_at_run_time(void **state)
 /* A charger that obeys CVL but not CCL, mid-charge, when something goes
  * wrong at t = 10 min; with MOSFET control off only CVL can stop it. The
  * BMS reads the pack 10 mV high. Returns the highest cell seen. */
-enum attack { ATTACK_OCP_ZERO, ATTACK_OVP_ZERO, ATTACK_CELL_COUNT_20, ATTACK_OPEN_LEAD };
+enum attack {
+	ATTACK_OCP_ZERO,
+	ATTACK_OVP_ZERO,
+	ATTACK_CELL_COUNT_20,
+	ATTACK_OPEN_LEAD
+};
 
 static double cvl_only_charger(enum attack what)
 {

@@ -149,7 +149,7 @@ static void test_timed_out_write_settled_by_frames(void **state)
 	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_OFF, 10), 6);
 	r.in.fet_result[CHG] = POLICY_FET_RESULT_NO_ANSWER;
 	r.in.lost = false;
-	tick(&r, &s, 1000); /* the result arrives before the next frame */
+	tick(&r, &s, 1000);                           /* the result arrives before the next frame */
 	s.status &= (uint16_t)~BMS_STATUS_CHARGE_FET; /* it was applied */
 	s.current_ma = 0;
 	poll(&r, &s, 1000);

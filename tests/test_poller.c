@@ -247,8 +247,7 @@ static void test_bad_reply_retries_at_once(void **state)
 
 /* Run one write cycle at t (password, write, read-back) and answer the
  * read-back with snap (NULL: no answer). Returns the write frame's type. */
-static uint8_t write_cycle(struct poller *p, uint64_t t, const struct bms_snapshot *snap, uint8_t id,
-			   uint8_t value)
+static uint8_t write_cycle(struct poller *p, uint64_t t, const struct bms_snapshot *snap, uint8_t id, uint8_t value)
 {
 	struct sent s;
 
@@ -404,7 +403,7 @@ static void test_queue_rules(void **state)
 	assert_int_equal(poller_queue_write(&p, BMS_FET_CHARGE, 0), 0);
 	assert_int_equal(poller_writes_pending(&p), 3);
 	assert_int_equal(poller_queue_write(&p, BMS_FET_DISCHARGE, 1), 0); /* replaces entry 1 */
-	assert_int_equal(poller_queue_write(&p, BMS_FET_CHARGE, 1), 0); /* replaces entry 2 */
+	assert_int_equal(poller_queue_write(&p, BMS_FET_CHARGE, 1), 0);    /* replaces entry 2 */
 	assert_int_equal(poller_writes_pending(&p), 3);
 	p.queued = POLLER_WRITE_QUEUE;
 	p.writing = false;
@@ -463,7 +462,8 @@ static void test_random_hour(void **state)
 				next = at;
 			}
 		}
-		if (rand() % 50 == 0 && poller_queue_write(&p, rand() % 2 ? BMS_FET_CHARGE : BMS_FET_DISCHARGE, rand() % 2) == 0)
+		if (rand() % 50 == 0 &&
+		    poller_queue_write(&p, rand() % 2 ? BMS_FET_CHARGE : BMS_FET_DISCHARGE, rand() % 2) == 0)
 			queued++;
 		while (poller_take_write_result(&p, &r))
 			results++;

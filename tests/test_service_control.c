@@ -42,7 +42,8 @@ static bool path_is(void *ud)
 	else if (v && g_variant_is_of_type(v, G_VARIANT_TYPE_INT32))
 		ok = g_variant_get_int32(v) == (int32_t)e->value;
 	else
-		ok = v && g_variant_is_of_type(v, G_VARIANT_TYPE_DOUBLE) && fabs(g_variant_get_double(v) - e->value) < 0.001;
+		ok = v && g_variant_is_of_type(v, G_VARIANT_TYPE_DOUBLE) &&
+			fabs(g_variant_get_double(v) - e->value) < 0.001;
 	if (v)
 		g_variant_unref(v);
 	g_variant_unref(items);
@@ -136,8 +137,8 @@ static double value_of(struct world *w, const char *path)
 {
 	GVariant *v = bus_get_value(&w->bus, NAME, path);
 	double d = g_variant_is_of_type(v, G_VARIANT_TYPE_DOUBLE) ? g_variant_get_double(v)
-		   : g_variant_is_of_type(v, G_VARIANT_TYPE_INT32) ? g_variant_get_int32(v)
-								    : NAN;
+		: g_variant_is_of_type(v, G_VARIANT_TYPE_INT32)   ? g_variant_get_int32(v)
+								  : NAN;
 
 	g_variant_unref(v);
 	return d;

@@ -294,9 +294,10 @@ static void test_list_ports(void **state)
 	assert_int_equal(tool_list_ports(o, e), 0);
 	fclose(o);
 	fclose(e);
-	assert_string_equal(out, "/dev/ttyS0\tnative\tttyS0\n"
-				 "/dev/ttyUSB0\tusb\tUSB Serial\tusb 1a86:7523\tmanufacturer QinHeng Electronics\t"
-				 "product USB Serial\tserial -\n");
+	assert_string_equal(out,
+			    "/dev/ttyS0\tnative\tttyS0\n"
+			    "/dev/ttyUSB0\tusb\tUSB Serial\tusb 1a86:7523\tmanufacturer QinHeng Electronics\t"
+			    "product USB Serial\tserial -\n");
 	assert_string_equal(err, "");
 	assert_int_equal(freed, 1);
 	free(out);

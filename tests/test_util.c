@@ -37,7 +37,6 @@ size_t test_load_frame(const char *name, uint8_t *buf, size_t size)
 	return (size_t)r;
 }
 
-
 void test_make_snapshot(struct bms_snapshot *s, unsigned n, unsigned seed)
 {
 	struct bms_settings *c = &s->settings;

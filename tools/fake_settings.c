@@ -27,7 +27,14 @@
 #include "dbus_glib.h"
 #include "log.h"
 
-enum misbehave { MB_NONE, MB_SIGNATURE, MB_VALUES, MB_LONG_NAME, MB_SILENT, MB_SIGNALS };
+enum misbehave {
+	MB_NONE,
+	MB_SIGNATURE,
+	MB_VALUES,
+	MB_LONG_NAME,
+	MB_SILENT,
+	MB_SIGNALS
+};
 
 struct fake {
 	DBusConnection *conn;
@@ -49,9 +56,15 @@ static gboolean save_cb(gpointer data)
 		struct busitem *it = busitem_find(f->tree, g_ptr_array_index(f->paths, k));
 
 		switch (busitem_get_type(it)) {
-		case BUSITEM_INT: g_string_append_printf(g, "%s=i:%d\n", busitem_path(it), busitem_get_int(it)); break;
-		case BUSITEM_DOUBLE: g_string_append_printf(g, "%s=d:%.17g\n", busitem_path(it), busitem_get_double(it)); break;
-		case BUSITEM_STRING: g_string_append_printf(g, "%s=s:%s\n", busitem_path(it), busitem_get_string(it)); break;
+		case BUSITEM_INT:
+			g_string_append_printf(g, "%s=i:%d\n", busitem_path(it), busitem_get_int(it));
+			break;
+		case BUSITEM_DOUBLE:
+			g_string_append_printf(g, "%s=d:%.17g\n", busitem_path(it), busitem_get_double(it));
+			break;
+		case BUSITEM_STRING:
+			g_string_append_printf(g, "%s=s:%s\n", busitem_path(it), busitem_get_string(it));
+			break;
 		}
 	}
 	if (f->file && !g_file_set_contents(f->file, g->str, (gssize)g->len, NULL))
@@ -146,8 +159,7 @@ static int add_one(struct fake *f, const char *path, DBusMessageIter *def, struc
 	return 0;
 }
 
-static void append_entry(struct fake *f, DBusMessageIter *arr, const char *path, int error,
-			 const struct busitem *it)
+static void append_entry(struct fake *f, DBusMessageIter *arr, const char *path, int error, const struct busitem *it)
 {
 	DBusMessageIter dict;
 
@@ -168,9 +180,15 @@ static void append_entry(struct fake *f, DBusMessageIter *arr, const char *path,
 			s = junk = g_string_free(g, FALSE);
 		}
 		switch (busitem_get_type(it)) {
-		case BUSITEM_STRING: dbus_dict_append(&dict, "value", DBUS_TYPE_STRING, &s); break;
-		case BUSITEM_INT: dbus_dict_append(&dict, "value", DBUS_TYPE_INT32, &i); break;
-		case BUSITEM_DOUBLE: dbus_dict_append(&dict, "value", DBUS_TYPE_DOUBLE, &d); break;
+		case BUSITEM_STRING:
+			dbus_dict_append(&dict, "value", DBUS_TYPE_STRING, &s);
+			break;
+		case BUSITEM_INT:
+			dbus_dict_append(&dict, "value", DBUS_TYPE_INT32, &i);
+			break;
+		case BUSITEM_DOUBLE:
+			dbus_dict_append(&dict, "value", DBUS_TYPE_DOUBLE, &d);
+			break;
 		}
 		g_free(junk);
 	}
@@ -283,8 +301,8 @@ static void broken_reply(struct fake *f, DBusMessage *msg, GPtrArray *paths)
 static void odd_signal(struct fake *f, const char *dest, int kind)
 {
 	static const char *const paths[] = { "/", "/", "/", "/Settings/Devices/jkbms_ttyJK/CustomName", "/x", "/" };
-	static const char *const members[] = { "ItemsChanged", "ItemsChanged", "ItemsChanged", "PropertiesChanged",
-					      "PropertiesChanged", "ItemsChanged" };
+	static const char *const members[] = { "ItemsChanged",      "ItemsChanged",      "ItemsChanged",
+					       "PropertiesChanged", "PropertiesChanged", "ItemsChanged" };
 	DBusMessage *sig = dbus_message_new_signal(paths[kind], "com.victronenergy.BusItem", members[kind]);
 	DBusMessageIter it, arr, dict, entry, var, inner;
 	int32_t seven = 7;
@@ -347,8 +365,8 @@ static gboolean odd_signals_cb(gpointer data)
 	int n = 0;
 
 	dbus_message_unref(call);
-	if (reply && dbus_message_get_args(reply, NULL, DBUS_TYPE_ARRAY, DBUS_TYPE_STRING, &names, &n,
-					   DBUS_TYPE_INVALID)) {
+	if (reply &&
+	    dbus_message_get_args(reply, NULL, DBUS_TYPE_ARRAY, DBUS_TYPE_STRING, &names, &n, DBUS_TYPE_INVALID)) {
 		for (int k = 0; k < n; k++)
 			if (g_str_has_prefix(names[k], "com.victronenergy.") &&
 			    strcmp(names[k], "com.victronenergy.settings") != 0)
@@ -468,7 +486,10 @@ static void load(struct fake *f)
 		*eq = '\0';
 		char kind = eq[1];
 		const char *v = eq + 3;
-		struct busitem *it = create(f, *l, kind == 'i' ? BUSITEM_INT : kind == 'd' ? BUSITEM_DOUBLE : BUSITEM_STRING);
+		struct busitem *it = create(f, *l,
+					    kind == 'i'           ? BUSITEM_INT
+						    : kind == 'd' ? BUSITEM_DOUBLE
+								  : BUSITEM_STRING);
 
 		if (!it)
 			continue;

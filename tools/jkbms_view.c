@@ -114,7 +114,6 @@ static int get_items(DBusConnection *c, const char *service)
 	return 0;
 }
 
-
 static void show(const char *service, bool clear)
 {
 	const struct item *n = find("/System/NrOfCellsPerBattery");
@@ -177,8 +176,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 		else if (strcmp(argv[i], "--set") == 0 && i + 2 < argc) {
 			o->set_path = argv[++i];
 			o->set_value = strtol(argv[++i], NULL, 0);
-		}
-		else
+		} else
 			o->service = argv[i];
 	}
 }

@@ -20,28 +20,28 @@
  * cell that reads 0 mV or that the frame lacks (docs/charge-control.md,
  * "A cell the BMS does not measure"). For protection. */
 struct battery_cells {
-	unsigned n;                     /* cells in series */
-	uint16_t mv[BMS_MAX_CELLS];     /* measured or inferred */
-	unsigned unmeasured;            /* how many are inferred */
-	unsigned first_unmeasured;      /* 1-based, 0 = none */
+	unsigned n;                 /* cells in series */
+	uint16_t mv[BMS_MAX_CELLS]; /* measured or inferred */
+	unsigned unmeasured;        /* how many are inferred */
+	unsigned first_unmeasured;  /* 1-based, 0 = none */
 	uint16_t max_mv, min_mv;
-	unsigned max_idx, min_idx;      /* 1-based */
-	int16_t tmin_c, tmax_c;         /* lowest and highest of T1/T2 */
+	unsigned max_idx, min_idx; /* 1-based */
+	int16_t tmin_c, tmax_c;    /* lowest and highest of T1/T2 */
 };
 
 /* What a person is shown: the measured cells only. */
 struct battery_display {
-	bool any;                       /* at least one cell measured */
+	bool any; /* at least one cell measured */
 	uint16_t min_mv, max_mv;
-	unsigned min_idx, max_idx;      /* 1-based */
+	unsigned min_idx, max_idx; /* 1-based */
 	uint32_t sum_mv;
-	unsigned tmin_id, tmax_id;      /* 1 = T1, 2 = T2 */
+	unsigned tmin_id, tmax_id; /* 1 = T1, 2 = T2 */
 	double temp_avg_c;
 	double power_w;
 	bool have_soh;
 	double soh_pct;
 	double installed_ah, capacity_ah, consumed_ah;
-	int64_t ttg_s;                  /* -1 = unknown */
+	int64_t ttg_s; /* -1 = unknown */
 };
 
 /* Extremes since the service started. */
@@ -53,14 +53,14 @@ struct battery_extremes {
 };
 
 struct battery {
-	bool valid;                     /* a reply has arrived */
+	bool valid; /* a reply has arrived */
 	uint64_t updated_ms;
-	struct bms_snapshot snap;       /* the last reply */
+	struct bms_snapshot snap; /* the last reply */
 	struct battery_cells cells;
 	struct battery_display show;
 	struct battery_extremes seen;
 	struct ttg ttg;
-	uint32_t ttg_floor_pct;         /* time to go counts down to this SoC */
+	uint32_t ttg_floor_pct; /* time to go counts down to this SoC */
 };
 
 void battery_init(struct battery *b, uint32_t ttg_floor_pct);

@@ -60,71 +60,71 @@ enum bms_status_bit {
 
 /* The BMS's own protection settings and configuration (0x8E..0xB3, 0xB8, 0xB9). */
 struct bms_settings {
-	uint32_t pack_ovp_mv;          /* 0x8E, wire unit 10 mV */
-	uint32_t pack_uvp_mv;          /* 0x8F */
-	uint16_t cell_ovp_mv;          /* 0x90 */
-	uint16_t cell_ovpr_mv;         /* 0x91 */
-	uint16_t cell_ovp_delay_s;     /* 0x92 */
-	uint16_t cell_uvp_mv;          /* 0x93 */
-	uint16_t cell_uvpr_mv;         /* 0x94 */
-	uint16_t cell_uvp_delay_s;     /* 0x95 */
-	uint16_t cell_diff_prot_mv;    /* 0x96 */
-	uint16_t discharge_ocp_a;      /* 0x97 */
-	uint16_t discharge_ocp_delay_s; /* 0x98 */
-	uint16_t charge_ocp_a;         /* 0x99 */
-	uint16_t charge_ocp_delay_s;   /* 0x9A */
-	uint16_t balance_start_mv;     /* 0x9B */
-	uint16_t balance_trigger_mv;   /* 0x9C */
-	uint8_t balancer_enabled;      /* 0x9D */
-	int16_t mosfet_otp_c;          /* 0x9E */
-	int16_t mosfet_otpr_c;         /* 0x9F */
-	int16_t box_otp_c;             /* 0xA0 */
-	int16_t box_otpr_c;            /* 0xA1 */
-	int16_t temp_diff_prot_c;      /* 0xA2 */
-	int16_t charge_otp_c;          /* 0xA3 */
-	int16_t discharge_otp_c;       /* 0xA4 */
-	int16_t charge_utp_c;          /* 0xA5, two's complement on the wire */
-	int16_t charge_utpr_c;         /* 0xA6 */
-	int16_t discharge_utp_c;       /* 0xA7 */
-	int16_t discharge_utpr_c;      /* 0xA8 */
-	uint8_t cell_count;            /* 0xA9 */
-	uint32_t capacity_ah;          /* 0xAA nominal capacity */
-	uint8_t charge_switch;         /* 0xAB enable setting, not the live FET */
-	uint8_t discharge_switch;      /* 0xAC */
-	uint16_t current_calibration_ma; /* 0xAD */
-	uint8_t board_address;         /* 0xAE */
-	uint8_t battery_type;          /* 0xAF 0 LFP, 1 ternary, 2 LTO */
-	uint16_t sleep_wait_s;         /* 0xB0 */
-	uint8_t low_soc_alarm_pct;     /* 0xB1 */
-	uint8_t dedicated_charger;     /* 0xB3 */
+	uint32_t pack_ovp_mv;              /* 0x8E, wire unit 10 mV */
+	uint32_t pack_uvp_mv;              /* 0x8F */
+	uint16_t cell_ovp_mv;              /* 0x90 */
+	uint16_t cell_ovpr_mv;             /* 0x91 */
+	uint16_t cell_ovp_delay_s;         /* 0x92 */
+	uint16_t cell_uvp_mv;              /* 0x93 */
+	uint16_t cell_uvpr_mv;             /* 0x94 */
+	uint16_t cell_uvp_delay_s;         /* 0x95 */
+	uint16_t cell_diff_prot_mv;        /* 0x96 */
+	uint16_t discharge_ocp_a;          /* 0x97 */
+	uint16_t discharge_ocp_delay_s;    /* 0x98 */
+	uint16_t charge_ocp_a;             /* 0x99 */
+	uint16_t charge_ocp_delay_s;       /* 0x9A */
+	uint16_t balance_start_mv;         /* 0x9B */
+	uint16_t balance_trigger_mv;       /* 0x9C */
+	uint8_t balancer_enabled;          /* 0x9D */
+	int16_t mosfet_otp_c;              /* 0x9E */
+	int16_t mosfet_otpr_c;             /* 0x9F */
+	int16_t box_otp_c;                 /* 0xA0 */
+	int16_t box_otpr_c;                /* 0xA1 */
+	int16_t temp_diff_prot_c;          /* 0xA2 */
+	int16_t charge_otp_c;              /* 0xA3 */
+	int16_t discharge_otp_c;           /* 0xA4 */
+	int16_t charge_utp_c;              /* 0xA5, two's complement on the wire */
+	int16_t charge_utpr_c;             /* 0xA6 */
+	int16_t discharge_utp_c;           /* 0xA7 */
+	int16_t discharge_utpr_c;          /* 0xA8 */
+	uint8_t cell_count;                /* 0xA9 */
+	uint32_t capacity_ah;              /* 0xAA nominal capacity */
+	uint8_t charge_switch;             /* 0xAB enable setting, not the live FET */
+	uint8_t discharge_switch;          /* 0xAC */
+	uint16_t current_calibration_ma;   /* 0xAD */
+	uint8_t board_address;             /* 0xAE */
+	uint8_t battery_type;              /* 0xAF 0 LFP, 1 ternary, 2 LTO */
+	uint16_t sleep_wait_s;             /* 0xB0 */
+	uint8_t low_soc_alarm_pct;         /* 0xB1 */
+	uint8_t dedicated_charger;         /* 0xB3 */
 	uint8_t start_current_calibration; /* 0xB8, 0 when absent */
-	uint32_t actual_capacity_ah;   /* 0xB9, 0 when absent or before fw 10.10 */
+	uint32_t actual_capacity_ah;       /* 0xB9, 0 when absent or before fw 10.10 */
 };
 
 /* One decoded read-all reply. The password (0xB2) is never stored here. */
 struct bms_snapshot {
-	uint8_t cell_count;            /* n = 0x79 length / 3 */
+	uint8_t cell_count;              /* n = 0x79 length / 3 */
 	uint16_t cell_mv[BMS_MAX_CELLS]; /* 0 = missing (open sense lead) */
-	int16_t temp_c[BMS_TEMP_COUNT]; /* 0x80..0x82 after the +100 rule */
-	uint32_t voltage_mv;           /* 0x83, wire unit 10 mV */
-	int32_t current_ma;            /* 0x84, + = charging, wire unit 10 mA */
-	uint16_t current_raw;          /* 0x84 as sent, for diagnostics */
-	uint8_t soc_pct;               /* 0x85 */
-	uint8_t temp_sensor_count;     /* 0x86 */
-	uint16_t cycles;               /* 0x87 */
-	uint32_t cycle_capacity_ah;    /* 0x89 */
-	uint16_t cell_count_reported;  /* 0x8A */
-	uint16_t alarms;               /* 0x8B, enum bms_alarm_bit */
-	uint16_t status;               /* 0x8C, enum bms_status_bit */
+	int16_t temp_c[BMS_TEMP_COUNT];  /* 0x80..0x82 after the +100 rule */
+	uint32_t voltage_mv;             /* 0x83, wire unit 10 mV */
+	int32_t current_ma;              /* 0x84, + = charging, wire unit 10 mA */
+	uint16_t current_raw;            /* 0x84 as sent, for diagnostics */
+	uint8_t soc_pct;                 /* 0x85 */
+	uint8_t temp_sensor_count;       /* 0x86 */
+	uint16_t cycles;                 /* 0x87 */
+	uint32_t cycle_capacity_ah;      /* 0x89 */
+	uint16_t cell_count_reported;    /* 0x8A */
+	uint16_t alarms;                 /* 0x8B, enum bms_alarm_bit */
+	uint16_t status;                 /* 0x8C, enum bms_status_bit */
 	struct bms_settings settings;
-	uint32_t runtime_min;          /* 0xB6 */
-	uint8_t protocol_version;      /* 0xC0, 0 when absent */
-	bool has_extended;             /* frame carried 0xB8..0xC0 (newer firmware) */
+	uint32_t runtime_min;     /* 0xB6 */
+	uint8_t protocol_version; /* 0xC0, 0 when absent */
+	bool has_extended;        /* frame carried 0xB8..0xC0 (newer firmware) */
 	/* Strings: printable ASCII only, NUL-terminated, trailing '_'/' ' stripped. */
-	char device_id[9];             /* 0xB4 */
-	char manufacturing_date[5];    /* 0xB5 "YYMM" */
-	char software_version[16];     /* 0xB7 e.g. "H7.X__S7.1.0H" */
-	char manufacturer[25];         /* 0xBA, may be empty */
+	char device_id[9];          /* 0xB4 */
+	char manufacturing_date[5]; /* 0xB5 "YYMM" */
+	char software_version[16];  /* 0xB7 e.g. "H7.X__S7.1.0H" */
+	char manufacturer[25];      /* 0xBA, may be empty */
 };
 
 #endif /* BMS_TYPES_H */

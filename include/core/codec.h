@@ -80,16 +80,16 @@ struct codec_error {
 struct codec_rx {
 	bool accept_requests;
 	uint8_t buf[CODEC_FRAME_MAX];
-	size_t len;           /* bytes held in buf */
-	uint64_t stream_pos;  /* stream offset of buf[0] */
-	uint64_t junk_bytes;  /* bytes skipped while hunting for 4E 57 */
+	size_t len;          /* bytes held in buf */
+	uint64_t stream_pos; /* stream offset of buf[0] */
+	uint64_t junk_bytes; /* bytes skipped while hunting for 4E 57 */
 };
 
 /* A complete, checksum-valid BMS reply frame. */
 struct codec_frame {
 	uint8_t data[CODEC_FRAME_MAX];
 	size_t len;
-	uint64_t stream_pos;  /* stream offset of the 4E */
+	uint64_t stream_pos; /* stream offset of the 4E */
 };
 
 /* Forget any partial frame (e.g. before sending a request). Keeps the role,
@@ -119,8 +119,8 @@ size_t codec_rx_skip(struct codec_rx *rx);
  * data may be NULL when len is 0 (drains frames still buffered).
  * frame and err must not be NULL; they are written only for their return.
  */
-int codec_feed(struct codec_rx *rx, const uint8_t *data, size_t len, size_t *consumed,
-	       struct codec_frame *frame, struct codec_error *err);
+int codec_feed(struct codec_rx *rx, const uint8_t *data, size_t len, size_t *consumed, struct codec_frame *frame,
+	       struct codec_error *err);
 
 /*
  * Decode a read-all reply (command 0x06, or 0x03 carrying the full payload)
@@ -156,7 +156,10 @@ int codec_encode_read_all(const struct bms_snapshot *snap, uint8_t *out, size_t 
 void codec_seal(uint8_t *frame, size_t len);
 
 /* Parse a frame's header fields (no validation beyond size). */
-static inline uint8_t codec_frame_command(const uint8_t *frame) { return frame[8]; }
+static inline uint8_t codec_frame_command(const uint8_t *frame)
+{
+	return frame[8];
+}
 
 /* Short English name of a rejection reason, e.g. "checksum". Never NULL. */
 const char *codec_reject_name(enum codec_reject reason);
@@ -201,10 +204,10 @@ enum codec_kind {
 
 struct codec_id {
 	uint8_t id;
-	uint8_t length;  /* value bytes after the identifier; 0 for 0x79 */
-	uint8_t kind;    /* enum codec_kind */
-	uint8_t scale;   /* wire unit to stored unit, for CODEC_KIND_SCALED; else 1 */
-	uint16_t field;  /* offset of the destination in struct bms_snapshot */
+	uint8_t length; /* value bytes after the identifier; 0 for 0x79 */
+	uint8_t kind;   /* enum codec_kind */
+	uint8_t scale;  /* wire unit to stored unit, for CODEC_KIND_SCALED; else 1 */
+	uint16_t field; /* offset of the destination in struct bms_snapshot */
 };
 
 /* Old firmware ends its replies here: every row up to this identifier is

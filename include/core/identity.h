@@ -12,10 +12,10 @@
 #include "bms_types.h"
 
 struct bms_identity {
-	char uid[64];       /* "jkbms_" + an identity that survives tty renumbering */
-	char product[48];   /* "JK-BMS B2A24S15P" */
-	char hardware[20];  /* "11.XW" */
-	char firmware[20];  /* "11.26" */
+	char uid[64];      /* "jkbms_" + an identity that survives tty renumbering */
+	char product[48];  /* "JK-BMS B2A24S15P" */
+	char hardware[20]; /* "11.XW" */
+	char firmware[20]; /* "11.26" */
 };
 
 /* usb_serial may be empty. */

@@ -24,22 +24,22 @@ struct policy_config {
 	 * window is clamped into it. */
 	uint32_t max_charge_current_ma;
 	uint32_t max_discharge_current_ma;
-	uint16_t charge_cell_mv;      /* V_chg */
-	uint16_t float_cell_mv;       /* V_flt */
+	uint16_t charge_cell_mv; /* V_chg */
+	uint16_t float_cell_mv;  /* V_flt */
 	uint16_t rebulk_cell_mv;
-	uint16_t min_cell_mv;         /* V_min */
-	int16_t charge_min_temp_c;    /* below 0 °C only when set explicitly */
+	uint16_t min_cell_mv;      /* V_min */
+	int16_t charge_min_temp_c; /* below 0 °C only when set explicitly */
 	int16_t charge_max_temp_c;
 	int16_t discharge_min_temp_c;
 	int16_t discharge_max_temp_c;
-	uint32_t tail_current_ma;     /* 0: capacity / 50, at least 1 A */
-	uint32_t max_absorption_ms;   /* 2 h */
-	uint8_t rebulk_soc_pct;       /* 0: off; else also with the cells below float */
-	uint16_t full_charge_days;    /* 0: off */
-	bool soc_taper;               /* CCL taper above 95 % SoC, off */
-	bool mosfet_control;          /* switch FETs on persistent conditions, on */
-	uint32_t lost_discharge_ma;   /* DCL kept after a link loss, 0: off */
-	uint32_t lost_discharge_ms;   /* for at most this long */
+	uint32_t tail_current_ma;   /* 0: capacity / 50, at least 1 A */
+	uint32_t max_absorption_ms; /* 2 h */
+	uint8_t rebulk_soc_pct;     /* 0: off; else also with the cells below float */
+	uint16_t full_charge_days;  /* 0: off */
+	bool soc_taper;             /* CCL taper above 95 % SoC, off */
+	bool mosfet_control;        /* switch FETs on persistent conditions, on */
+	uint32_t lost_discharge_ma; /* DCL kept after a link loss, 0: off */
+	uint32_t lost_discharge_ms; /* for at most this long */
 };
 
 /* Fill *cfg with the defaults above. */
@@ -68,7 +68,7 @@ enum policy_alarm {
 	POLICY_ALARM_HIGH_CELL_VOLTAGE,
 	POLICY_ALARM_LOW_CELL_VOLTAGE,
 	POLICY_ALARM_INTERNAL_FAILURE,
-	POLICY_ALARM_CONTACTOR,     /* a FET write failed, or a FET is locked off */
+	POLICY_ALARM_CONTACTOR, /* a FET write failed, or a FET is locked off */
 	POLICY_ALARM_COUNT
 };
 
@@ -97,19 +97,19 @@ enum policy_fet_result {
 };
 
 struct policy_input {
-	const struct battery *bat;       /* the battery model after the latest reply; must not be NULL */
-	bool fresh;                      /* snap arrived since the last call (a poll) */
-	bool lost;                       /* the link is lost: data is stale */
-	uint64_t now_ms;                 /* monotonic */
-	int64_t wall_s;                  /* wall clock (UNIX seconds) for days between full charges */
-	bool force_off[POLICY_FET_COUNT];   /* /Settings/Force{Charging,Discharging}Off */
-	bool reset_lock[POLICY_FET_COUNT];  /* the user wrote the force path: clears a chatter lock */
+	const struct battery *bat;         /* the battery model after the latest reply; must not be NULL */
+	bool fresh;                        /* snap arrived since the last call (a poll) */
+	bool lost;                         /* the link is lost: data is stale */
+	uint64_t now_ms;                   /* monotonic */
+	int64_t wall_s;                    /* wall clock (UNIX seconds) for days between full charges */
+	bool force_off[POLICY_FET_COUNT];  /* /Settings/Force{Charging,Discharging}Off */
+	bool reset_lock[POLICY_FET_COUNT]; /* the user wrote the force path: clears a chatter lock */
 	enum policy_fet_result fet_result[POLICY_FET_COUNT];
 };
 
 /* The values derived from the BMS's settings and the configuration. */
 struct policy_params {
-	unsigned cells;          /* in series: the BMS's cell-count setting */
+	unsigned cells; /* in series: the BMS's cell-count setting */
 	uint16_t v_chg_mv, v_flt_mv, v_rebulk_mv, v_min_mv;
 	uint32_t ccl_ceiling_ma, dcl_ceiling_ma, tail_ma;
 	int16_t charge_tmin_c, charge_tmax_c, discharge_tmin_c, discharge_tmax_c;
@@ -140,7 +140,7 @@ struct policy_output {
 	enum policy_mode mode;
 	char charge_limitation[96];
 	char discharge_limitation[96];
-	uint8_t alarm[POLICY_ALARM_COUNT];     /* 0 ok, 1 warning, 2 alarm */
+	uint8_t alarm[POLICY_ALARM_COUNT]; /* 0 ok, 1 warning, 2 alarm */
 	enum policy_fet_request fet_request[POLICY_FET_COUNT];
 	bool allow_charge;
 	bool allow_discharge;
@@ -154,21 +154,21 @@ struct policy_alarm_state {
 };
 
 struct policy_fet_state {
-	bool owned;            /* switched off by us (and confirmed) */
-	bool pending;          /* a write is in flight */
+	bool owned;   /* switched off by us (and confirmed) */
+	bool pending; /* a write is in flight */
 	uint8_t pending_value;
 	bool pending_auto;
-	bool settling;         /* the read-back timed out: the next frame decides */
-	bool failed;           /* the last write failed */
-	bool not_applied;      /* ... because the BMS answered but did not follow */
-	bool locked;           /* chatter: stays off until reset */
-	bool unlock_wanted;    /* the user reset the lock; it clears once the condition has */
-	bool forced;           /* off on the user's request */
-	uint64_t cell_since;   /* protective condition timers, 0 = not active */
+	bool settling;       /* the read-back timed out: the next frame decides */
+	bool failed;         /* the last write failed */
+	bool not_applied;    /* ... because the BMS answered but did not follow */
+	bool locked;         /* chatter: stays off until reset */
+	bool unlock_wanted;  /* the user reset the lock; it clears once the condition has */
+	bool forced;         /* off on the user's request */
+	uint64_t cell_since; /* protective condition timers, 0 = not active */
 	uint64_t temp_since;
-	uint64_t clear_since;  /* condition cleared (with hysteresis) since */
-	uint64_t failed_at;    /* when the last write failed (retry delay) */
-	uint64_t result_at;    /* when the last write's result arrived */
+	uint64_t clear_since;   /* condition cleared (with hysteresis) since */
+	uint64_t failed_at;     /* when the last write failed (retry delay) */
+	uint64_t result_at;     /* when the last write's result arrived */
 	uint64_t auto_on_ms[3]; /* the last automatic switch-ons (anti-chatter) */
 };
 
@@ -178,23 +178,23 @@ struct policy_state {
 	uint64_t last_ms;
 	enum policy_mode mode;
 	uint64_t mode_since;
-	uint64_t full_cond_since;    /* absorption end condition held since (0 = not) */
+	uint64_t full_cond_since; /* absorption end condition held since (0 = not) */
 	uint64_t rebulk_cond_since;
-	int64_t last_full_wall_s;    /* 0 = never */
-	uint32_t mode_cvl_mv;        /* the mode's target, ramped */
-	uint32_t cvl_mv;             /* published */
-	double integrator_mv;        /* over-voltage controller, pack mV */
-	double hi_mv, lo_mv, pack_mv; /* highest/lowest cell and pack, noise filtered */
-	uint16_t hi_hist[3];         /* the highest cell of the last three frames */
-	bool capping;                /* CVL capped near the pack voltage */
-	int8_t cvl_dir;              /* the last direction CVL moved: -1, 0, +1 */
-	uint64_t cvl_turn_ms;        /* when it last changed direction */
-	uint64_t cvl_up_since;       /* since when it wants to turn back up */
-	uint32_t ccl_ma, dcl_ma;     /* published */
+	int64_t last_full_wall_s;        /* 0 = never */
+	uint32_t mode_cvl_mv;            /* the mode's target, ramped */
+	uint32_t cvl_mv;                 /* published */
+	double integrator_mv;            /* over-voltage controller, pack mV */
+	double hi_mv, lo_mv, pack_mv;    /* highest/lowest cell and pack, noise filtered */
+	uint16_t hi_hist[3];             /* the highest cell of the last three frames */
+	bool capping;                    /* CVL capped near the pack voltage */
+	int8_t cvl_dir;                  /* the last direction CVL moved: -1, 0, +1 */
+	uint64_t cvl_turn_ms;            /* when it last changed direction */
+	uint64_t cvl_up_since;           /* since when it wants to turn back up */
+	uint32_t ccl_ma, dcl_ma;         /* published */
 	double ccl_ramp_ma, dcl_ramp_ma; /* ramped internal values */
 	bool was_lost;
 	uint64_t lost_since;
-	bool lost_dcl_ok;            /* discharge was allowed when the link was lost */
+	bool lost_dcl_ok; /* discharge was allowed when the link was lost */
 	struct policy_alarm_state alarms[POLICY_ALARM_COUNT];
 	struct policy_fet_state fet[POLICY_FET_COUNT];
 };

@@ -18,17 +18,17 @@
 #include "bms_types.h"
 
 struct poller_config {
-	uint32_t interval_ms;        /* poll period, default 1000 */
-	uint32_t min_gap_ms;         /* between two frames we send, default 100 (docs/protocol-4e57.md "Requests") */
-	uint32_t reply_timeout_ms;   /* reply deadline, default 500 */
-	uint32_t rx_gap_ms;          /* a reply whose bytes keep coming within this is not cut, default 50 */
-	uint32_t reply_max_ms;       /* hard cap on waiting for one reply, default 2000 */
-	uint32_t password_gap_ms;    /* password frame to write frame, default 120 (100..150 in the field) */
-	uint32_t write_settle_ms;    /* write frame to read-back, default 150 */
-	uint32_t warning_ms;         /* no valid frame for this long: cable warning, default 5000 */
-	uint32_t lost_ms;            /* no valid frame for this long: link lost, default 30000 */
+	uint32_t interval_ms;      /* poll period, default 1000 */
+	uint32_t min_gap_ms;       /* between two frames we send, default 100 (docs/protocol-4e57.md "Requests") */
+	uint32_t reply_timeout_ms; /* reply deadline, default 500 */
+	uint32_t rx_gap_ms;        /* a reply whose bytes keep coming within this is not cut, default 50 */
+	uint32_t reply_max_ms;     /* hard cap on waiting for one reply, default 2000 */
+	uint32_t password_gap_ms;  /* password frame to write frame, default 120 (100..150 in the field) */
+	uint32_t write_settle_ms;  /* write frame to read-back, default 150 */
+	uint32_t warning_ms;       /* no valid frame for this long: cable warning, default 5000 */
+	uint32_t lost_ms;          /* no valid frame for this long: link lost, default 30000 */
 	uint32_t misses_before_activate; /* consecutive missed polls before a 0x01 frame, default 3 */
-	uint32_t write_attempts;     /* attempts per MOSFET write before it is reported failed, default 3 */
+	uint32_t write_attempts;         /* attempts per MOSFET write before it is reported failed, default 3 */
 };
 
 /* Fill *cfg with the defaults above. */
@@ -67,25 +67,25 @@ const char *poller_write_status_name(enum poller_write_status status);
 
 struct poller_write_result {
 	enum bms_fet fet;
-	uint8_t value;    /* 0 off, 1 on */
+	uint8_t value; /* 0 off, 1 on */
 	enum poller_write_status status;
 	unsigned attempts;
-	unsigned form;    /* the driver's frame form of the last attempt */
+	unsigned form; /* the driver's frame form of the last attempt */
 };
 
 struct poller_counters {
-	uint64_t polls;        /* poll cycles started */
-	uint64_t replies;      /* valid read-all replies */
-	uint64_t timeouts;     /* attempts with no reply by the deadline */
-	uint64_t retries;      /* second attempts within a poll */
-	uint64_t misses;       /* polls with no valid reply after the retry */
-	uint64_t bad_replies;  /* replies that failed decoding or sanity checks */
-	uint64_t unexpected;   /* valid replies outside a request */
-	uint64_t activations;  /* 0x01 frames sent */
-	uint64_t write_acks;   /* short 0x02 replies */
+	uint64_t polls;       /* poll cycles started */
+	uint64_t replies;     /* valid read-all replies */
+	uint64_t timeouts;    /* attempts with no reply by the deadline */
+	uint64_t retries;     /* second attempts within a poll */
+	uint64_t misses;      /* polls with no valid reply after the retry */
+	uint64_t bad_replies; /* replies that failed decoding or sanity checks */
+	uint64_t unexpected;  /* valid replies outside a request */
+	uint64_t activations; /* 0x01 frames sent */
+	uint64_t write_acks;  /* short 0x02 replies */
 	uint64_t writes_ok;
 	uint64_t writes_failed;
-	uint64_t link_lost;    /* transitions into LOST */
+	uint64_t link_lost; /* transitions into LOST */
 };
 
 #define POLLER_WRITE_QUEUE 4
@@ -113,7 +113,7 @@ struct poller {
 	enum poller_phase phase;
 	enum poller_link link;
 	uint64_t start_ms;
-	uint64_t cycle_ms;      /* start of the current or last poll cycle */
+	uint64_t cycle_ms; /* start of the current or last poll cycle */
 	uint64_t next_poll_ms;
 	uint64_t last_send_ms;
 	uint64_t deadline_ms;
@@ -123,13 +123,13 @@ struct poller {
 	bool has_sent;
 	bool has_good;
 	bool rx_partial;
-	bool attempt_bad;       /* this attempt got a reply that failed decoding */
-	bool attempt_done;      /* this attempt is over, its failure counted */
+	bool attempt_bad;  /* this attempt got a reply that failed decoding */
+	bool attempt_done; /* this attempt is over, its failure counted */
 	unsigned attempt;
 	unsigned consecutive_misses;
 	bool activate_pending;
-	bool writing;           /* queue[0] is being written in this cycle */
-	unsigned write_form;    /* the frame form this unit accepts */
+	bool writing;        /* queue[0] is being written in this cycle */
+	unsigned write_form; /* the frame form this unit accepts */
 	size_t queued;
 	struct poller_write queue[POLLER_WRITE_QUEUE];
 	bool result_ready;

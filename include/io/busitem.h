@@ -71,8 +71,8 @@ void busitem_tree_set_method_handler(struct busitem_tree *tree, busitem_method_f
  * itself; a string item takes no other. set_cb NULL makes the item read-only. The new item is
  * invalid and not marked changed. Returns the item (owned by the tree), or
  * NULL if path exists or is malformed, or the format is refused (logged). */
-struct busitem *busitem_add(struct busitem_tree *tree, const char *path, enum busitem_type type,
-			    const char *text_fmt, busitem_set_fn set_cb, void *user_data);
+struct busitem *busitem_add(struct busitem_tree *tree, const char *path, enum busitem_type type, const char *text_fmt,
+			    busitem_set_fn set_cb, void *user_data);
 
 struct busitem *busitem_find(const struct busitem_tree *tree, const char *path);
 const char *busitem_path(const struct busitem *item);

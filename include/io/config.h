@@ -25,14 +25,14 @@
  * (poller_config_default(), policy_config_default()); in policy, 0 (or
  * POLICY_UNSET_TEMP for a temperature) = derive from the BMS. */
 struct config {
-	unsigned baud;                 /* baud, 115200 */
-	uint32_t probe_timeout_ms;     /* probe_timeout (s), 5: exit when no BMS answers */
-	uint32_t leave_bus_after_ms;   /* leave_bus_after (s), 0 = never */
-	int32_t device_instance;       /* device_instance, 1: preferred VRM instance */
-	uint32_t settings_timeout_ms;  /* settings_timeout (s), 5 */
-	bool properties_changed;       /* properties_changed, false */
-	uint32_t ttg_floor_pct;        /* time_to_go_soc (%), 10 */
-	char state_dir[160];           /* state_dir, /data/var/lib/dbus-jkbms */
+	unsigned baud;                /* baud, 115200 */
+	uint32_t probe_timeout_ms;    /* probe_timeout (s), 5: exit when no BMS answers */
+	uint32_t leave_bus_after_ms;  /* leave_bus_after (s), 0 = never */
+	int32_t device_instance;      /* device_instance, 1: preferred VRM instance */
+	uint32_t settings_timeout_ms; /* settings_timeout (s), 5 */
+	bool properties_changed;      /* properties_changed, false */
+	uint32_t ttg_floor_pct;       /* time_to_go_soc (%), 10 */
+	char state_dir[160];          /* state_dir, /data/var/lib/dbus-jkbms */
 	/* poll_interval, reply_timeout, link_warning and link_lost (s) in
 	 * interval_ms, reply_timeout_ms, warning_ms and lost_ms. */
 	struct poller_config poll;
@@ -52,12 +52,12 @@ int config_set(struct config *cfg, const char *key, const char *value, char *err
  * path). Unknown keys and groups are reported through warn (one line each,
  * may be NULL). Returns 0, or -errno with the reason in err (an unreadable
  * file, a syntax error, an invalid value naming the key). */
-int config_load(struct config *cfg, const char *path, bool missing_ok, void (*warn)(const char *line),
-		char *err, size_t err_size);
+int config_load(struct config *cfg, const char *path, bool missing_ok, void (*warn)(const char *line), char *err,
+		size_t err_size);
 
 /* The same from text in memory (name labels the messages). */
-int config_load_data(struct config *cfg, const char *data, size_t len, const char *name,
-		     void (*warn)(const char *line), char *err, size_t err_size);
+int config_load_data(struct config *cfg, const char *data, size_t len, const char *name, void (*warn)(const char *line),
+		     char *err, size_t err_size);
 
 /* The rules across keys, checked once the file and the command line are
  * applied (docs/charge-control.md "Loss of communication"): link_warning

@@ -22,14 +22,14 @@
 #define LINK_UNITS_MAX 16
 
 struct link_config {
-	const char *device;      /* path, copied by link_new() */
-	unsigned baud;           /* default 115200 */
-	const struct bms_driver *driver; /* default the 4E 57 family */
-	unsigned units;          /* BMSs sharing the port (bus), default 1 */
+	const char *device;                /* path, copied by link_new() */
+	unsigned baud;                     /* default 115200 */
+	const struct bms_driver *driver;   /* default the 4E 57 family */
+	unsigned units;                    /* BMSs sharing the port (bus), default 1 */
 	uint8_t addresses[LINK_UNITS_MAX]; /* theirs, default 0 */
 	struct poller_config poll;
-	uint32_t reopen_min_ms;  /* first reopen attempt after a loss, default 1000 */
-	uint32_t reopen_max_ms;  /* backoff ceiling, default 30000 */
+	uint32_t reopen_min_ms; /* first reopen attempt after a loss, default 1000 */
+	uint32_t reopen_max_ms; /* backoff ceiling, default 30000 */
 };
 
 void link_config_default(struct link_config *cfg);
@@ -45,22 +45,20 @@ struct link_events {
 
 struct link_counters {
 	uint64_t rejects[CODEC_REJECT_COUNT]; /* per reason, deframer and decoder */
-	uint64_t junk_bytes;   /* skipped while hunting for a frame start */
+	uint64_t junk_bytes;                  /* skipped while hunting for a frame start */
 	uint64_t bytes_in;
-	uint64_t frames;       /* checksum-valid BMS frames */
+	uint64_t frames;        /* checksum-valid BMS frames */
 	uint64_t requests_sent; /* frames written to the device */
-	uint64_t reopens;      /* successful reopens after a loss */
-	uint64_t io_errors;    /* device lost / read or write failures */
+	uint64_t reopens;       /* successful reopens after a loss */
+	uint64_t io_errors;     /* device lost / read or write failures */
 };
-
 
 struct link;
 
 /* Open cfg->device and prepare the link; nothing is sent before
  * link_start(). events may have NULL members. Returns 0 or -errno from the
  * transport (-ENOENT: no such device). */
-int link_new(const struct link_config *cfg, const struct link_events *events, void *user_data,
-	     struct link **out);
+int link_new(const struct link_config *cfg, const struct link_events *events, void *user_data, struct link **out);
 
 /* Bind a unit's events (link_new() binds every unit to the ones given). */
 void link_bind(struct link *l, unsigned unit, const struct link_events *events, void *user_data);

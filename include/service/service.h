@@ -33,8 +33,8 @@ typedef void (*service_quit_fn)(void *user_data, int code);
 
 /* Build every path on conn (borrowed) and listen to the unit's events;
  * the name is requested after its first reply. Returns 0 or -errno. */
-int service_new(const struct config *cfg, const struct service_where *where, DBusConnection *conn,
-		service_quit_fn quit, void *user_data, struct service **out);
+int service_new(const struct config *cfg, const struct service_where *where, DBusConnection *conn, service_quit_fn quit,
+		void *user_data, struct service **out);
 void service_free(struct service *s);
 
 /* Has its BMS answered yet? */

@@ -39,7 +39,11 @@ enum path_group {
 	PATH_COUNTER, /* link counters: at once on trouble, else at most every 10 s */
 };
 
-enum path_result { PATH_SET, PATH_INVALID, PATH_KEEP };
+enum path_result {
+	PATH_SET,
+	PATH_INVALID,
+	PATH_KEEP
+};
 
 struct path_value {
 	int32_t i;
@@ -55,8 +59,8 @@ struct path_def {
 	enum busitem_type type;
 	const char *fmt;
 	enum path_group group;
-	path_get_fn get;  /* NULL for PATH_FIXED */
-	unsigned arg;     /* e.g. which alarm */
+	path_get_fn get; /* NULL for PATH_FIXED */
+	unsigned arg;    /* e.g. which alarm */
 };
 
 extern const struct path_def service_paths[];

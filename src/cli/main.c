@@ -29,8 +29,8 @@ struct app {
 	bool once;
 	bool list_ports;
 	const char *device;
-	const char *extra;       /* a second positional argument: an error */
-	GPtrArray *keys;         /* command-line keys, applied after the file */
+	const char *extra; /* a second positional argument: an error */
+	GPtrArray *keys;   /* command-line keys, applied after the file */
 	struct config cfg;
 	GMainLoop *loop;
 	DBusConnection *conn;
@@ -146,16 +146,26 @@ static void add_positional(struct app *app, const char *arg)
 static int take_option(struct app *app, int c, int idx)
 {
 	switch (c) {
-	case 1: add_positional(app, optarg); break; /* an operand, in place */
-	case 'd': app->decode = optarg; break;
+	case 1:
+		add_positional(app, optarg);
+		break; /* an operand, in place */
+	case 'd':
+		app->decode = optarg;
+		break;
 	case 'o':
 		app->once = true;
 		if (optarg)
 			add_positional(app, optarg);
 		break;
-	case 'j': app->json = true; break;
-	case 'l': app->list_ports = true; break;
-	case 'c': app->config_path = optarg; break;
+	case 'j':
+		app->json = true;
+		break;
+	case 'l':
+		app->list_ports = true;
+		break;
+	case 'c':
+		app->config_path = optarg;
+		break;
 	case 'k': {
 		char *key = g_strdup(opts[idx].name);
 
@@ -164,9 +174,15 @@ static int take_option(struct app *app, int c, int idx)
 		g_ptr_array_add(app->keys, g_strdup(optarg));
 		break;
 	}
-	case 'v': app->verbose = true; break;
-	case 'h': usage(stdout); return 0;
-	case 'V': printf("dbus-jkbms %s\n", DBUS_JKBMS_VERSION); return 0;
+	case 'v':
+		app->verbose = true;
+		break;
+	case 'h':
+		usage(stdout);
+		return 0;
+	case 'V':
+		printf("dbus-jkbms %s\n", DBUS_JKBMS_VERSION);
+		return 0;
 	default: /* getopt has named the option */
 		fprintf(stderr, "Try 'dbus-jkbms --help'.\n");
 		return 2;
@@ -216,8 +232,8 @@ static int load_config(struct app *app)
 	char err[320];
 	bool default_path = !app->config_path;
 
-	if (config_load(&app->cfg, default_path ? CONFIG_DEFAULT_PATH : app->config_path, default_path, warn_line,
-			err, sizeof(err)) < 0) {
+	if (config_load(&app->cfg, default_path ? CONFIG_DEFAULT_PATH : app->config_path, default_path, warn_line, err,
+			sizeof(err)) < 0) {
 		fprintf(stderr, "dbus-jkbms: configuration: %s\n", err);
 		return 2;
 	}

@@ -59,12 +59,15 @@ static void explain_failure(const struct link *l, const char *device, FILE *err)
 		}
 		fprintf(err, " %llu byte(s) skipped\n", (unsigned long long)c->junk_bytes);
 	} else if (c->bytes_in) {
-		fprintf(err, "%s: garbage: %llu byte(s) received but no JK-BMS frame in them (wrong baud rate or "
-			"protocol?)\n", device, (unsigned long long)c->bytes_in);
+		fprintf(err,
+			"%s: garbage: %llu byte(s) received but no JK-BMS frame in them (wrong baud rate or "
+			"protocol?)\n",
+			device, (unsigned long long)c->bytes_in);
 	} else {
-		fprintf(err, "%s: no answer to %llu request(s): check the wiring (adapter TX to BMS RX, RX to TX, "
-			"GND; 3.3 V TTL; never connect VBAT) and the baud rate\n", device,
-			(unsigned long long)p->polls + p->retries);
+		fprintf(err,
+			"%s: no answer to %llu request(s): check the wiring (adapter TX to BMS RX, RX to TX, "
+			"GND; 3.3 V TTL; never connect VBAT) and the baud rate\n",
+			device, (unsigned long long)p->polls + p->retries);
 	}
 }
 
@@ -113,10 +116,14 @@ int tool_once(const char *device, unsigned baud, bool json, FILE *out, FILE *err
 static const char *bus_text(enum transport_bus bus)
 {
 	switch (bus) {
-	case TRANSPORT_BUS_NATIVE: return "native";
-	case TRANSPORT_BUS_USB: return "usb";
-	case TRANSPORT_BUS_BLUETOOTH: return "bluetooth";
-	case TRANSPORT_BUS_UNKNOWN: break;
+	case TRANSPORT_BUS_NATIVE:
+		return "native";
+	case TRANSPORT_BUS_USB:
+		return "usb";
+	case TRANSPORT_BUS_BLUETOOTH:
+		return "bluetooth";
+	case TRANSPORT_BUS_UNKNOWN:
+		break;
 	}
 	return "?";
 }

@@ -31,8 +31,8 @@ static uint32_t be32(const uint8_t *p)
 	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
-static int fail(struct codec_error *err, enum codec_reject reason, size_t offset, uint32_t expected,
-		uint32_t actual, int code)
+static int fail(struct codec_error *err, enum codec_reject reason, size_t offset, uint32_t expected, uint32_t actual,
+		int code)
 {
 	err->reason = reason;
 	err->offset = offset;
@@ -82,8 +82,7 @@ static int check_body(const uint8_t *f, size_t total, bool requests, struct code
 	 * in front of the reply: only source 0 / type 1 frames are BMS replies. */
 	if (requests) {
 		if (f[OFF_SOURCE] == CODEC_SOURCE_BMS || f[OFF_TYPE] == CODEC_TYPE_REPLY)
-			return fail(err, CODEC_REJECT_NOT_REPLY, OFF_SOURCE, CODEC_SOURCE_HOST, f[OFF_SOURCE],
-				    -EPROTO);
+			return fail(err, CODEC_REJECT_NOT_REPLY, OFF_SOURCE, CODEC_SOURCE_HOST, f[OFF_SOURCE], -EPROTO);
 		return 0;
 	}
 	if (f[OFF_SOURCE] != CODEC_SOURCE_BMS || f[OFF_TYPE] != CODEC_TYPE_REPLY)
@@ -121,8 +120,8 @@ size_t codec_rx_skip(struct codec_rx *rx)
 	return rx->len;
 }
 
-int codec_feed(struct codec_rx *rx, const uint8_t *data, size_t len, size_t *consumed,
-	       struct codec_frame *frame, struct codec_error *err)
+int codec_feed(struct codec_rx *rx, const uint8_t *data, size_t len, size_t *consumed, struct codec_frame *frame,
+	       struct codec_error *err)
 {
 	size_t used = 0;
 	int ret;
@@ -285,11 +284,10 @@ static void copy_text(char *dst, size_t dst_size, const uint8_t *src, size_t n)
  * compile unless m has type t, so that no row can store its kind into a
  * member of another width or signedness. */
 #define SNAP_MEMBER(m) (((const struct bms_snapshot *)0)->m)
-#define AT(m, t) (offsetof(struct bms_snapshot, m) + 0 * sizeof(char[_Generic(SNAP_MEMBER(m), t: 1)]))
+#define AT(m, t) (offsetof(struct bms_snapshot, m) + 0 * sizeof(char[_Generic(SNAP_MEMBER(m), t : 1)]))
 #define SET(m, t) AT(settings.m, t)
 /* A text destination: a char array of exactly n characters and the NUL. */
-#define TEXT_AT(m, n) \
-	(offsetof(struct bms_snapshot, m) + 0 * sizeof(char[sizeof(SNAP_MEMBER(m)) == (n) + 1 ? 1 : -1]))
+#define TEXT_AT(m, n) (offsetof(struct bms_snapshot, m) + 0 * sizeof(char[sizeof(SNAP_MEMBER(m)) == (n) + 1 ? 1 : -1]))
 
 /* Every identifier of a read-all reply, in ascending order: codec_id_find()
  * searches it by halves and the encoder writes it top to bottom. Meanings
@@ -397,8 +395,8 @@ static void set32(uint8_t *dst, uint32_t v)
 
 /* The cell block (docs/protocol-4e57.md, "Cell block 0x79"): a byte count,
  * then one (1-based index, mV) triplet per cell, indexes in order. */
-static int decode_cells(const struct codec_id *row, const uint8_t *f, size_t pos, size_t end,
-			struct bms_snapshot *s, struct codec_error *err, size_t *next)
+static int decode_cells(const struct codec_id *row, const uint8_t *f, size_t pos, size_t end, struct bms_snapshot *s,
+			struct codec_error *err, size_t *next)
 {
 	uint8_t *dst = (uint8_t *)s + row->field;
 

@@ -80,8 +80,7 @@ static int end_frame(struct writer *w)
 
 /* ---- requests ---------------------------------------------------------- */
 
-static int build_request(uint8_t cmd, uint8_t type, const uint8_t *info, size_t info_len, uint8_t *out,
-			 size_t size)
+static int build_request(uint8_t cmd, uint8_t type, const uint8_t *info, size_t info_len, uint8_t *out, size_t size)
 {
 	struct writer w = { out, size, 0, false };
 

@@ -48,7 +48,8 @@ int codec_error_format(const struct codec_error *err, uint64_t base, char *buf, 
 		return snprintf(buf, size, "checksum mismatch at byte %llu: frame says 0x%04X, bytes sum to 0x%04X", at,
 				a, e);
 	case CODEC_REJECT_NOT_REPLY:
-		return snprintf(buf, size, "not a BMS reply at byte %llu: source 0x%02X (an echo of a request?)", at, a);
+		return snprintf(buf, size, "not a BMS reply at byte %llu: source 0x%02X (an echo of a request?)", at,
+				a);
 	case CODEC_REJECT_COMMAND:
 		return snprintf(buf, size, "not a read-all reply at byte %llu: command 0x%02X", at, a);
 	case CODEC_REJECT_UNKNOWN_ID:

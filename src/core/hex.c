@@ -22,8 +22,7 @@ static bool is_sep(uint8_t c)
 
 static bool is_prefix(const uint8_t *t, size_t i, size_t len)
 {
-	return t[i] == '0' && i + 1 < len && (t[i + 1] == 'x' || t[i + 1] == 'X') &&
-	       (i == 0 || is_sep(t[i - 1]));
+	return t[i] == '0' && i + 1 < len && (t[i + 1] == 'x' || t[i + 1] == 'X') && (i == 0 || is_sep(t[i - 1]));
 }
 
 bool hex_is_text(const uint8_t *t, size_t len)

@@ -49,19 +49,22 @@
 /* The longest step the ramps and integrators take from one call to the next. */
 #define DT_MAX_S 10.0
 
-#define CHARGE_ALARM_BITS                                                                                  \
-	(BMS_ALARM_MOSFET_OVER_TEMP | BMS_ALARM_CHARGE_OVER_VOLTAGE | BMS_ALARM_BATTERY_OVER_TEMP |        \
+#define CHARGE_ALARM_BITS \
+	(BMS_ALARM_MOSFET_OVER_TEMP | BMS_ALARM_CHARGE_OVER_VOLTAGE | BMS_ALARM_BATTERY_OVER_TEMP | \
 	 BMS_ALARM_CHARGE_OVER_CURRENT | BMS_ALARM_BOX_OVER_TEMP | BMS_ALARM_LOW_TEMP | BMS_ALARM_CELL_OVER_VOLTAGE)
-#define DISCHARGE_ALARM_BITS                                                                               \
-	(BMS_ALARM_MOSFET_OVER_TEMP | BMS_ALARM_DISCHARGE_UNDER_VOLTAGE | BMS_ALARM_BATTERY_OVER_TEMP |    \
+#define DISCHARGE_ALARM_BITS \
+	(BMS_ALARM_MOSFET_OVER_TEMP | BMS_ALARM_DISCHARGE_UNDER_VOLTAGE | BMS_ALARM_BATTERY_OVER_TEMP | \
 	 BMS_ALARM_DISCHARGE_OVER_CURRENT | BMS_ALARM_BOX_OVER_TEMP | BMS_ALARM_CELL_UNDER_VOLTAGE)
 
 const char *policy_mode_name(enum policy_mode mode)
 {
 	switch (mode) {
-	case POLICY_MODE_BULK: return "Bulk";
-	case POLICY_MODE_ABSORPTION: return "Absorption";
-	case POLICY_MODE_FLOAT: return "Float";
+	case POLICY_MODE_BULK:
+		return "Bulk";
+	case POLICY_MODE_ABSORPTION:
+		return "Absorption";
+	case POLICY_MODE_FLOAT:
+		return "Float";
 	}
 	return "?";
 }
@@ -107,7 +110,6 @@ static uint16_t median3(const uint16_t v[3])
 	return c <= a ? a : (c >= b ? b : c);
 }
 
-
 /* A CVL under which nothing charges: below the pack voltage by a margin a
  * cell, so that a charger obeying CVL only backs off even with the drop
  * its current makes. */
@@ -117,7 +119,6 @@ static uint32_t no_charge_mv(uint32_t pack_mv, unsigned cells)
 
 	return pack_mv > margin ? pack_mv - margin : 0;
 }
-
 
 static uint64_t since(uint64_t prev, bool active, uint64_t now)
 {
@@ -163,9 +164,9 @@ static void mode_step(const struct policy_config *cfg, const struct policy_param
 		/* Rebulk when the highest cell stays below the rebulk voltage,
 		 * or when the SoC is low and the cells agree (below float). */
 		bool low = hi < p->v_rebulk_mv ||
-			   (cfg->rebulk_soc_pct && s->soc_pct <= cfg->rebulk_soc_pct && hi < p->v_flt_mv);
+			(cfg->rebulk_soc_pct && s->soc_pct <= cfg->rebulk_soc_pct && hi < p->v_flt_mv);
 		bool overdue = cfg->full_charge_days && st->last_full_wall_s &&
-			       in->wall_s - st->last_full_wall_s >= (int64_t)cfg->full_charge_days * 86400;
+			in->wall_s - st->last_full_wall_s >= (int64_t)cfg->full_charge_days * 86400;
 
 		st->rebulk_cond_since = since(st->rebulk_cond_since, low, now);
 		if ((st->rebulk_cond_since && now - st->rebulk_cond_since >= REBULK_HOLD_MS) || overdue)

@@ -57,42 +57,43 @@ void policy_alarm_candidates(const struct policy_params *p, const struct bms_sna
 #define ACTIVE(a) (prev->alarms[a].level >= 1)
 	memset(cand, 0, POLICY_ALARM_COUNT);
 	cand[POLICY_ALARM_LOW_SOC] = (bits & BMS_ALARM_LOW_CAPACITY) ||
-				     at_or_below(s->soc_pct, c->low_soc_alarm_pct - 1, 2, ACTIVE(POLICY_ALARM_LOW_SOC));
-	cand[POLICY_ALARM_HIGH_INTERNAL_TEMP] =
-		(bits & BMS_ALARM_MOSFET_OVER_TEMP) ? 2
-		: tw && at_or_above(s->temp_c[BMS_TEMP_MOSFET], c->mosfet_otp_c - 5, 2, ACTIVE(POLICY_ALARM_HIGH_INTERNAL_TEMP));
+		at_or_below(s->soc_pct, c->low_soc_alarm_pct - 1, 2, ACTIVE(POLICY_ALARM_LOW_SOC));
+	cand[POLICY_ALARM_HIGH_INTERNAL_TEMP] = (bits & BMS_ALARM_MOSFET_OVER_TEMP) ? 2
+										    : tw &&
+			at_or_above(s->temp_c[BMS_TEMP_MOSFET], c->mosfet_otp_c - 5, 2,
+				    ACTIVE(POLICY_ALARM_HIGH_INTERNAL_TEMP));
 	cand[POLICY_ALARM_HIGH_VOLTAGE] = (bits & BMS_ALARM_CHARGE_OVER_VOLTAGE) ? 2 : 0;
 	cand[POLICY_ALARM_LOW_VOLTAGE] = (bits & BMS_ALARM_DISCHARGE_UNDER_VOLTAGE) ? 2 : 0;
 	int16_t otp = c->charge_otp_c < c->discharge_otp_c ? c->charge_otp_c : c->discharge_otp_c;
 
 	cand[POLICY_ALARM_HIGH_TEMP] = (bits & (BMS_ALARM_BATTERY_OVER_TEMP | BMS_ALARM_BOX_OVER_TEMP))
-					       ? 2
-					       : tw && at_or_above(tmax, otp - 5, 2, ACTIVE(POLICY_ALARM_HIGH_TEMP));
+		? 2
+		: tw && at_or_above(tmax, otp - 5, 2, ACTIVE(POLICY_ALARM_HIGH_TEMP));
 	cand[POLICY_ALARM_LOW_TEMP] = tw && at_or_below(tmin, c->discharge_utp_c + 5, 2, ACTIVE(POLICY_ALARM_LOW_TEMP));
-	cand[POLICY_ALARM_HIGH_CHARGE_TEMP] = tw && at_or_above(tmax, c->charge_otp_c - 5, 2,
-							  ACTIVE(POLICY_ALARM_HIGH_CHARGE_TEMP));
+	cand[POLICY_ALARM_HIGH_CHARGE_TEMP] = tw &&
+		at_or_above(tmax, c->charge_otp_c - 5, 2, ACTIVE(POLICY_ALARM_HIGH_CHARGE_TEMP));
 	int floor_c = c->charge_utp_c + 5 > p->charge_tmin_c ? c->charge_utp_c + 5 : p->charge_tmin_c;
 
 	cand[POLICY_ALARM_LOW_CHARGE_TEMP] = (bits & BMS_ALARM_LOW_TEMP)
-						     ? 2
-						     : tw && at_or_below(tmin, floor_c, 2, ACTIVE(POLICY_ALARM_LOW_CHARGE_TEMP));
+		? 2
+		: tw && at_or_below(tmin, floor_c, 2, ACTIVE(POLICY_ALARM_LOW_CHARGE_TEMP));
 	cand[POLICY_ALARM_HIGH_CHARGE_CURRENT] = (bits & BMS_ALARM_CHARGE_OVER_CURRENT) ? 2 : 0;
 	cand[POLICY_ALARM_HIGH_DISCHARGE_CURRENT] = (bits & BMS_ALARM_DISCHARGE_OVER_CURRENT) ? 2 : 0;
-	cand[POLICY_ALARM_CELL_IMBALANCE] =
-		(bits & BMS_ALARM_CELL_DIFFERENCE) ? 2
-		: cs->n && at_or_above(cs->max_mv - cs->min_mv, c->balance_trigger_mv + 50.0 + 1, 10,
-					ACTIVE(POLICY_ALARM_CELL_IMBALANCE));
-	cand[POLICY_ALARM_HIGH_CELL_VOLTAGE] =
-		(bits & BMS_ALARM_CELL_OVER_VOLTAGE) ? 2
+	cand[POLICY_ALARM_CELL_IMBALANCE] = (bits & BMS_ALARM_CELL_DIFFERENCE) ? 2
+									       : cs->n &&
+			at_or_above(cs->max_mv - cs->min_mv, c->balance_trigger_mv + 50.0 + 1, 10,
+				    ACTIVE(POLICY_ALARM_CELL_IMBALANCE));
+	cand[POLICY_ALARM_HIGH_CELL_VOLTAGE] = (bits & BMS_ALARM_CELL_OVER_VOLTAGE)
+		? 2
 		: cs->n && at_or_above(cs->max_mv, c->cell_ovp_mv - 50.0, 10, ACTIVE(POLICY_ALARM_HIGH_CELL_VOLTAGE));
-	cand[POLICY_ALARM_LOW_CELL_VOLTAGE] =
-		(bits & BMS_ALARM_CELL_UNDER_VOLTAGE) ? 2
+	cand[POLICY_ALARM_LOW_CELL_VOLTAGE] = (bits & BMS_ALARM_CELL_UNDER_VOLTAGE)
+		? 2
 		: cs->n && at_or_below(cs->min_mv, c->cell_uvp_mv + 50.0, 10, ACTIVE(POLICY_ALARM_LOW_CELL_VOLTAGE));
 	/* An unmeasured cell is a failure of the pack's wiring; an implausible
 	 * setting one of its configuration (docs/charge-control.md). */
 	cand[POLICY_ALARM_INTERNAL_FAILURE] = (bits & (BMS_ALARM_309_A | BMS_ALARM_309_B)) || cs->unmeasured ? 2
-					      : !p->valid					    ? 1
-												    : 0;
+		: !p->valid                                                                                  ? 1
+													     : 0;
 #undef ACTIVE
 }
 
@@ -112,4 +113,3 @@ void policy_debounce(struct policy_alarm_state *a, uint8_t cand)
 		a->count = 0;
 	}
 }
-

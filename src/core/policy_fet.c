@@ -141,7 +141,7 @@ static void automatic(const struct policy_config *cfg, const struct policy_param
 	f->cell_since = since(f->cell_since, c.bad_cell && flowing, now);
 	f->temp_since = since(f->temp_since, c.bad_temp && flowing, now);
 	bool fire = (f->cell_since && now - f->cell_since >= FET_CELL_HOLD_MS) ||
-		    (f->temp_since && now - f->temp_since >= FET_TEMP_HOLD_MS);
+		(f->temp_since && now - f->temp_since >= FET_TEMP_HOLD_MS);
 
 	if (cfg->mosfet_control && fire && live_on && idle && !(f->failed && now - f->failed_at < FET_RETRY_MS)) {
 		/* Anti-chatter: after 3 automatic off/on cycles within an hour

@@ -34,7 +34,8 @@ struct policy_limit {
 void policy_charge_limit(const struct policy_config *cfg, const struct policy_params *p, const struct bms_snapshot *s,
 			 const struct battery_cells *c, bool hyst, struct policy_limit *l);
 void policy_discharge_limit(const struct policy_config *cfg, const struct policy_params *p,
-			    const struct bms_snapshot *s, const struct battery_cells *c, bool hyst, struct policy_limit *l);
+			    const struct bms_snapshot *s, const struct battery_cells *c, bool hyst,
+			    struct policy_limit *l);
 
 /* A hard zero: overrides whatever limited before (callers go from the least
  * to the most important reason; the last one is shown). */

@@ -94,8 +94,9 @@ void policy_charge_limit(const struct policy_config *cfg, const struct policy_pa
 
 	l->ma = ceiling;
 	snprintf(l->why, sizeof(l->why), "%s",
-		 cfg->max_charge_current_ma && p->ccl_ceiling_ma == cfg->max_charge_current_ma ? "Configured maximum"
-												: "BMS over-current limit");
+		 cfg->max_charge_current_ma && p->ccl_ceiling_ma == cfg->max_charge_current_ma
+			 ? "Configured maximum"
+			 : "BMS over-current limit");
 	if (c->n)
 		limit_to(l, ceiling * cell_charge_fraction(c->max_mv + dv, p, s->settings.cell_ovpr_mv), "Cell %u high",
 			 c->max_idx);
@@ -112,7 +113,8 @@ void policy_charge_limit(const struct policy_config *cfg, const struct policy_pa
 }
 
 void policy_discharge_limit(const struct policy_config *cfg, const struct policy_params *p,
-			    const struct bms_snapshot *s, const struct battery_cells *c, bool hyst, struct policy_limit *l)
+			    const struct bms_snapshot *s, const struct battery_cells *c, bool hyst,
+			    struct policy_limit *l)
 {
 	double dv = hyst ? POLICY_CELL_HYST_MV : 0, dt = hyst ? POLICY_TEMP_HYST_C : 0;
 	double ceiling = p->dcl_ceiling_ma;
@@ -152,4 +154,3 @@ uint32_t policy_calm(double raw, double up, double ceiling, double dt_s, double 
 		return v;
 	return published;
 }
-

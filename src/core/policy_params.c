@@ -153,8 +153,8 @@ static uint32_t pick_ceiling(uint32_t configured, uint32_t bms, uint32_t bit, ui
 
 /* One temperature window: the configured edge (or the default) kept inside
  * the BMS's recovery and protection points. */
-static void pick_window(int16_t cfg_lo, int16_t cfg_hi, int16_t def_lo, int16_t def_hi, int16_t bms_lo,
-			int16_t bms_hi, uint32_t bit, uint32_t *clamped, int16_t *lo, int16_t *hi)
+static void pick_window(int16_t cfg_lo, int16_t cfg_hi, int16_t def_lo, int16_t def_hi, int16_t bms_lo, int16_t bms_hi,
+			uint32_t bit, uint32_t *clamped, int16_t *lo, int16_t *hi)
 {
 	*lo = cfg_lo != POLICY_UNSET_TEMP ? cfg_lo : def_lo;
 	*hi = cfg_hi != POLICY_UNSET_TEMP ? cfg_hi : def_hi;

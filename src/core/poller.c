@@ -28,11 +28,16 @@ void poller_config_default(struct poller_config *c)
 const char *poller_link_name(enum poller_link link)
 {
 	switch (link) {
-	case POLLER_LINK_CONNECTING: return "connecting";
-	case POLLER_LINK_UP: return "up";
-	case POLLER_LINK_DEGRADED: return "degraded";
-	case POLLER_LINK_WARNING: return "no data (cable warning)";
-	case POLLER_LINK_LOST: return "lost";
+	case POLLER_LINK_CONNECTING:
+		return "connecting";
+	case POLLER_LINK_UP:
+		return "up";
+	case POLLER_LINK_DEGRADED:
+		return "degraded";
+	case POLLER_LINK_WARNING:
+		return "no data (cable warning)";
+	case POLLER_LINK_LOST:
+		return "lost";
 	}
 	return "?";
 }
@@ -40,9 +45,12 @@ const char *poller_link_name(enum poller_link link)
 const char *poller_write_status_name(enum poller_write_status status)
 {
 	switch (status) {
-	case POLLER_WRITE_OK: return "ok";
-	case POLLER_WRITE_NOT_APPLIED: return "acknowledged but not applied";
-	case POLLER_WRITE_NO_ANSWER: return "no answer";
+	case POLLER_WRITE_OK:
+		return "ok";
+	case POLLER_WRITE_NOT_APPLIED:
+		return "acknowledged but not applied";
+	case POLLER_WRITE_NO_ANSWER:
+		return "no answer";
 	}
 	return "?";
 }
@@ -193,8 +201,7 @@ static void write_attempt_failed(struct poller *p, enum poller_write_status stat
 
 /* Due: wake a sleeping BMS first (where the family has such a request),
  * then a queued write (unlock, write, read back), else a read. */
-static bool start_cycle(struct poller *p, uint64_t now, uint64_t gap_until, struct poller_action *act,
-			uint64_t *wait)
+static bool start_cycle(struct poller *p, uint64_t now, uint64_t gap_until, struct poller_action *act, uint64_t *wait)
 {
 	uint64_t due = max_u64(p->next_poll_ms, gap_until);
 	int len;

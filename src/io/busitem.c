@@ -147,8 +147,9 @@ struct busitem *busitem_add(struct busitem_tree *t, const char *path, enum busit
 
 	it->type = type;
 	if (!parse_text_format(it, text_fmt)) {
-		const char *want = type == BUSITEM_INT ? "[text]%d[text] or [text]%X[text]"
-				   : (type == BUSITEM_DOUBLE ? "[text]%.Nf[text], N 0-6" : "none (NULL)");
+		const char *want = type == BUSITEM_INT
+			? "[text]%d[text] or [text]%X[text]"
+			: (type == BUSITEM_DOUBLE ? "[text]%.Nf[text], N 0-6" : "none (NULL)");
 
 		LOG_ERR("%s: bad text format '%s': want %s (text: UTF-8, %%%% for %%)", path, text_fmt, want);
 		item_free(it);
@@ -444,8 +445,8 @@ static DBusMessage *reply_done(struct busitem_tree *t, DBusMessage *msg)
 	return reply ? reply : dbus_message_new_error(msg, DBUS_ERROR_FAILED, "the reply could not be encoded");
 }
 
-static DBusMessage *introspect(struct busitem_tree *t, DBusMessage *msg, const char *path,
-			       const struct busitem *leaf, const GPtrArray *leaves)
+static DBusMessage *introspect(struct busitem_tree *t, DBusMessage *msg, const char *path, const struct busitem *leaf,
+			       const GPtrArray *leaves)
 {
 	GString *x = g_string_new(DBUS_INTROSPECT_1_0_XML_DOCTYPE_DECL_NODE "<node>\n");
 	bool root = strcmp(path, "/") == 0;
@@ -485,7 +486,14 @@ static DBusMessage *introspect(struct busitem_tree *t, DBusMessage *msg, const c
 	return reply_done(t, msg);
 }
 
-enum method { M_NONE, M_INTROSPECT, M_GET_VALUE, M_GET_TEXT, M_SET_VALUE, M_GET_ITEMS };
+enum method {
+	M_NONE,
+	M_INTROSPECT,
+	M_GET_VALUE,
+	M_GET_TEXT,
+	M_SET_VALUE,
+	M_GET_ITEMS
+};
 
 /* The method a call names on a leaf, node or root (M_NONE: unknown). No
  * interface means BusItem. */

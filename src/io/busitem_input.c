@@ -24,13 +24,23 @@
 
 /* What a variant holds, as far as SetValue cares. */
 enum value_class {
-	CLASS_STRING, CLASS_OBJECT_PATH, CLASS_SIGNATURE, CLASS_BOOLEAN, CLASS_INTEGER, CLASS_DOUBLE,
-	CLASS_UNIX_FD, CLASS_ARRAY, CLASS_DICT, CLASS_STRUCT, CLASS_VARIANT, CLASS_OTHER,
+	CLASS_STRING,
+	CLASS_OBJECT_PATH,
+	CLASS_SIGNATURE,
+	CLASS_BOOLEAN,
+	CLASS_INTEGER,
+	CLASS_DOUBLE,
+	CLASS_UNIX_FD,
+	CLASS_ARRAY,
+	CLASS_DICT,
+	CLASS_STRUCT,
+	CLASS_VARIANT,
+	CLASS_OTHER,
 };
 
 static const char *const class_names[] = {
-	"a string", "an object path", "a signature", "a boolean", "an integer", "a double",
-	"a unix fd", "an array", "a dict", "a struct", "a variant", "of an unknown type",
+	"a string",  "an object path", "a signature", "a boolean", "an integer", "a double",
+	"a unix fd", "an array",       "a dict",      "a struct",  "a variant",  "of an unknown type",
 };
 
 /* Why a SetValue was refused; each is logged once per path (a bit of
@@ -49,24 +59,34 @@ enum refusal {
 static enum value_class value_class(DBusMessageIter *var)
 {
 	switch (dbus_message_iter_get_arg_type(var)) {
-	case DBUS_TYPE_STRING: return CLASS_STRING;
-	case DBUS_TYPE_OBJECT_PATH: return CLASS_OBJECT_PATH;
-	case DBUS_TYPE_SIGNATURE: return CLASS_SIGNATURE;
-	case DBUS_TYPE_BOOLEAN: return CLASS_BOOLEAN;
+	case DBUS_TYPE_STRING:
+		return CLASS_STRING;
+	case DBUS_TYPE_OBJECT_PATH:
+		return CLASS_OBJECT_PATH;
+	case DBUS_TYPE_SIGNATURE:
+		return CLASS_SIGNATURE;
+	case DBUS_TYPE_BOOLEAN:
+		return CLASS_BOOLEAN;
 	case DBUS_TYPE_BYTE:
 	case DBUS_TYPE_INT16:
 	case DBUS_TYPE_UINT16:
 	case DBUS_TYPE_INT32:
 	case DBUS_TYPE_UINT32:
 	case DBUS_TYPE_INT64:
-	case DBUS_TYPE_UINT64: return CLASS_INTEGER;
-	case DBUS_TYPE_DOUBLE: return CLASS_DOUBLE;
-	case DBUS_TYPE_UNIX_FD: return CLASS_UNIX_FD;
+	case DBUS_TYPE_UINT64:
+		return CLASS_INTEGER;
+	case DBUS_TYPE_DOUBLE:
+		return CLASS_DOUBLE;
+	case DBUS_TYPE_UNIX_FD:
+		return CLASS_UNIX_FD;
 	case DBUS_TYPE_ARRAY:
 		return dbus_message_iter_get_element_type(var) == DBUS_TYPE_DICT_ENTRY ? CLASS_DICT : CLASS_ARRAY;
-	case DBUS_TYPE_STRUCT: return CLASS_STRUCT;
-	case DBUS_TYPE_VARIANT: return CLASS_VARIANT;
-	default: return CLASS_OTHER;
+	case DBUS_TYPE_STRUCT:
+		return CLASS_STRUCT;
+	case DBUS_TYPE_VARIANT:
+		return CLASS_VARIANT;
+	default:
+		return CLASS_OTHER;
 	}
 }
 
@@ -77,13 +97,27 @@ static bool read_integer(DBusMessageIter *var, int64_t *n)
 
 	dbus_message_iter_get_basic(var, &b);
 	switch (dbus_message_iter_get_arg_type(var)) {
-	case DBUS_TYPE_BYTE: *n = b.byt; break;
-	case DBUS_TYPE_BOOLEAN: *n = b.bool_val != 0; break;
-	case DBUS_TYPE_INT16: *n = b.i16; break;
-	case DBUS_TYPE_UINT16: *n = b.u16; break;
-	case DBUS_TYPE_INT32: *n = b.i32; break;
-	case DBUS_TYPE_UINT32: *n = b.u32; break;
-	case DBUS_TYPE_INT64: *n = b.i64; break;
+	case DBUS_TYPE_BYTE:
+		*n = b.byt;
+		break;
+	case DBUS_TYPE_BOOLEAN:
+		*n = b.bool_val != 0;
+		break;
+	case DBUS_TYPE_INT16:
+		*n = b.i16;
+		break;
+	case DBUS_TYPE_UINT16:
+		*n = b.u16;
+		break;
+	case DBUS_TYPE_INT32:
+		*n = b.i32;
+		break;
+	case DBUS_TYPE_UINT32:
+		*n = b.u32;
+		break;
+	case DBUS_TYPE_INT64:
+		*n = b.i64;
+		break;
 	default:
 		*n = (int64_t)b.u64;
 		return b.u64 <= INT64_MAX;
@@ -145,9 +179,12 @@ static enum refusal convert(DBusMessageIter *var, const struct busitem *it, stru
 static char *value_for_log(const struct busitem_value *v)
 {
 	switch (v->type) {
-	case BUSITEM_INT: return g_strdup_printf("%d", v->i);
-	case BUSITEM_DOUBLE: return g_strdup_printf("%g", v->d);
-	case BUSITEM_STRING: break;
+	case BUSITEM_INT:
+		return g_strdup_printf("%d", v->i);
+	case BUSITEM_DOUBLE:
+		return g_strdup_printf("%g", v->d);
+	case BUSITEM_STRING:
+		break;
 	}
 	long n = g_utf8_strlen(v->s, -1);
 	char *head = g_utf8_substring(v->s, 0, n > 40 ? 40 : n);
@@ -186,12 +223,12 @@ static void log_refusal(struct busitem *it, enum refusal why, DBusMessage *msg, 
 		dbus_free(sig);
 	}
 	LOG_WARN("SetValue %s refused: %s", it->path,
-		 what ? what
-		 : why == REFUSE_READ_ONLY ? "read-only path"
-		 : why == REFUSE_NOT_FINITE ? "value is not a finite number"
-		 : why == REFUSE_FRACTION ? "value is not a whole number, expected an integer"
-					  : it->type == BUSITEM_INT ? "value out of the int32 range"
-								    : "value out of range (beyond 2^53)");
+		 what                               ? what
+			 : why == REFUSE_READ_ONLY  ? "read-only path"
+			 : why == REFUSE_NOT_FINITE ? "value is not a finite number"
+			 : why == REFUSE_FRACTION   ? "value is not a whole number, expected an integer"
+			 : it->type == BUSITEM_INT  ? "value out of the int32 range"
+						    : "value out of range (beyond 2^53)");
 	g_free(what);
 }
 
@@ -207,9 +244,12 @@ static bool same_value(const struct busitem *it, const struct busitem_value *v)
 	if (!it->valid)
 		return false;
 	switch (it->type) {
-	case BUSITEM_INT: return it->i == v->i;
-	case BUSITEM_DOUBLE: return it->d == v->d;
-	case BUSITEM_STRING: return strcmp(it->s, v->s) == 0;
+	case BUSITEM_INT:
+		return it->i == v->i;
+	case BUSITEM_DOUBLE:
+		return it->d == v->d;
+	case BUSITEM_STRING:
+		return strcmp(it->s, v->s) == 0;
 	}
 	return false;
 }
@@ -238,11 +278,16 @@ int32_t busitem_set_from_bus(struct busitem *it, DBusMessage *msg)
 	if (same_value(it, &v))
 		return BUSITEM_SET_OK;
 	switch (it->type) {
-	case BUSITEM_INT: busitem_set_int(it, v.i); break;
-	case BUSITEM_DOUBLE: busitem_set_double(it, v.d); break;
-	case BUSITEM_STRING: busitem_set_string(it, v.s); break;
+	case BUSITEM_INT:
+		busitem_set_int(it, v.i);
+		break;
+	case BUSITEM_DOUBLE:
+		busitem_set_double(it, v.d);
+		break;
+	case BUSITEM_STRING:
+		busitem_set_string(it, v.s);
+		break;
 	}
 	busitem_flush(it->tree);
 	return BUSITEM_SET_OK;
 }
-

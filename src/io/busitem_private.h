@@ -32,7 +32,7 @@ struct busitem {
 	void *user_data;
 	bool valid;
 	bool pending;
-	uint32_t logged;    /* SetValue refusals logged (bit per reason) */
+	uint32_t logged; /* SetValue refusals logged (bit per reason) */
 	int32_t i;
 	double d;
 	char *s;
@@ -41,14 +41,14 @@ struct busitem {
 struct busitem_tree {
 	DBusConnection *conn;
 	bool properties_changed;
-	GHashTable *by_path;  /* path -> struct busitem * */
-	GPtrArray *items;     /* in creation order */
-	GPtrArray *pending;   /* changed since the last flush */
+	GHashTable *by_path; /* path -> struct busitem * */
+	GPtrArray *items;    /* in creation order */
+	GPtrArray *pending;  /* changed since the last flush */
 	busitem_method_fn method_fn;
 	void *method_data;
 	uint64_t signals;
-	struct wire wire;     /* reused for every message with values */
-	uint32_t serial;      /* of the messages written in wire */
+	struct wire wire; /* reused for every message with values */
+	uint32_t serial;  /* of the messages written in wire */
 };
 
 /* SetValue on it from msg: every argument checked before any is read

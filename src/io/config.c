@@ -26,13 +26,15 @@ struct key {
 	const char *name;
 	enum key_kind kind;
 	size_t offset;
-	size_t size;      /* of the field: 1, 2 or 4 bytes for numbers */
-	double min, max;  /* in the key's user unit */
+	size_t size;     /* of the field: 1, 2 or 4 bytes for numbers */
+	double min, max; /* in the key's user unit */
 	const char *unit;
 };
 
 #define K(n, kind, field, lo, hi, unit) \
-	{ n, kind, offsetof(struct config, field), sizeof(((struct config *)0)->field), lo, hi, unit }
+	{ \
+		n, kind, offsetof(struct config, field), sizeof(((struct config *)0)->field), lo, hi, unit \
+	}
 
 static const struct key keys[] = {
 	K("baud", KEY_UINT, baud, 1200, 921600, "baud"),
@@ -111,13 +113,16 @@ static double scale(enum key_kind kind)
 	switch (kind) {
 	case KEY_SECONDS:
 	case KEY_AMPS:
-	case KEY_VOLTS: return 1000;
-	case KEY_MINUTES: return 60000;
+	case KEY_VOLTS:
+		return 1000;
+	case KEY_MINUTES:
+		return 60000;
 	case KEY_UINT:
 	case KEY_INT:
 	case KEY_TEMP:
 	case KEY_BOOL:
-	case KEY_STRING: break;
+	case KEY_STRING:
+		break;
 	}
 	return 1;
 }
@@ -171,8 +176,7 @@ static int set_key(struct config *c, const struct key *k, const char *value, cha
 		bool whole = k->kind == KEY_UINT || k->kind == KEY_INT || k->kind == KEY_TEMP;
 
 		snprintf(err, n, "%s: invalid value '%s' (expected %s%g..%g%s%s)", k->name, value,
-			 whole ? "a whole number " : "", k->min, k->max,
-			 *k->unit ? " " : "", k->unit);
+			 whole ? "a whole number " : "", k->min, k->max, *k->unit ? " " : "", k->unit);
 		return -EINVAL;
 	}
 	store(field, k->size, lround(v * scale(k->kind)));
@@ -190,8 +194,7 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
 }
 
 /* Apply a loaded key file; name labels the messages. */
-static int apply(struct config *c, GKeyFile *kf, const char *name, void (*warn)(const char *line), char *err,
-		 size_t n)
+static int apply(struct config *c, GKeyFile *kf, const char *name, void (*warn)(const char *line), char *err, size_t n)
 {
 	int ret = 0;
 	gchar **groups = g_key_file_get_groups(kf, NULL);
@@ -201,8 +204,8 @@ static int apply(struct config *c, GKeyFile *kf, const char *name, void (*warn)(
 			if (warn) {
 				char line[256];
 
-				snprintf(line, sizeof(line), "%s: unknown group [%s] ignored (keys belong in [%s])", name,
-					 *g, CONFIG_GROUP);
+				snprintf(line, sizeof(line), "%s: unknown group [%s] ignored (keys belong in [%s])",
+					 name, *g, CONFIG_GROUP);
 				warn(line);
 			}
 			continue;
@@ -233,8 +236,8 @@ static int apply(struct config *c, GKeyFile *kf, const char *name, void (*warn)(
 	return ret;
 }
 
-int config_load_data(struct config *c, const char *data, size_t len, const char *name,
-		     void (*warn)(const char *line), char *err, size_t n)
+int config_load_data(struct config *c, const char *data, size_t len, const char *name, void (*warn)(const char *line),
+		     char *err, size_t n)
 {
 	GKeyFile *kf = g_key_file_new();
 	GError *e = NULL;

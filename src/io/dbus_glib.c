@@ -241,8 +241,7 @@ int dbus_glib_attach(DBusConnection *conn)
 	if (!dbus_connection_add_filter(conn, forged_filter, NULL, NULL))
 		return -ENOMEM;
 	if (!dbus_connection_set_watch_functions(conn, add_watch_cb, remove_watch_cb, toggle_watch_cb, g, NULL) ||
-	    !dbus_connection_set_timeout_functions(conn, add_timeout_cb, remove_timeout_cb, toggle_timeout_cb, g,
-						   NULL))
+	    !dbus_connection_set_timeout_functions(conn, add_timeout_cb, remove_timeout_cb, toggle_timeout_cb, g, NULL))
 		return -ENOMEM;
 	dbus_connection_set_dispatch_status_function(conn, dispatch_status_cb, g, NULL);
 	if (dbus_connection_get_dispatch_status(conn) == DBUS_DISPATCH_DATA_REMAINS)

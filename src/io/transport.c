@@ -30,8 +30,10 @@ struct transport {
 const char *transport_kind_name(enum transport_kind kind)
 {
 	switch (kind) {
-	case TRANSPORT_SERIAL: return "libserialport";
-	case TRANSPORT_TERMIOS: return "termios (pseudo-terminal)";
+	case TRANSPORT_SERIAL:
+		return "libserialport";
+	case TRANSPORT_TERMIOS:
+		return "termios (pseudo-terminal)";
 	}
 	return "?";
 }
@@ -52,10 +54,13 @@ bool transport_path_is_pty(const char *path)
 
 static int baud_to_speed(unsigned baud, speed_t *speed)
 {
-	static const struct { unsigned baud; speed_t speed; } table[] = {
-		{ 1200, B1200 }, { 2400, B2400 }, { 4800, B4800 }, { 9600, B9600 }, { 19200, B19200 },
-		{ 38400, B38400 }, { 57600, B57600 }, { 115200, B115200 }, { 230400, B230400 },
-		{ 460800, B460800 }, { 921600, B921600 },
+	static const struct {
+		unsigned baud;
+		speed_t speed;
+	} table[] = {
+		{ 1200, B1200 },     { 2400, B2400 },     { 4800, B4800 },     { 9600, B9600 },
+		{ 19200, B19200 },   { 38400, B38400 },   { 57600, B57600 },   { 115200, B115200 },
+		{ 230400, B230400 }, { 460800, B460800 }, { 921600, B921600 },
 	};
 
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {

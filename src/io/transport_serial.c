@@ -19,15 +19,19 @@
 static int sp_error(enum sp_return r)
 {
 	switch (r) {
-	case SP_OK: return 0;
-	case SP_ERR_ARG: return -ENODEV; /* also "device not found" in sysfs */
+	case SP_OK:
+		return 0;
+	case SP_ERR_ARG:
+		return -ENODEV; /* also "device not found" in sysfs */
 	case SP_ERR_FAIL: {
 		int e = sp_last_error_code();
 
 		return e > 0 ? -e : -EIO;
 	}
-	case SP_ERR_MEM: return -ENOMEM;
-	case SP_ERR_SUPP: return -ENOTSUP;
+	case SP_ERR_MEM:
+		return -ENOMEM;
+	case SP_ERR_SUPP:
+		return -ENOTSUP;
 	}
 	return r > 0 ? 0 : -EIO;
 }
@@ -120,9 +124,12 @@ static const char *known(const char *s)
 static enum transport_bus bus_of(enum sp_transport t)
 {
 	switch (t) {
-	case SP_TRANSPORT_NATIVE: return TRANSPORT_BUS_NATIVE;
-	case SP_TRANSPORT_USB: return TRANSPORT_BUS_USB;
-	case SP_TRANSPORT_BLUETOOTH: return TRANSPORT_BUS_BLUETOOTH;
+	case SP_TRANSPORT_NATIVE:
+		return TRANSPORT_BUS_NATIVE;
+	case SP_TRANSPORT_USB:
+		return TRANSPORT_BUS_USB;
+	case SP_TRANSPORT_BLUETOOTH:
+		return TRANSPORT_BUS_BLUETOOTH;
 	}
 	return TRANSPORT_BUS_UNKNOWN;
 }

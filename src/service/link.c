@@ -50,10 +50,10 @@ struct link {
 	 * bus); replies go to it. The next is offered the bus in turn. */
 	struct unit units[LINK_UNITS_MAX];
 	unsigned nunits;
-	int holder;             /* unit holding the bus, -1 = none */
-	unsigned last_holder;   /* where a reply with no holder goes */
+	int holder;           /* unit holding the bus, -1 = none */
+	unsigned last_holder; /* where a reply with no holder goes */
 	unsigned next_offer;
-	uint64_t bus_sent_ms;   /* last frame on the bus */
+	uint64_t bus_sent_ms; /* last frame on the bus */
 	bool bus_sent;
 	bool pumping, again;
 };
@@ -355,8 +355,7 @@ static void pump(struct link *l)
 	l->pumping = false;
 }
 
-int link_new(const struct link_config *cfg, const struct link_events *events, void *user_data,
-	     struct link **out)
+int link_new(const struct link_config *cfg, const struct link_events *events, void *user_data, struct link **out)
 {
 	struct transport *t = NULL;
 	int r = transport_open(cfg->device, cfg->baud, &t);
@@ -464,11 +463,12 @@ void link_log_totals(const struct link *l)
 	LOG_INFO("%s: link totals: polls %llu, replies %llu, requests sent %llu, timeouts %llu, retries %llu, "
 		 "rejected checksum %llu, rejected echo %llu, junk bytes %llu, reopens %llu, writes ok %llu, "
 		 "writes failed %llu",
-		 l->device, (unsigned long long)p->polls, (unsigned long long)p->replies, (unsigned long long)c->requests_sent,
-		 (unsigned long long)p->timeouts, (unsigned long long)p->retries,
+		 l->device, (unsigned long long)p->polls, (unsigned long long)p->replies,
+		 (unsigned long long)c->requests_sent, (unsigned long long)p->timeouts, (unsigned long long)p->retries,
 		 (unsigned long long)c->rejects[CODEC_REJECT_CHECKSUM],
 		 (unsigned long long)c->rejects[CODEC_REJECT_NOT_REPLY], (unsigned long long)c->junk_bytes,
-		 (unsigned long long)c->reopens, (unsigned long long)p->writes_ok, (unsigned long long)p->writes_failed);
+		 (unsigned long long)c->reopens, (unsigned long long)p->writes_ok,
+		 (unsigned long long)p->writes_failed);
 }
 
 void link_free(struct link *l)

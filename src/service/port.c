@@ -104,7 +104,8 @@ int port_new(const struct config *cfg, const char *device, const struct port_uni
 
 		p->conns[k] = k ? dbus_glib_open_system(&why) : conn;
 		if (!p->conns[k]) {
-			LOG_ERR("cannot open a D-Bus connection for the BMS at address %u: %s", units->addresses[k], why);
+			LOG_ERR("cannot open a D-Bus connection for the BMS at address %u: %s", units->addresses[k],
+				why);
 			r = -EIO;
 			break;
 		}

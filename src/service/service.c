@@ -119,8 +119,7 @@ static void publish_identity(struct service *s)
 	busitem_set_string(service_item(s, "/HardwareVersion"), s->id.hardware);
 	busitem_set_string(service_item(s, "/ProductName"), s->id.product);
 	busitem_set_string(service_item(s, "/Serial"), s->id.uid);
-	snprintf(info, sizeof(info), "%u baud, protocol %u, %s", s->cfg.baud, b->protocol_version,
-		 b->software_version);
+	snprintf(info, sizeof(info), "%u baud, protocol %u, %s", s->cfg.baud, b->protocol_version, b->software_version);
 	busitem_set_string(service_item(s, "/ConnectionInformation"), info);
 }
 

@@ -62,7 +62,8 @@ static void log_changes(struct service *s, const struct policy_output *o, enum p
 		LOG_INFO("charge mode %s -> %s", policy_mode_name(old_mode), policy_mode_name(s->pstate.mode));
 	for (unsigned a = 0; a < POLICY_ALARM_COUNT && was; a++) {
 		if (o->alarm[a] != was->alarm[a])
-			LOG_INFO("alarm %s %s (level %u)", service_paths[service_alarm_index((enum policy_alarm)a)].path,
+			LOG_INFO("alarm %s %s (level %u)",
+				 service_paths[service_alarm_index((enum policy_alarm)a)].path,
 				 o->alarm[a] > was->alarm[a] ? "raised" : "cleared", o->alarm[a]);
 	}
 	if (!was || strcmp(o->charge_limitation, was->charge_limitation) != 0 ||
@@ -129,8 +130,8 @@ void service_write_done(struct service *s, const struct poller_write_result *r)
 	else
 		LOG_ERR("%s FET %s failed: %s after %u attempt(s)", name, r->value ? "on" : "off",
 			poller_write_status_name(r->status), r->attempts);
-	s->fet_result[r->fet] = r->status == POLLER_WRITE_OK		? POLICY_FET_RESULT_OK
-				: r->status == POLLER_WRITE_NO_ANSWER ? POLICY_FET_RESULT_NO_ANSWER
-								      : POLICY_FET_RESULT_NOT_APPLIED;
+	s->fet_result[r->fet] = r->status == POLLER_WRITE_OK ? POLICY_FET_RESULT_OK
+		: r->status == POLLER_WRITE_NO_ANSWER        ? POLICY_FET_RESULT_NO_ANSWER
+							     : POLICY_FET_RESULT_NOT_APPLIED;
 	service_publish(s, false);
 }

@@ -29,21 +29,21 @@ static int32_t i32(uint64_t v)
 }
 
 /* A getter a line: name, then what goes into the value. */
-#define GET_D(name, expr)                                                                     \
+#define GET_D(name, expr) \
 	static enum path_result name(const struct service_view *v, unsigned arg, struct path_value *o) \
-	{                                                                                     \
-		(void)arg;                                                                    \
-		(void)v;                                                                      \
-		o->d = (expr);                                                                \
-		return PATH_SET;                                                              \
+	{ \
+		(void)arg; \
+		(void)v; \
+		o->d = (expr); \
+		return PATH_SET; \
 	}
-#define GET_I(name, expr)                                                                     \
+#define GET_I(name, expr) \
 	static enum path_result name(const struct service_view *v, unsigned arg, struct path_value *o) \
-	{                                                                                     \
-		(void)arg;                                                                    \
-		(void)v;                                                                      \
-		o->i = (expr);                                                                \
-		return PATH_SET;                                                              \
+	{ \
+		(void)arg; \
+		(void)v; \
+		o->i = (expr); \
+		return PATH_SET; \
 	}
 
 /* ---- measurements ---------------------------------------------------------- */
@@ -137,9 +137,15 @@ static enum path_result get_limit(const struct service_view *v, unsigned arg, st
 	if (!p)
 		return PATH_KEEP;
 	switch (arg) {
-	case 0: o->d = round_to(p->cvl_mv / 1000.0, 0.01); break;
-	case 1: o->d = round_to(p->ccl_ma / 1000.0, 0.1); break;
-	case 2: o->d = round_to(p->dcl_ma / 1000.0, 0.1); break;
+	case 0:
+		o->d = round_to(p->cvl_mv / 1000.0, 0.01);
+		break;
+	case 1:
+		o->d = round_to(p->ccl_ma / 1000.0, 0.1);
+		break;
+	case 2:
+		o->d = round_to(p->dcl_ma / 1000.0, 0.1);
+		break;
 	default:
 		if (!p->battery_low_mv)
 			return PATH_KEEP; /* implausible settings derive none */
@@ -189,8 +195,20 @@ static enum path_result get_link_state(const struct service_view *v, unsigned ar
 }
 
 enum counter {
-	C_POLLS, C_REPLIES, C_TIMEOUTS, C_RETRIES, C_MISSES, C_BAD, C_REJECTS, C_JUNK, C_REOPENS, C_IO_ERRORS,
-	C_ACTIVATIONS, C_WRITES_OK, C_WRITES_FAILED, C_SENT,
+	C_POLLS,
+	C_REPLIES,
+	C_TIMEOUTS,
+	C_RETRIES,
+	C_MISSES,
+	C_BAD,
+	C_REJECTS,
+	C_JUNK,
+	C_REOPENS,
+	C_IO_ERRORS,
+	C_ACTIVATIONS,
+	C_WRITES_OK,
+	C_WRITES_FAILED,
+	C_SENT,
 };
 
 static uint64_t rejects(const struct link_counters *c)
@@ -207,11 +225,20 @@ static enum path_result get_counter(const struct service_view *v, unsigned arg, 
 	const struct poller_counters *p = v->polls;
 	const struct link_counters *c = v->counters;
 	const uint64_t values[] = {
-		[C_POLLS] = p->polls, [C_REPLIES] = p->replies, [C_TIMEOUTS] = p->timeouts,
-		[C_RETRIES] = p->retries, [C_MISSES] = p->misses, [C_BAD] = p->bad_replies,
-		[C_REJECTS] = rejects(c), [C_JUNK] = c->junk_bytes, [C_REOPENS] = c->reopens,
-		[C_IO_ERRORS] = c->io_errors, [C_ACTIVATIONS] = p->activations, [C_WRITES_OK] = p->writes_ok,
-		[C_WRITES_FAILED] = p->writes_failed, [C_SENT] = c->requests_sent,
+		[C_POLLS] = p->polls,
+		[C_REPLIES] = p->replies,
+		[C_TIMEOUTS] = p->timeouts,
+		[C_RETRIES] = p->retries,
+		[C_MISSES] = p->misses,
+		[C_BAD] = p->bad_replies,
+		[C_REJECTS] = rejects(c),
+		[C_JUNK] = c->junk_bytes,
+		[C_REOPENS] = c->reopens,
+		[C_IO_ERRORS] = c->io_errors,
+		[C_ACTIVATIONS] = p->activations,
+		[C_WRITES_OK] = p->writes_ok,
+		[C_WRITES_FAILED] = p->writes_failed,
+		[C_SENT] = c->requests_sent,
 	};
 
 	o->i = i32(values[arg]);
@@ -226,13 +253,31 @@ static enum path_result get_reject(const struct service_view *v, unsigned arg, s
 
 /* ---- the table ------------------------------------------------------------------ */
 
-#define FIXED(p, t, f) { p, t, f, PATH_FIXED, NULL, 0 }
-#define MEASURE(p, t, f, g, a) { p, t, f, PATH_MEASURE, g, a }
-#define INFO(p, t, f, g) { p, t, f, PATH_INFO, g, 0 }
-#define CONTROL(p, t, f, g, a) { p, t, f, PATH_CONTROL, g, a }
+#define FIXED(p, t, f) \
+	{ \
+		p, t, f, PATH_FIXED, NULL, 0 \
+	}
+#define MEASURE(p, t, f, g, a) \
+	{ \
+		p, t, f, PATH_MEASURE, g, a \
+	}
+#define INFO(p, t, f, g) \
+	{ \
+		p, t, f, PATH_INFO, g, 0 \
+	}
+#define CONTROL(p, t, f, g, a) \
+	{ \
+		p, t, f, PATH_CONTROL, g, a \
+	}
 #define ALARM(name, a) CONTROL("/Alarms/" name, BUSITEM_INT, NULL, get_alarm, a)
-#define COUNTER(name, a) { DIAG name, BUSITEM_INT, NULL, PATH_COUNTER, get_counter, a }
-#define REJECT(name, a) { DIAG "Rejected/" name, BUSITEM_INT, NULL, PATH_COUNTER, get_reject, a }
+#define COUNTER(name, a) \
+	{ \
+		DIAG name, BUSITEM_INT, NULL, PATH_COUNTER, get_counter, a \
+	}
+#define REJECT(name, a) \
+	{ \
+		DIAG "Rejected/" name, BUSITEM_INT, NULL, PATH_COUNTER, get_reject, a \
+	}
 
 const struct path_def service_paths[] = {
 	/* Mandatory (docs/dbus-paths.md "Identity"). */
@@ -378,14 +423,24 @@ void service_path_publish(struct busitem *item, const struct path_def *def, cons
 
 	memset(&o, 0, sizeof(o));
 	switch (def->get(v, def->arg, &o)) {
-	case PATH_KEEP: return;
-	case PATH_INVALID: busitem_invalidate(item); return;
-	case PATH_SET: break;
+	case PATH_KEEP:
+		return;
+	case PATH_INVALID:
+		busitem_invalidate(item);
+		return;
+	case PATH_SET:
+		break;
 	}
 	switch (def->type) {
-	case BUSITEM_INT: busitem_set_int(item, o.i); break;
-	case BUSITEM_DOUBLE: busitem_set_double(item, o.d); break;
-	case BUSITEM_STRING: busitem_set_string(item, o.s ? o.s : ""); break;
+	case BUSITEM_INT:
+		busitem_set_int(item, o.i);
+		break;
+	case BUSITEM_DOUBLE:
+		busitem_set_double(item, o.d);
+		break;
+	case BUSITEM_STRING:
+		busitem_set_string(item, o.s ? o.s : "");
+		break;
 	}
 }
 

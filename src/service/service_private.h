@@ -30,7 +30,7 @@ struct service_state {
 	char *path;
 	struct policy_persist saved; /* what the file holds */
 	uint64_t written_ms;
-	guint source;                /* a deferred write */
+	guint source; /* a deferred write */
 	bool warned;
 };
 
@@ -42,13 +42,13 @@ struct service {
 	DBusConnection *conn;
 	struct busitem_tree *tree;
 	struct settings_client *settings;
-	struct link *link;           /* the port's */
+	struct link *link; /* the port's */
 	unsigned unit;
 	service_quit_fn quit;
 	void *quit_data;
 	enum service_phase phase;
 	guint leave_source, tick_source;
-	struct busitem **items;      /* one per service_paths[] entry */
+	struct busitem **items; /* one per service_paths[] entry */
 	struct busitem *cells[BMS_MAX_CELLS];
 	unsigned ncells;
 	struct battery bat;

@@ -149,8 +149,8 @@ static void flush_out(struct sim *s, uint64_t now)
 				struct timespec ts;
 
 				clock_gettime(CLOCK_MONOTONIC, &ts);
-				fprintf(s->trace, "%llu\n", (unsigned long long)ts.tv_sec * 1000000000ull +
-								 (unsigned long long)ts.tv_nsec);
+				fprintf(s->trace, "%llu\n",
+					(unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec);
 				fflush(s->trace);
 			}
 			continue;
@@ -271,36 +271,70 @@ static bool parse_fault_option(struct sim *s, const char *arg)
 
 /* The options and the model they set up. Returns -1 to run, or the exit
  * status. */
-static int setup(struct sim *s, int argc, char **argv)
+/* What the command line asks for beyond the simulator's own fields. */
+struct start_options {
+	unsigned cells, protocol;
+	double soc, current;
+	const char *id, *scenario;
+};
+
+/* Returns -1 to go on, else the exit code. */
+static int parse_options(struct sim *s, int argc, char **argv, struct start_options *o)
 {
-	unsigned cells = 16, protocol = 1;
-	double soc = 60, current = 0;
-	const char *id = NULL, *scenario = NULL;
 	static const struct option opts[] = {
-		{ "cells", required_argument, NULL, 'c' },   { "link", required_argument, NULL, 'l' },
-		{ "protocol", required_argument, NULL, 'p' }, { "soc", required_argument, NULL, 's' },
-		{ "current", required_argument, NULL, 'i' },  { "fault", required_argument, NULL, 'f' },
-		{ "speed", required_argument, NULL, 'x' },    { "seed", required_argument, NULL, 'r' },
-		{ "exit-on-eof", no_argument, NULL, 'e' },    { "help", no_argument, NULL, 'h' },
-		{ "id", required_argument, NULL, 'u' },       { "scenario", required_argument, NULL, 'S' },
-		{ "dvcc-service", required_argument, NULL, 'D' }, { "trace", required_argument, NULL, 'T' },
+		{ "cells", required_argument, NULL, 'c' },
+		{ "link", required_argument, NULL, 'l' },
+		{ "protocol", required_argument, NULL, 'p' },
+		{ "soc", required_argument, NULL, 's' },
+		{ "current", required_argument, NULL, 'i' },
+		{ "fault", required_argument, NULL, 'f' },
+		{ "speed", required_argument, NULL, 'x' },
+		{ "seed", required_argument, NULL, 'r' },
+		{ "exit-on-eof", no_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "id", required_argument, NULL, 'u' },
+		{ "scenario", required_argument, NULL, 'S' },
+		{ "dvcc-service", required_argument, NULL, 'D' },
+		{ "trace", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'c': cells = (unsigned)atoi(optarg); break;
-		case 'l': s->link_path = optarg; break;
-		case 'p': protocol = (unsigned)atoi(optarg); break;
-		case 's': soc = atof(optarg); break;
-		case 'i': current = atof(optarg); break;
-		case 'x': s->speed = atof(optarg); break;
-		case 'r': s->rng = (unsigned)atoi(optarg); break;
-		case 'e': s->exit_on_eof = true; break;
-		case 'u': id = optarg; break;
-		case 'S': scenario = optarg; break;
-		case 'D': s->dvcc.service = optarg; break;
+		case 'c':
+			o->cells = (unsigned)atoi(optarg);
+			break;
+		case 'l':
+			s->link_path = optarg;
+			break;
+		case 'p':
+			o->protocol = (unsigned)atoi(optarg);
+			break;
+		case 's':
+			o->soc = atof(optarg);
+			break;
+		case 'i':
+			o->current = atof(optarg);
+			break;
+		case 'x':
+			s->speed = atof(optarg);
+			break;
+		case 'r':
+			s->rng = (unsigned)atoi(optarg);
+			break;
+		case 'e':
+			s->exit_on_eof = true;
+			break;
+		case 'u':
+			o->id = optarg;
+			break;
+		case 'S':
+			o->scenario = optarg;
+			break;
+		case 'D':
+			s->dvcc.service = optarg;
+			break;
 		case 'T':
 			s->trace = fopen(optarg, "a"); /* appends: readers may truncate it */
 			if (!s->trace) {
@@ -312,17 +346,34 @@ static int setup(struct sim *s, int argc, char **argv)
 			if (!parse_fault_option(s, optarg))
 				return 2;
 			break;
-		case 'h': sim_control_usage(stdout); return 0;
-		default: sim_control_usage(stderr); return 2;
+		case 'h':
+			sim_control_usage(stdout);
+			return 0;
+		default:
+			sim_control_usage(stderr);
+			return 2;
 		}
 	}
+	return -1;
+}
+
+static int setup(struct sim *s, int argc, char **argv)
+{
+	struct start_options o = { .cells = 16, .protocol = 1, .soc = 60 };
+	int r = parse_options(s, argc, argv, &o);
+	unsigned cells = o.cells, protocol = o.protocol;
+	double soc = o.soc;
+	const char *id = o.id, *scenario = o.scenario;
+
+	if (r >= 0)
+		return r;
 	if (cells < 1 || cells > BMS_MAX_CELLS || protocol > 1 || soc < 0 || soc > 100 || s->speed <= 0) {
 		fprintf(stderr, "jkbms-sim: --cells 1..32, --protocol 0|1, --soc 0..100, --speed > 0\n");
 		return 2;
 	}
 	sim_model_init(&s->model, cells, (uint8_t)protocol);
 	s->model.soc = soc / 100;
-	s->model.current_a = current;
+	s->model.current_a = o.current;
 	s->model.rng = s->rng;
 	if (scenario && !sim_control_scenario(&s->model, scenario)) {
 		fprintf(stderr, "jkbms-sim: unknown scenario '%s' (%s)\n", scenario, SIM_CONTROL_SCENARIOS);

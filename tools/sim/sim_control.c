@@ -213,7 +213,7 @@ static bool cmd_number(struct sim_model *m, const char *cmd, double v, char *ans
 		const char *name;
 		double lo, hi;
 	} range[] = {
-		{ "current", -1e4, 1e4 }, { "soc", 0, 100 }, { "load", -1e4, 1e4 },
+		{ "current", -1e4, 1e4 }, { "soc", 0, 100 },         { "load", -1e4, 1e4 },
 		{ "noise", 0, 500 },      { "resistance", 0, 1000 },
 	};
 	size_t k = 0, n = sizeof(range) / sizeof(range[0]);

@@ -95,8 +95,7 @@ void sim_model_init(struct sim_model *m, unsigned cells, uint8_t protocol_versio
 	m->discharge_switch = true;
 	m->sine_period_s = 600;
 	m->rng = 1;
-	for (unsigned i = 0; i < cells; i++)
-	{
+	for (unsigned i = 0; i < cells; i++) {
 		m->cell_soc_offset[i] = ((double)((i * 7) % 5) - 2) * 0.002; /* -0.4 .. +0.4 % */
 		m->cell_extra_mv[i] = (double)((i * 5) % 7) - 3;             /* -3 .. +3 mV */
 	}

@@ -26,20 +26,20 @@ enum sim_charger {
 struct sim_model {
 	unsigned cells;
 	double capacity_ah;
-	double soc;                 /* 0..1, pack (average) */
+	double soc;                            /* 0..1, pack (average) */
 	double cell_soc_offset[BMS_MAX_CELLS]; /* per-cell SoC spread */
 	double cell_extra_mv[BMS_MAX_CELLS];   /* fixed offset, e.g. a high cell */
-	double resistance_mohm;     /* per cell */
-	double current_a;           /* requested by the load/charger, + = charging */
-	double current_actual_a;    /* after the FETs */
+	double resistance_mohm;                /* per cell */
+	double current_a;                      /* requested by the load/charger, + = charging */
+	double current_actual_a;               /* after the FETs */
 	double ambient_c;
 	double temp_c[BMS_TEMP_COUNT];
 	bool temp_override[BMS_TEMP_COUNT];
-	bool charge_switch;         /* 0xAB */
-	bool discharge_switch;      /* 0xAC */
+	bool charge_switch;    /* 0xAB */
+	bool discharge_switch; /* 0xAC */
 	bool ovp_tripped, uvp_tripped;
 	uint16_t forced_alarms;
-	double sine_amp_a;          /* current profile: current_a + amp * sin(2 pi t / period) */
+	double sine_amp_a; /* current profile: current_a + amp * sin(2 pi t / period) */
 	double sine_period_s;
 	double time_s;
 	enum sim_charger charger;
@@ -56,7 +56,7 @@ struct sim_model {
 	double soc_drift_timer_s;            /* time to the next step of the walk */
 	double noise_mv;                     /* uniform +-noise on each reported cell */
 	uint32_t rng;                        /* seeded by --seed */
-	struct bms_snapshot base;   /* settings, strings, versions */
+	struct bms_snapshot base;            /* settings, strings, versions */
 };
 
 /* The protection settings of a typical LiFePO4 JK (OVP 3.65/3.55 V, UVP
