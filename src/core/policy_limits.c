@@ -84,6 +84,28 @@ static double mosfet_fraction(double t, int16_t otp)
 	return lerp(t, otp - 20.0, 1.0, otp - 5.0, 0.0);
 }
 
+/* The ceiling, named by where it comes from. */
+static void start_at(struct policy_limit *l, double ceiling, bool configured)
+{
+	l->ma = ceiling;
+	snprintf(l->why, sizeof(l->why), "%s", configured ? "Configured maximum" : "BMS over-current limit");
+}
+
+/* The battery's temperature window [lo, hi] and the MOSFET's, on either
+ * side; dt: as if worse by the hysteresis. */
+static void limit_temperatures(struct policy_limit *l, double ceiling, const struct bms_snapshot *s,
+			       const struct battery_cells *c, double dt, int16_t lo, int16_t hi)
+{
+	double tf = temp_fraction(c->tmin_c - dt, c->tmax_c + dt, lo, hi);
+
+	if (c->tmin_c - dt < lo + TEMP_DERATE_C)
+		limit_to(l, ceiling * tf, "Cold: %d C", c->tmin_c);
+	else
+		limit_to(l, ceiling * tf, "Hot: %d C", c->tmax_c);
+	limit_to(l, ceiling * mosfet_fraction(s->temp_c[BMS_TEMP_MOSFET] + dt, s->settings.mosfet_otp_c),
+		 "MOSFET temperature %d C", s->temp_c[BMS_TEMP_MOSFET]);
+}
+
 /* CCL from every limiter. hyst: evaluate as if the condition were worse by
  * the hysteresis margins (used to decide whether an increase may happen). */
 void policy_charge_limit(const struct policy_config *cfg, const struct policy_params *p, const struct bms_snapshot *s,
@@ -92,22 +114,11 @@ void policy_charge_limit(const struct policy_config *cfg, const struct policy_pa
 	double dv = hyst ? POLICY_CELL_HYST_MV : 0, dt = hyst ? POLICY_TEMP_HYST_C : 0;
 	double ceiling = p->ccl_ceiling_ma;
 
-	l->ma = ceiling;
-	snprintf(l->why, sizeof(l->why), "%s",
-		 cfg->max_charge_current_ma && p->ccl_ceiling_ma == cfg->max_charge_current_ma
-			 ? "Configured maximum"
-			 : "BMS over-current limit");
+	start_at(l, ceiling, cfg->max_charge_current_ma && p->ccl_ceiling_ma == cfg->max_charge_current_ma);
 	if (c->n)
 		limit_to(l, ceiling * cell_charge_fraction(c->max_mv + dv, p, s->settings.cell_ovpr_mv), "Cell %u high",
 			 c->max_idx);
-	double tf = temp_fraction(c->tmin_c - dt, c->tmax_c + dt, p->charge_tmin_c, p->charge_tmax_c);
-
-	if (c->tmin_c - dt < p->charge_tmin_c + TEMP_DERATE_C)
-		limit_to(l, ceiling * tf, "Cold: %d C", c->tmin_c);
-	else
-		limit_to(l, ceiling * tf, "Hot: %d C", c->tmax_c);
-	limit_to(l, ceiling * mosfet_fraction(s->temp_c[BMS_TEMP_MOSFET] + dt, s->settings.mosfet_otp_c),
-		 "MOSFET temperature %d C", s->temp_c[BMS_TEMP_MOSFET]);
+	limit_temperatures(l, ceiling, s, c, dt, p->charge_tmin_c, p->charge_tmax_c);
 	if (cfg->soc_taper)
 		limit_to(l, ceiling * lerp(s->soc_pct, 95, 1.0, 100, 0.1), "SoC %u %%", s->soc_pct);
 }
@@ -119,22 +130,11 @@ void policy_discharge_limit(const struct policy_config *cfg, const struct policy
 	double dv = hyst ? POLICY_CELL_HYST_MV : 0, dt = hyst ? POLICY_TEMP_HYST_C : 0;
 	double ceiling = p->dcl_ceiling_ma;
 
-	l->ma = ceiling;
-	snprintf(l->why, sizeof(l->why), "%s",
-		 cfg->max_discharge_current_ma && p->dcl_ceiling_ma == cfg->max_discharge_current_ma
-			 ? "Configured maximum"
-			 : "BMS over-current limit");
+	start_at(l, ceiling, cfg->max_discharge_current_ma && p->dcl_ceiling_ma == cfg->max_discharge_current_ma);
 	if (c->n)
 		limit_to(l, ceiling * lerp(c->min_mv - dv, p->v_min_mv, 0.0, p->v_min_mv + DCL_TAPER_MV, 1.0),
 			 "Cell %u low", c->min_idx);
-	double tf = temp_fraction(c->tmin_c - dt, c->tmax_c + dt, p->discharge_tmin_c, p->discharge_tmax_c);
-
-	if (c->tmin_c - dt < p->discharge_tmin_c + TEMP_DERATE_C)
-		limit_to(l, ceiling * tf, "Cold: %d C", c->tmin_c);
-	else
-		limit_to(l, ceiling * tf, "Hot: %d C", c->tmax_c);
-	limit_to(l, ceiling * mosfet_fraction(s->temp_c[BMS_TEMP_MOSFET] + dt, s->settings.mosfet_otp_c),
-		 "MOSFET temperature %d C", s->temp_c[BMS_TEMP_MOSFET]);
+	limit_temperatures(l, ceiling, s, c, dt, p->discharge_tmin_c, p->discharge_tmax_c);
 }
 
 /* Calm output: reductions now; increases only once the condition cleared by
