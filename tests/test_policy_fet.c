@@ -69,16 +69,23 @@ static void test_manual_fet_control(void **state)
 	r.in.fet_result[POLICY_FET_CHARGE] = POLICY_FET_RESULT_OK;
 	s.status |= BMS_STATUS_CHARGE_FET;
 	poll(&r, &s, 1000);
-	/* A failed write raises the contactor alarm and is named. */
+	/* A failed write raises the contactor alarm and is named, with the
+	 * way out. */
 	r.in.force_off[POLICY_FET_DISCHARGE] = true;
 	poll(&r, &s, 1000);
 	assert_int_equal(r.out.fet_request[POLICY_FET_DISCHARGE], POLICY_FET_OFF);
-	r.in.force_off[POLICY_FET_DISCHARGE] = false;
 	r.in.fet_result[POLICY_FET_DISCHARGE] = POLICY_FET_RESULT_NOT_APPLIED;
 	poll(&r, &s, 1000);
 	poll(&r, &s, 1000); /* the next frame shows it still on */
 	assert_int_equal(r.out.alarm[POLICY_ALARM_CONTACTOR], 2);
-	assert_string_equal(r.out.discharge_limitation, "Discharge FET switch failed: not applied");
+	assert_string_equal(r.out.discharge_limitation,
+			    "Discharge FET switch failed: not applied (reset with /Settings/ForceDischargingOff)");
+	/* Released with nothing standing against the FET: the failed off is
+	 * moot, the limit is not held at 0 for ever. */
+	r.in.force_off[POLICY_FET_DISCHARGE] = false;
+	poll(&r, &s, 1000);
+	assert_int_equal(r.out.alarm[POLICY_ALARM_CONTACTOR], 0);
+	assert_false(r.st.fet[POLICY_FET_DISCHARGE].failed);
 }
 
 static void test_never_override_bms_fet(void **state)

@@ -218,6 +218,80 @@ static void test_late_write_settles(void **state)
 	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_ON, 60), 31);
 }
 
+/* Review 3: a chatter lock survives a restart (only the force path, once
+ * the condition is gone, clears it). */
+static void test_lock_survives_restart(void **state)
+{
+	struct run r;
+	struct bms_snapshot s = lfp();
+	struct policy_persist saved;
+
+	(void)state;
+	start(&r);
+	r.st.fet[CHG].locked = true;
+	r.st.fet[CHG].owned = true;
+	s.status &= (uint16_t)~BMS_STATUS_CHARGE_FET;
+	poll(&r, &s, 1000);
+	policy_persist_get(&r.st, &saved);
+	assert_true(saved.fet_locked[CHG]);
+	start(&r);
+	policy_restore(&r.st, &saved);
+	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_ON, 120), 121);
+	assert_int_equal(r.out.alarm[POLICY_ALARM_CONTACTOR], 2);
+	r.in.reset_lock[CHG] = true;
+	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_ON, 60), 31);
+}
+
+/* Review 3: the hold before switching back on completes on a fresh frame,
+ * never on the data the tick repeats while the BMS is silent. */
+static void test_switch_on_needs_fresh_frame(void **state)
+{
+	struct run r;
+	struct bms_snapshot s = lfp();
+
+	(void)state;
+	start(&r);
+	s.cell_mv[4] = 3620;
+	s.current_ma = 20000;
+	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_OFF, 10), 6);
+	write_done(&r, &s, CHG, false);
+	s.cell_mv[4] = 3400;
+	s.current_ma = 0;
+	poll(&r, &s, 1000);
+	for (int k = 0; k < 120; k++) {
+		tick(&r, &s, 1000);
+		assert_int_equal(r.out.fet_request[CHG], POLICY_FET_NONE);
+	}
+	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_ON, 2), 1);
+}
+
+/* Review 3: a failed on-write is tried again after the retry delay, so a
+ * FET of ours does not stay off for ever. */
+static void test_failed_on_write_retried(void **state)
+{
+	struct run r;
+	struct bms_snapshot s = lfp();
+
+	(void)state;
+	start(&r);
+	s.cell_mv[4] = 3620;
+	s.current_ma = 20000;
+	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_OFF, 10), 6);
+	write_done(&r, &s, CHG, false);
+	s.cell_mv[4] = 3400;
+	s.current_ma = 0;
+	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_ON, 60), 31);
+	r.in.fet_result[CHG] = POLICY_FET_RESULT_NOT_APPLIED;
+	poll(&r, &s, 1000);
+	poll(&r, &s, 1000); /* still off: failed */
+	assert_true(r.st.fet[CHG].failed);
+	assert_int_equal(r.out.ccl_ma, 0);
+	int k = polls_until_request(&r, &s, CHG, POLICY_FET_ON, 120);
+
+	/* The retry delay (60 s), then the clear hold (30 s) again. */
+	assert_true(k >= 88 && k <= 92);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +301,9 @@ int main(void)
 		cmocka_unit_test(test_timed_out_write_settled_by_frames),
 		cmocka_unit_test(test_not_applied_is_named),
 		cmocka_unit_test(test_late_write_settles),
+		cmocka_unit_test(test_lock_survives_restart),
+		cmocka_unit_test(test_switch_on_needs_fresh_frame),
+		cmocka_unit_test(test_failed_on_write_retried),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -164,6 +164,18 @@ static void test_one_service_per_unit(void **state)
 		assert_true(double_of(w, k, "/Info/MaxChargeVoltage") > 3.0);
 		assert_true(double_of(w, k, "/Info/MaxChargeCurrent") > 1.0);
 	}
+	/* Their unique ids differ (the same pty, no user data: the address). */
+	for (unsigned k = 0; k < UNITS; k++) {
+		GVariant *items = bus_get_items(&w->bus, w->names[k]);
+		GVariant *v = items_value(items, "/Serial");
+		char want[64];
+
+		snprintf(want, sizeof(want), "jkbms_%s_%u", tty, k + 1);
+		assert_non_null(v);
+		assert_string_equal(g_variant_get_string(v, NULL), want);
+		g_variant_unref(v);
+		g_variant_unref(items);
+	}
 	/* Address 2 goes silent: its service is lost on its own. */
 	w->fb.silent[2] = true;
 	assert_true(wait_for(lost, w, 1, 6000));

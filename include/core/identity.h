@@ -18,8 +18,10 @@ struct bms_identity {
 	char firmware[20]; /* "11.26" */
 };
 
-/* usb_serial may be empty. */
-void identity_of(const struct bms_snapshot *b, const char *tty, const char *usb_serial, struct bms_identity *out);
+/* usb_serial may be empty. address: the BMS's on a bus with several, else
+ * -1; it makes the unique ids of BMSs sharing a port and an adapter differ. */
+void identity_of(const struct bms_snapshot *b, const char *tty, const char *usb_serial, int address,
+		 struct bms_identity *out);
 
 /* Keep [A-Za-z0-9_], turn ' ', '-', '.' into '_', drop the rest; at most max
  * characters (a D-Bus name element or a file name). */

@@ -211,6 +211,7 @@ struct policy_persist {
 	int64_t last_full_wall_s;
 	bool fet_owned[POLICY_FET_COUNT];
 	bool fet_forced[POLICY_FET_COUNT];
+	bool fet_locked[POLICY_FET_COUNT]; /* a chatter lock survives too */
 };
 
 void policy_persist_get(const struct policy_state *st, struct policy_persist *out);

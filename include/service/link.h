@@ -69,7 +69,8 @@ unsigned link_units(const struct link *l);
 void link_start(struct link *l);
 
 /* Queue a MOSFET write for a unit (see poller_queue_write()). Safe from
- * inside an event. -EINVAL for a unit the link does not have. */
+ * inside an event; never calls an event itself (the write goes out from
+ * the main loop). -EINVAL for a unit the link does not have. */
 int link_unit_queue_write(struct link *l, unsigned unit, enum bms_fet fet, bool on);
 enum poller_link link_unit_state(const struct link *l, unsigned unit);
 const struct poller_counters *link_unit_poller_counters(const struct link *l, unsigned unit);

@@ -26,6 +26,7 @@ struct service_where {
 	const char *tty;
 	const char *usb_serial;
 	const char *bus_name;
+	int address; /* on a port with several BMSs, else -1 */
 };
 
 /* Called when the service wants the process to end with exit code `code`. */

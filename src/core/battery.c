@@ -92,7 +92,7 @@ static void display(const struct bms_snapshot *s, struct battery *b)
 	d->have_soh = set->actual_capacity_ah && set->capacity_ah;
 	d->soh_pct = d->have_soh ? 100.0 * set->actual_capacity_ah / set->capacity_ah : 0;
 	d->installed_ah = set->capacity_ah;
-	d->capacity_ah = set->capacity_ah * s->soc_pct / 100.0;
+	d->capacity_ah = (double)set->capacity_ah * s->soc_pct / 100.0;
 	d->consumed_ah = -(double)set->capacity_ah * (100 - s->soc_pct) / 100.0;
 	d->ttg_s = ttg_seconds(&b->ttg, s->soc_pct, set->capacity_ah, b->ttg_floor_pct);
 }

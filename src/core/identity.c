@@ -46,7 +46,8 @@ static void split_version(const char *v, struct bms_identity *id)
 	snprintf(id->firmware, sizeof(id->firmware), "%s", sep + 2);
 }
 
-void identity_of(const struct bms_snapshot *b, const char *tty, const char *usb_serial, struct bms_identity *out)
+void identity_of(const struct bms_snapshot *b, const char *tty, const char *usb_serial, int address,
+		 struct bms_identity *out)
 {
 	const char *src = tty;
 	const char *model = strstr(b->manufacturer, "JK_");
@@ -63,7 +64,10 @@ void identity_of(const struct bms_snapshot *b, const char *tty, const char *usb_
 	else if (usb_serial && usb_serial[0])
 		src = usb_serial;
 	identity_sanitize(src, UID_MAX, clean, sizeof(clean));
-	snprintf(out->uid, sizeof(out->uid), UID_PREFIX "%s", clean);
+	if (address >= 0)
+		snprintf(out->uid, sizeof(out->uid), UID_PREFIX "%s_%d", clean, address);
+	else
+		snprintf(out->uid, sizeof(out->uid), UID_PREFIX "%s", clean);
 	snprintf(out->product, sizeof(out->product), "JK-BMS%s%s", model ? " " : "", model ? model + 3 : "");
 	split_version(b->software_version, out);
 }

@@ -82,6 +82,7 @@ void policy_restore(struct policy_state *st, const struct policy_persist *p)
 	for (unsigned f = 0; f < POLICY_FET_COUNT; f++) {
 		st->fet[f].owned = p->fet_owned[f];
 		st->fet[f].forced = p->fet_forced[f];
+		st->fet[f].locked = p->fet_locked[f];
 	}
 }
 
@@ -96,6 +97,7 @@ void policy_persist_get(const struct policy_state *st, struct policy_persist *ou
 
 		out->fet_owned[f] = x->owned || ((x->pending || x->settling) && x->pending_value == 0);
 		out->fet_forced[f] = x->forced;
+		out->fet_locked[f] = x->locked;
 	}
 }
 

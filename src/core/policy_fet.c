@@ -87,9 +87,8 @@ static void take_frame(struct policy_fet_state *f, bool live_on, uint64_t now)
 		else
 			write_failed(f, now);
 	}
-	/* A write that failed but lands within the retry time after all. */
-	if (f->failed && !f->pending && !f->settling && now - f->failed_at <= FET_RETRY_MS &&
-	    live_on == (f->pending_value != 0))
+	/* A write that failed but shows after all (it landed late). */
+	if (f->failed && !f->pending && !f->settling && live_on == (f->pending_value != 0))
 		write_succeeded(f, now);
 	/* Someone else switched it back on: it is no longer ours. */
 	if (f->owned && live_on && !f->pending && !f->settling && now > f->result_at)
@@ -156,11 +155,18 @@ static void automatic(const struct policy_config *cfg, const struct policy_param
 		f->locked = f->unlock_wanted = false;
 		memset(f->auto_on_ms, 0, sizeof(f->auto_on_ms));
 	}
-	/* Back on: only ours, only once cleared for the hold time. */
-	bool may = f->owned && !live_on && idle && !f->locked && !f->failed;
+	/* An off-write that failed needs no more trying once its condition
+	 * is gone: the limit on its side is not held at 0 for ever. */
+	if (f->failed && f->pending_value == 0 && !f->pending && !f->settling && c.clear)
+		f->failed = f->not_applied = false;
+	/* Back on: only ours, only once cleared for the hold time, a failed
+	 * on-write again after the retry delay; decided on a fresh frame
+	 * only, never on data the tick repeats. */
+	bool retry_wait = f->failed && now - f->failed_at < FET_RETRY_MS;
+	bool may = f->owned && !live_on && idle && !f->locked && !retry_wait;
 
 	f->clear_since = since(f->clear_since, may && c.clear, now);
-	if (f->clear_since && now - f->clear_since >= FET_CLEAR_HOLD_MS) {
+	if (f->clear_since && now - f->clear_since >= FET_CLEAR_HOLD_MS && in->fresh) {
 		f->clear_since = 0;
 		request(f, out, 1, true);
 	}
@@ -207,7 +213,9 @@ const char *policy_fet_reason(const struct policy_fet_state *f, enum policy_fet 
 		snprintf(buf, n, "%s FET locked off, reset with /Settings/Force%sOff", name,
 			 which == POLICY_FET_CHARGE ? "Charging" : "Discharging");
 	else if (f->failed)
-		snprintf(buf, n, "%s FET switch failed: %s", name, f->not_applied ? "not applied" : "no answer");
+		snprintf(buf, n, "%s FET switch failed: %s (reset with /Settings/Force%sOff)", name,
+			 f->not_applied ? "not applied" : "no answer",
+			 which == POLICY_FET_CHARGE ? "Charging" : "Discharging");
 	else if (f->owned || f->forced)
 		snprintf(buf, n, "%s FET off by dbus-jkbms", name);
 	else

@@ -204,7 +204,7 @@ void policy_params(const struct policy_config *cfg, const struct bms_snapshot *s
 					 POLICY_CLAMP_CHARGE_CURRENT, &p->clamped);
 	p->dcl_ceiling_ma = pick_ceiling(cfg->max_discharge_current_ma, (uint32_t)c->discharge_ocp_a * 900u,
 					 POLICY_CLAMP_DISCHARGE_CURRENT, &p->clamped);
-	p->tail_ma = cfg->tail_current_ma ? cfg->tail_current_ma : c->capacity_ah * 1000u / 50u;
+	p->tail_ma = cfg->tail_current_ma ? cfg->tail_current_ma : (uint32_t)((uint64_t)c->capacity_ah * 1000u / 50u);
 	if (p->tail_ma < 1000)
 		p->tail_ma = 1000;
 }

@@ -10,8 +10,10 @@
  *   [fet]
  *   charge_owned=true
  *   charge_forced=false
+ *   charge_locked=false
  *   discharge_owned=false
  *   discharge_forced=false
+ *   discharge_locked=false
  */
 #include "state_file.h"
 
@@ -75,6 +77,8 @@ static int parse(GKeyFile *kf, const char *uid, struct policy_persist *out, char
 			p.fet_owned[f] = g_key_file_get_boolean(kf, "fet", key, NULL);
 			snprintf(key, sizeof(key), "%s_forced", fet_names[f]);
 			p.fet_forced[f] = g_key_file_get_boolean(kf, "fet", key, NULL);
+			snprintf(key, sizeof(key), "%s_locked", fet_names[f]);
+			p.fet_locked[f] = g_key_file_get_boolean(kf, "fet", key, NULL);
 		}
 		*out = p;
 	}
@@ -127,6 +131,8 @@ int state_file_save(const char *path, const char *uid, const struct policy_persi
 		g_key_file_set_boolean(kf, "fet", key, p->fet_owned[f]);
 		snprintf(key, sizeof(key), "%s_forced", fet_names[f]);
 		g_key_file_set_boolean(kf, "fet", key, p->fet_forced[f]);
+		snprintf(key, sizeof(key), "%s_locked", fet_names[f]);
+		g_key_file_set_boolean(kf, "fet", key, p->fet_locked[f]);
 	}
 	g_mkdir_with_parents(dir, 0755);
 	/* g_key_file_save_to_file writes a temporary file and renames it. */

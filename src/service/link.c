@@ -415,9 +415,19 @@ int link_unit_queue_write(struct link *l, unsigned unit, enum bms_fet fet, bool 
 		return -EINVAL;
 	int r = poller_queue_write(&l->units[unit].poller, fet, on);
 
-	if (r == 0)
-		pump(l);
-	return r;
+	if (r != 0)
+		return r;
+	/* Never call back into the caller from here: inside an event the
+	 * pump goes round again; otherwise it runs from the main loop at
+	 * once. */
+	if (l->pumping) {
+		l->again = true;
+	} else {
+		if (l->timer_source)
+			g_source_remove(l->timer_source);
+		l->timer_source = g_timeout_add(0, timer_cb, l);
+	}
+	return 0;
 }
 
 enum poller_link link_unit_state(const struct link *l, unsigned unit)

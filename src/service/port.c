@@ -99,7 +99,8 @@ int port_new(const struct config *cfg, const char *device, const struct port_uni
 	transport_usb_serial(device, usb_serial, sizeof(usb_serial));
 	r = open_link(p, cfg, units);
 	for (unsigned k = 0; r == 0 && k < p->count; k++) {
-		struct service_where where = { p->link, k, tty, usb_serial, NULL };
+		struct service_where where = { p->link,    k,    tty,
+					       usb_serial, NULL, p->count > 1 ? units->addresses[k] : -1 };
 		const char *why = NULL;
 
 		p->conns[k] = k ? dbus_glib_open_system(&why) : conn;

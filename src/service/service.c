@@ -114,7 +114,7 @@ static void publish_identity(struct service *s)
 	const struct bms_snapshot *b = &s->bat.snap;
 	char info[96];
 
-	identity_of(b, s->tty, s->usb_serial, &s->id);
+	identity_of(b, s->tty, s->usb_serial, s->address, &s->id);
 	busitem_set_string(service_item(s, "/FirmwareVersion"), s->id.firmware);
 	busitem_set_string(service_item(s, "/HardwareVersion"), s->id.hardware);
 	busitem_set_string(service_item(s, "/ProductName"), s->id.product);
@@ -306,6 +306,7 @@ int service_new(const struct config *cfg, const struct service_where *where, DBu
 	s->cfg = *cfg;
 	s->link = where->link;
 	s->unit = where->unit;
+	s->address = where->address;
 	s->tty = g_strdup(where->tty);
 	s->bus_name = g_strdup(where->bus_name);
 	snprintf(s->usb_serial, sizeof(s->usb_serial), "%s", where->usb_serial ? where->usb_serial : "");

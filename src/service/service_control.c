@@ -114,10 +114,10 @@ void service_run_policy(struct service *s, bool fresh, bool lost)
 	policy_compute(&s->cfg.policy, &in, &s->pstate, &o, &s->pstate);
 	log_clamps(s, &o.params);
 	log_changes(s, &o, old_mode);
-	service_state_save(s);
-	queue_writes(s, &o);
 	s->pout = o;
 	s->have_pout = true;
+	service_state_save(s);
+	queue_writes(s, &o);
 }
 
 /* A FET write finished (a link event). */

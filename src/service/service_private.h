@@ -38,6 +38,7 @@ struct service {
 	struct config cfg;
 	char *tty, *bus_name;
 	char usb_serial[64];
+	int address; /* on a port with several BMSs, else -1 */
 	struct bms_identity id;
 	DBusConnection *conn;
 	struct busitem_tree *tree;

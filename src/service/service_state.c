@@ -53,7 +53,8 @@ void service_state_save(struct service *s)
 	if (memcmp(&now, &st->saved, sizeof(now)) == 0)
 		return;
 	bool fets = memcmp(now.fet_owned, st->saved.fet_owned, sizeof(now.fet_owned)) != 0 ||
-		memcmp(now.fet_forced, st->saved.fet_forced, sizeof(now.fet_forced)) != 0;
+		memcmp(now.fet_forced, st->saved.fet_forced, sizeof(now.fet_forced)) != 0 ||
+		memcmp(now.fet_locked, st->saved.fet_locked, sizeof(now.fet_locked)) != 0;
 	uint64_t since = link_now_ms() - st->written_ms;
 
 	st->saved = now;
