@@ -31,3 +31,13 @@ void write_done(struct run *r, struct bms_snapshot *s, unsigned fet, bool on)
 	else
 		s->status &= (uint16_t)~bit;
 }
+
+void switched_off_then_cleared(struct run *r, struct bms_snapshot *s)
+{
+	s->cell_mv[4] = 3620;
+	s->current_ma = 20000;
+	assert_int_equal(polls_until_request(r, s, CHG, POLICY_FET_OFF, 10), 6);
+	write_done(r, s, CHG, false);
+	s->cell_mv[4] = 3400;
+	s->current_ma = 0;
+}

@@ -21,4 +21,9 @@ int polls_until_request(struct run *r, const struct bms_snapshot *s, unsigned fe
 /* The write that was just requested is verified and the BMS shows it. */
 void write_done(struct run *r, struct bms_snapshot *s, unsigned fet, bool on);
 
+/* Cell 5 at OVP - 30 mV while charging: the policy switches the charge FET
+ * off (after 5 s) and the write is done; then the cell is back at 3.40 V
+ * with no current, so the condition has cleared. */
+void switched_off_then_cleared(struct run *r, struct bms_snapshot *s);
+
 #endif

@@ -251,12 +251,7 @@ static void test_switch_on_needs_fresh_frame(void **state)
 
 	(void)state;
 	start(&r);
-	s.cell_mv[4] = 3620;
-	s.current_ma = 20000;
-	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_OFF, 10), 6);
-	write_done(&r, &s, CHG, false);
-	s.cell_mv[4] = 3400;
-	s.current_ma = 0;
+	switched_off_then_cleared(&r, &s);
 	poll(&r, &s, 1000);
 	for (int k = 0; k < 120; k++) {
 		tick(&r, &s, 1000);
@@ -274,12 +269,7 @@ static void test_failed_on_write_retried(void **state)
 
 	(void)state;
 	start(&r);
-	s.cell_mv[4] = 3620;
-	s.current_ma = 20000;
-	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_OFF, 10), 6);
-	write_done(&r, &s, CHG, false);
-	s.cell_mv[4] = 3400;
-	s.current_ma = 0;
+	switched_off_then_cleared(&r, &s);
 	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_ON, 60), 31);
 	r.in.fet_result[CHG] = POLICY_FET_RESULT_NOT_APPLIED;
 	poll(&r, &s, 1000);
