@@ -113,33 +113,25 @@ static bool named(struct world *w, unsigned k)
 	return bus_has_owner(&w->bus, w->names[k]);
 }
 
-static int32_t int_of(struct world *w, unsigned k, const char *path)
+/* A number unit k's service publishes as `type` (i or d); -1 when invalid
+ * or of another type. */
+static double number_of(struct world *w, unsigned k, const char *path, const GVariantType *type)
 {
-	GVariant *items = bus_get_items(&w->bus, w->names[k]);
-	GVariant *v = items_value(items, path);
-	int32_t i = v && g_variant_is_of_type(v, G_VARIANT_TYPE_INT32) ? g_variant_get_int32(v) : -1;
+	GVariant *v = bus_get_value(&w->bus, w->names[k], path);
+	double d = !g_variant_is_of_type(v, type)               ? -1
+		: g_variant_is_of_type(v, G_VARIANT_TYPE_INT32) ? g_variant_get_int32(v)
+								: g_variant_get_double(v);
 
-	if (v)
-		g_variant_unref(v);
-	g_variant_unref(items);
-	return i;
-}
-
-static double double_of(struct world *w, unsigned k, const char *path)
-{
-	GVariant *items = bus_get_items(&w->bus, w->names[k]);
-	GVariant *v = items_value(items, path);
-	double d = v && g_variant_is_of_type(v, G_VARIANT_TYPE_DOUBLE) ? g_variant_get_double(v) : -1;
-
-	if (v)
-		g_variant_unref(v);
-	g_variant_unref(items);
+	g_variant_unref(v);
 	return d;
 }
 
+#define INT_OF(w, k, path) number_of(w, k, path, G_VARIANT_TYPE_INT32)
+#define DOUBLE_OF(w, k, path) number_of(w, k, path, G_VARIANT_TYPE_DOUBLE)
+
 static bool lost(struct world *w, unsigned k)
 {
-	return int_of(w, k, "/Connected") == 0;
+	return INT_OF(w, k, "/Connected") == 0;
 }
 
 static void test_one_service_per_unit(void **state)
@@ -159,10 +151,10 @@ static void test_one_service_per_unit(void **state)
 	for (unsigned k = 0; k < UNITS; k++) {
 		/* Each its own model: the SoC its BMS reports (50 + address),
 		 * its own device instance and limits. */
-		assert_true(double_of(w, k, "/Soc") == 51.0 + k);
-		assert_int_equal(int_of(w, k, "/Connected"), 1);
-		assert_true(double_of(w, k, "/Info/MaxChargeVoltage") > 3.0);
-		assert_true(double_of(w, k, "/Info/MaxChargeCurrent") > 1.0);
+		assert_true(DOUBLE_OF(w, k, "/Soc") == 51.0 + k);
+		assert_int_equal(INT_OF(w, k, "/Connected"), 1);
+		assert_true(DOUBLE_OF(w, k, "/Info/MaxChargeVoltage") > 3.0);
+		assert_true(DOUBLE_OF(w, k, "/Info/MaxChargeCurrent") > 1.0);
 	}
 	/* Their unique ids differ (the same pty, no user data: the address). */
 	for (unsigned k = 0; k < UNITS; k++) {
@@ -179,9 +171,9 @@ static void test_one_service_per_unit(void **state)
 	/* Address 2 goes silent: its service is lost on its own. */
 	w->fb.silent[2] = true;
 	assert_true(wait_for(lost, w, 1, 6000));
-	assert_int_equal(int_of(w, 0, "/Connected"), 1);
-	assert_int_equal(int_of(w, 2, "/Connected"), 1);
-	assert_true(double_of(w, 1, "/Info/MaxChargeCurrent") == 0);
+	assert_int_equal(INT_OF(w, 0, "/Connected"), 1);
+	assert_int_equal(INT_OF(w, 2, "/Connected"), 1);
+	assert_true(DOUBLE_OF(w, 1, "/Info/MaxChargeCurrent") == 0);
 	down(w);
 }
 

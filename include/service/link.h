@@ -84,6 +84,9 @@ const struct link_counters *link_counters(const struct link *l);
 /* True while the device is open. */
 bool link_is_open(const struct link *l);
 
+/* Frames rejected, all reasons together. */
+uint64_t link_rejects_total(const struct link_counters *c);
+
 /* Log the totals: what went wrong over the whole run. */
 void link_log_totals(const struct link *l);
 

@@ -73,7 +73,7 @@ size_t service_path_index(const char *path);
 /* Index of an alarm's path ("/Alarms/LowSoc"). */
 size_t service_alarm_index(enum policy_alarm a);
 
-/* Set item from def's getter; returns whether it changed anything. */
+/* Set item from def's getter (or invalidate it, or leave it). */
 void service_path_publish(struct busitem *item, const struct path_def *def, const struct service_view *v);
 
 /* The value of cell k (0-based): invalid when the BMS does not measure it. */

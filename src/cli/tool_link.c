@@ -46,10 +46,8 @@ static void explain_failure(const struct link *l, const char *device, FILE *err)
 {
 	const struct link_counters *c = link_counters(l);
 	const struct poller_counters *p = link_poller_counters(l);
-	uint64_t rejected = 0;
+	uint64_t rejected = link_rejects_total(c);
 
-	for (int i = 1; i < CODEC_REJECT_COUNT; i++)
-		rejected += c->rejects[i];
 	if (rejected) {
 		fprintf(err, "%s: garbage: %llu frame(s) rejected:", device, (unsigned long long)rejected);
 		for (int i = 1; i < CODEC_REJECT_COUNT; i++) {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Shared inside the policy (policy*.c), not part of its interface: the
- * cells as the policy sees them, and the pieces each file provides.
+ * hysteresis margins and the pieces each file provides.
  */
 #ifndef POLICY_INTERNAL_H
 #define POLICY_INTERNAL_H

@@ -465,6 +465,15 @@ bool link_is_open(const struct link *l)
 	return l->t != NULL;
 }
 
+uint64_t link_rejects_total(const struct link_counters *c)
+{
+	uint64_t n = 0;
+
+	for (int k = 1; k < CODEC_REJECT_COUNT; k++)
+		n += c->rejects[k];
+	return n;
+}
+
 void link_log_totals(const struct link *l)
 {
 	const struct poller_counters *p = link_poller_counters(l);

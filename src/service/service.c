@@ -132,11 +132,10 @@ static bool counters_due(struct service *s, const struct service_view *v)
 {
 	const struct poller_counters *p = v->polls;
 	const struct link_counters *c = v->counters;
-	uint64_t now = link_now_ms(), trouble = c->junk_bytes + c->io_errors + c->reopens;
+	uint64_t now = link_now_ms();
+	uint64_t trouble = link_rejects_total(c) + c->junk_bytes + c->io_errors + c->reopens + p->timeouts +
+		p->bad_replies + p->writes_ok + p->writes_failed + p->activations;
 
-	for (int k = 1; k < CODEC_REJECT_COUNT; k++)
-		trouble += c->rejects[k];
-	trouble += p->timeouts + p->bad_replies + p->writes_ok + p->writes_failed + p->activations;
 	if (trouble == s->diag_trouble && now - s->diag_at < DIAG_PERIOD_MS && s->diag_at)
 		return false;
 	s->diag_trouble = trouble;

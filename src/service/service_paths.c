@@ -211,15 +211,6 @@ enum counter {
 	C_SENT,
 };
 
-static uint64_t rejects(const struct link_counters *c)
-{
-	uint64_t n = 0;
-
-	for (int k = 1; k < CODEC_REJECT_COUNT; k++)
-		n += c->rejects[k];
-	return n;
-}
-
 static enum path_result get_counter(const struct service_view *v, unsigned arg, struct path_value *o)
 {
 	const struct poller_counters *p = v->polls;
@@ -231,7 +222,7 @@ static enum path_result get_counter(const struct service_view *v, unsigned arg, 
 		[C_RETRIES] = p->retries,
 		[C_MISSES] = p->misses,
 		[C_BAD] = p->bad_replies,
-		[C_REJECTS] = rejects(c),
+		[C_REJECTS] = link_rejects_total(c),
 		[C_JUNK] = c->junk_bytes,
 		[C_REOPENS] = c->reopens,
 		[C_IO_ERRORS] = c->io_errors,
