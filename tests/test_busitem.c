@@ -145,7 +145,7 @@ static void expect_reply(struct busitem_tree *t, const char *path, const char *m
 static const char *const all_items = "({'/N/Int': {'Value': <-5>, 'Text': <'-5W'>},"
 				     " '/N/Hex': {'Value': <65535>, 'Text': <'0xFFFF'>},"
 				     " '/N/Dbl': {'Value': <53.25>, 'Text': <'53.25V'>},"
-				     " '/N/Deg': {'Value': <-0.03125>, 'Text': <'≈0.0°C'>},"
+				     " '/N/Deg': {'Value': <0.0>, 'Text': <'≈0.0°C'>},"
 				     " '/Gen': {'Value': <0.1>, 'Text': <'0.1'>},"
 				     " '/Str': {'Value': <'Zürich ☀ 🔋 日本'>, 'Text': <'Zürich ☀ 🔋 日本'>},"
 				     " '/Bad': {'Value': <'ab\\ufffdcd'>, 'Text': <'ab\\ufffdcd'>},"
@@ -192,13 +192,13 @@ static void test_getters(void **state)
 	expect_reply(t, "/Invalid", "GetValue", "(<@ai []>,)");
 	expect_reply(t, "/Invalid", "GetText", "('---',)");
 	/* Nodes: relative keys, in a variant. */
-	expect_reply(t, "/N", "GetValue", "(<{'Int': <-5>, 'Hex': <65535>, 'Dbl': <53.25>, 'Deg': <-0.03125>}>,)");
+	expect_reply(t, "/N", "GetValue", "(<{'Int': <-5>, 'Hex': <65535>, 'Dbl': <53.25>, 'Deg': <0.0>}>,)");
 	expect_reply(t, "/N", "GetText", "(<{'Int': '-5W', 'Hex': '0xFFFF', 'Dbl': '53.25V', 'Deg': '≈0.0°C'}>,)");
 	expect_reply(t, "/", "GetText",
 		     "(<{'N/Int': '-5W', 'N/Hex': '0xFFFF', 'N/Dbl': '53.25V', 'N/Deg': '≈0.0°C', 'Gen': '0.1',"
 		     " 'Str': 'Zürich ☀ 🔋 日本', 'Bad': 'ab\\ufffdcd', 'Empty': '', 'Invalid': '---'}>,)");
 	expect_reply(t, "/", "GetValue",
-		     "(<{'N/Int': <-5>, 'N/Hex': <65535>, 'N/Dbl': <53.25>, 'N/Deg': <-0.03125>, 'Gen': <0.1>,"
+		     "(<{'N/Int': <-5>, 'N/Hex': <65535>, 'N/Dbl': <53.25>, 'N/Deg': <0.0>, 'Gen': <0.1>,"
 		     " 'Str': <'Zürich ☀ 🔋 日本'>, 'Bad': <'ab\\ufffdcd'>, 'Empty': <''>, 'Invalid': <@ai []>}>,)");
 
 	/* Introspection goes through the same writer. */
@@ -319,7 +319,7 @@ static void test_signals(void **state)
 	dbus_connection_flush(conn);
 	sig = next_signal(conn, "ItemsChanged");
 	assert_body(sig,
-		    "({'/N/Dbl': {'Value': <2.675>, 'Text': <'2.67V'>},"
+		    "({'/N/Dbl': {'Value': <2.68>, 'Text': <'2.68V'>},"
 		    " '/Str': {'Value': <@ai []>, 'Text': <'---'>},"
 		    " '/Invalid': {'Value': <-2147483648>, 'Text': <'-2147483648'>}},)");
 	dbus_message_unref(sig);
@@ -333,12 +333,13 @@ static void test_signals(void **state)
 	assert_int_equal(busitem_flush(t), 2);
 	dbus_connection_flush(conn);
 	sig = next_signal(conn, "ItemsChanged");
-	assert_body(sig,
-		    "({'/P/V': {'Value': <3.3445>, 'Text': <'3.345V'>}, '/P/S': {'Value': <'ß'>, 'Text': <'ß'>}},)");
+	assert_body(
+		sig,
+		"({'/P/V': {'Value': <3.3450000000000002>, 'Text': <'3.345V'>}, '/P/S': {'Value': <'ß'>, 'Text': <'ß'>}},)");
 	dbus_message_unref(sig);
 	sig = next_signal(conn, "PropertiesChanged");
 	assert_string_equal(dbus_message_get_path(sig), "/P/V");
-	assert_body(sig, "({'Value': <3.3445>, 'Text': <'3.345V'>},)");
+	assert_body(sig, "({'Value': <3.3450000000000002>, 'Text': <'3.345V'>},)");
 	dbus_message_unref(sig);
 	sig = next_signal(conn, "PropertiesChanged");
 	assert_string_equal(dbus_message_get_path(sig), "/P/S");
@@ -376,15 +377,15 @@ static void test_formats_accepted(void **state)
 		{ BUSITEM_DOUBLE, NULL, 0.1, "0.1" },
 		{ BUSITEM_DOUBLE, NULL, 1e20, "1e+20" },
 		{ BUSITEM_DOUBLE, "%.0f%%", 99.5, "100%" },
-		{ BUSITEM_DOUBLE, "%.0f%%", 98.5, "98%" }, /* exact tie: half to even, as printf */
+		{ BUSITEM_DOUBLE, "%.0f%%", 98.5, "99%" }, /* the value is rounded first, a tie away from 0 */
 		{ BUSITEM_DOUBLE, "%.2fV", 53.2, "53.20V" },
 		{ BUSITEM_DOUBLE, "%.3fV", 3.2994999, "3.299V" },
 		{ BUSITEM_DOUBLE, "%.1f°C", -0.04, "0.0°C" },    /* never "-0" */
-		{ BUSITEM_DOUBLE, "%.1f°C", -12.35, "-12.3°C" }, /* -12.3499999... in binary */
+		{ BUSITEM_DOUBLE, "%.1f°C", -12.35, "-12.4°C" }, /* -12.35 * 10 is the tie -123.5 */
 		{ BUSITEM_DOUBLE, "%.6f", 1, "1.000000" },
 		{ BUSITEM_DOUBLE, "%.0fs", 1e15, "1000000000000000s" },
 		{ BUSITEM_DOUBLE, "%.2fAh", -1e300, NULL }, /* checked against printf below */
-		{ BUSITEM_DOUBLE, "≈%.1fkWh", 2.25, "≈2.2kWh" },
+		{ BUSITEM_DOUBLE, "≈%.1fkWh", 2.25, "≈2.3kWh" },
 		{ BUSITEM_DOUBLE, "%%%.1f%%", 2.35, "%2.4%" },
 		{ BUSITEM_STRING, NULL, 0, "x" },
 	};

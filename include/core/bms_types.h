@@ -120,7 +120,8 @@ struct bms_snapshot {
 	uint32_t runtime_min;     /* 0xB6 */
 	uint8_t protocol_version; /* 0xC0, 0 when absent */
 	bool has_extended;        /* frame carried 0xB8..0xC0 (newer firmware) */
-	/* Strings: printable ASCII only, NUL-terminated, trailing '_'/' ' stripped. */
+	/* Strings: printable ASCII only, NUL-terminated; user texts verbatim, only
+	 * 0xB7's trailing '_'/' ' padding stripped. */
 	char device_id[9];          /* 0xB4 */
 	char manufacturing_date[5]; /* 0xB5 "YYMM" */
 	char software_version[16];  /* 0xB7 e.g. "H7.X__S7.1.0H" */

@@ -16,11 +16,17 @@
 #include "busitem.h"
 #include "link.h"
 #include "policy.h"
+#include "units.h"
 
 /* Venus OS numbers (docs/dbus-paths.md). */
 #define VENUS_PRODUCT_ID 0xFFFF /* no Victron product id: no systemcalc quirk applies */
 #define VENUS_STATE_RUNNING 9
 #define VENUS_STATE_ERROR 10
+/* /ErrorCode: Victron's BMS error list (VE_REG_BMS_ERROR); /State is
+ * VENUS_STATE_ERROR exactly while it is not VENUS_ERROR_NONE. */
+#define VENUS_ERROR_NONE 0
+#define VENUS_ERROR_MEASURE 7 /* "Battery measure error": a cell not measured */
+#define VENUS_ERROR_COMM 23   /* "Battery comm. error": the link is lost */
 
 /* What the getters read. */
 struct service_view {
@@ -57,10 +63,11 @@ typedef enum path_result (*path_get_fn)(const struct service_view *v, unsigned a
 struct path_def {
 	const char *path;
 	enum busitem_type type;
-	const char *fmt;
+	const char *fmt; /* GetText of an int or string; a double's comes from its unit */
 	enum path_group group;
 	path_get_fn get; /* NULL for PATH_FIXED */
 	unsigned arg;    /* e.g. which alarm */
+	enum unit unit;  /* a double's unit and resolution (units.h), else UNIT_NONE */
 };
 
 extern const struct path_def service_paths[];
@@ -72,6 +79,9 @@ size_t service_path_index(const char *path);
 
 /* Index of an alarm's path ("/Alarms/LowSoc"). */
 size_t service_alarm_index(enum policy_alarm a);
+
+/* The GetText format of a path: its unit's for a double. */
+const char *service_path_format(const struct path_def *def);
 
 /* Set item from def's getter (or invalidate it, or leave it). */
 void service_path_publish(struct busitem *item, const struct path_def *def, const struct service_view *v);

@@ -17,6 +17,7 @@
 #include "busitem_private.h"
 #include "dbus_wire.h"
 #include "log.h"
+#include "units.h"
 
 #define BUSITEM_IFACE "com.victronenergy.BusItem"
 #define ERR_UNKNOWN_OBJECT "org.freedesktop.DBus.Error.UnknownObject"
@@ -212,6 +213,10 @@ void busitem_set_double(struct busitem *it, double v)
 		busitem_invalidate(it);
 		return;
 	}
+	/* The value is what its text shows: rounded to the format's places,
+	 * the nearest double to that decimal (units.h). */
+	if (it->text == TEXT_FIXED)
+		v = round_decimals(v, (unsigned)it->decimals);
 	if (it->valid && it->d == v)
 		return;
 	it->d = v;

@@ -81,7 +81,7 @@ static void build_tree(struct service *s)
 			set = custom_name_set_cb;
 		else if (g_str_has_prefix(d->path, "/Settings/Force"))
 			set = force_set_cb;
-		s->items[k] = busitem_add(s->tree, d->path, d->type, d->fmt, set, set ? s : NULL);
+		s->items[k] = busitem_add(s->tree, d->path, d->type, service_path_format(d), set, set ? s : NULL);
 		g_assert(s->items[k]); /* a duplicate or malformed path is a bug in the table */
 	}
 	busitem_set_string(service_item(s, "/Mgmt/ProcessName"), "dbus-jkbms");
@@ -103,7 +103,7 @@ static void add_cells(struct service *s, unsigned n)
 		char path[32];
 
 		snprintf(path, sizeof(path), "/Voltages/Cell%u", k + 1);
-		s->cells[k] = busitem_add(s->tree, path, BUSITEM_DOUBLE, "%.3fV", NULL, NULL);
+		s->cells[k] = busitem_add(s->tree, path, BUSITEM_DOUBLE, units[UNIT_CELL_V].text, NULL, NULL);
 		g_assert(s->cells[k]);
 	}
 	s->ncells = n < BMS_MAX_CELLS ? n : BMS_MAX_CELLS;
