@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* Hex dump parsing and the JSON rendering of a snapshot. */
+/* Hex dump parsing, the JSON rendering of a snapshot, and the rounding of
+ * published doubles (units.h). */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -14,6 +17,7 @@
 #include "codec.h"
 #include "hex.h"
 #include "test_util.h"
+#include "units.h"
 
 static void test_hex_parse(void **state)
 {
@@ -102,11 +106,73 @@ static void test_json(void **state)
 	assert_int_equal(strlen(json), 99);
 }
 
+/* The shortest decimal that reads back as v has at most `places` places. */
+static void assert_places(double v, unsigned places, double from)
+{
+	char s[40];
+
+	for (int p = 1; p <= 17; p++) {
+		snprintf(s, sizeof(s), "%.*g", p, v);
+		if (strtod(s, NULL) == v)
+			break;
+	}
+	const char *e = strpbrk(s, "e");
+	const char *dot = strchr(s, '.');
+	int have = dot ? (int)((e ? e : s + strlen(s)) - dot - 1) : 0;
+
+	if (e)
+		have -= atoi(e + 1);
+	if (have > (int)places)
+		fail_msg("round_decimals(%.17g, %u) = %s", from, places, s);
+}
+
+static void test_round_decimals(void **state)
+{
+	(void)state;
+	/* The numbers, as round(v / step) * step made them. */
+	assert_true(round_decimals(45.660000000000004, 2) == 45.66);
+	assert_true(round_decimals(159.60000000000002, 1) == 159.6);
+	assert_true(round_decimals(1331.3000000000002, 0) == 1331);
+	assert_true(round_decimals(3.8000000000000003, 1) == 3.8);
+	assert_true(round_decimals(-0.04, 1) == 0 && !signbit(round_decimals(-0.04, 1)));
+	assert_true(round_decimals(2.675, 2) == 2.68 || round_decimals(2.675, 2) == 2.67);
+	/* Every integer over 10^k, with noise: the nearest double to a decimal
+	 * of at most k places, and the one strtod reads for it. */
+	for (unsigned k = 0; k <= 4; k++) {
+		for (long n = -200000; n <= 200000; n += 97) {
+			double exact = (double)n / pow(10, k);
+			double noisy[] = { exact, exact * (1 + 3e-16), exact * (1 - 3e-16), exact + 0.4 / pow(10, k) };
+
+			for (size_t j = 0; j < sizeof(noisy) / sizeof(noisy[0]); j++) {
+				double r = round_decimals(noisy[j], k);
+				char text[40];
+
+				assert_places(r, k, noisy[j]);
+				snprintf(text, sizeof(text), "%.*f", (int)k, r);
+				assert_true(strtod(text, NULL) == r);
+			}
+		}
+	}
+	/* Each unit at its resolution; too large or not finite: unchanged. */
+	assert_true(unit_round(53.2149, UNIT_V) == 53.21);
+	assert_true(unit_round(3.3334, UNIT_CELL_V) == 3.333);
+	assert_true(unit_round(0.26, UNIT_KWH) == 0.26);
+	assert_true(unit_round(1e300, UNIT_A) == 1e300);
+	assert_true(isnan(unit_round(NAN, UNIT_W)));
+	for (unsigned u = UNIT_NONE + 1; u < UNIT_COUNT; u++) {
+		char want[16];
+
+		snprintf(want, sizeof(want), "%%.%uf", units[u].decimals);
+		assert_true(strncmp(units[u].text, want, strlen(want)) == 0); /* the text shows the resolution */
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hex_parse),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_round_decimals),
 	};
 
 	return cmocka_run_group_tests_name("misc", tests, NULL, NULL);

@@ -47,7 +47,7 @@ struct battery_display {
 	bool have_mid;
 	double mid_v;         /* the lower half of the cells, V */
 	double mid_dev_pct;   /* 100 x (upper half - lower half) / all cells */
-	bool temp_sensor_bad; /* a sensor the BMS has reads outside -40..100 C */
+	bool temp_sensor_bad; /* a sensor the BMS has reads outside -40..100 C or not at all */
 };
 
 /* Extremes since the service started. */
@@ -88,8 +88,8 @@ unsigned battery_cell_count(const struct bms_snapshot *s);
 #define BATTERY_TEMP_MAX_C 100
 
 /* Does a temperature sensor the BMS says it has (0x86) read outside
- * -40..100 C? Sensors beyond the ones the protocol carries cannot be
- * judged and count as fine. */
+ * -40..100 C, or have no reading (temp_missing)? Sensors beyond the ones
+ * the protocol carries cannot be judged and count as fine. */
 bool battery_temp_sensor_bad(const struct bms_snapshot *s);
 
 /* The cells of a reply as the policy sees them (battery_update uses it). */

@@ -111,6 +111,8 @@ struct bms_snapshot {
 	uint16_t current_raw;            /* 0x84 as sent, for diagnostics */
 	uint8_t soc_pct;                 /* 0x85 */
 	uint8_t temp_sensor_count;       /* 0x86 */
+	uint8_t temp_missing;            /* bit per enum bms_temp: no reading in the frame (a
+					  * family that can say so; 4E 57 frames always have one) */
 	uint16_t cycles;                 /* 0x87 */
 	uint32_t cycle_capacity_ah;      /* 0x89 */
 	uint16_t cell_count_reported;    /* 0x8A */

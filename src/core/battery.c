@@ -70,7 +70,7 @@ bool battery_temp_sensor_bad(const struct bms_snapshot *s)
 	for (unsigned k = 0; k < s->temp_sensor_count && k < BATTERY_TEMP_SENSORS; k++) {
 		int16_t t = s->temp_c[sensor[k]];
 
-		if (t < BATTERY_TEMP_MIN_C || t > BATTERY_TEMP_MAX_C)
+		if ((s->temp_missing & (1u << sensor[k])) || t < BATTERY_TEMP_MIN_C || t > BATTERY_TEMP_MAX_C)
 			return true;
 	}
 	return false;
