@@ -81,6 +81,8 @@ static void build_tree(struct service *s)
 			set = custom_name_set_cb;
 		else if (g_str_has_prefix(d->path, "/Settings/Force"))
 			set = force_set_cb;
+		/* A double without a unit would be published unrounded. */
+		g_assert(d->type != BUSITEM_DOUBLE || d->unit != UNIT_NONE);
 		s->items[k] = busitem_add(s->tree, d->path, d->type, service_path_format(d), set, set ? s : NULL);
 		g_assert(s->items[k]); /* a duplicate or malformed path is a bug in the table */
 	}
