@@ -189,18 +189,18 @@ uint16_t codec_current_to_raw(int32_t current_ma, uint8_t protocol_version);
  * is unknown and makes the decoder reject the frame.
  */
 enum codec_kind {
-	CODEC_KIND_CELLS,       /* 0x79: own length byte, then (index, u16 mV) triplets */
-	CODEC_KIND_U8,          /* u8 into a uint8_t */
-	CODEC_KIND_U16,         /* big-endian u16 into a uint16_t */
-	CODEC_KIND_U32,         /* big-endian u32 into a uint32_t */
-	CODEC_KIND_S16,         /* 16 bits into an int16_t (two's complement) */
-	CODEC_KIND_SCALED,      /* u16 times scale into a uint32_t (10 mV units) */
-	CODEC_KIND_TEMP,        /* u16 with the +100 rule into an int16_t; > 140 rejected */
-	CODEC_KIND_CURRENT,     /* 0x84: the raw u16 into current_raw; decoded after 0xC0 */
-	CODEC_KIND_TEXT,        /* length bytes of ASCII into a char[length + 1], kept verbatim */
-	CODEC_KIND_PADDED_TEXT, /* the same, trailing ' ' and '_' dropped as padding (0xB7) */
-	CODEC_KIND_SECRET,      /* 0xB2 password: checked for length, never stored */
-	CODEC_KIND_VERSION,     /* 0xC0: u8 into protocol_version, marks has_extended */
+	CODEC_KIND_CELLS,   /* 0x79: own length byte, then (index, u16 mV) triplets */
+	CODEC_KIND_U8,      /* u8 into a uint8_t */
+	CODEC_KIND_U16,     /* big-endian u16 into a uint16_t */
+	CODEC_KIND_U32,     /* big-endian u32 into a uint32_t */
+	CODEC_KIND_S16,     /* 16 bits into an int16_t (two's complement) */
+	CODEC_KIND_SCALED,  /* u16 times scale into a uint32_t (10 mV units) */
+	CODEC_KIND_TEMP,    /* u16 with the +100 rule into an int16_t; > 140 rejected */
+	CODEC_KIND_CURRENT, /* 0x84: the raw u16 into current_raw; decoded after 0xC0 */
+	CODEC_KIND_TEXT,    /* length bytes of ASCII into a char[length + 1], kept verbatim */
+	CODEC_KIND_PADDED,  /* the same, trailing ' ' and '_' dropped as padding (0xB7) */
+	CODEC_KIND_SECRET,  /* 0xB2 password: checked for length, never stored */
+	CODEC_KIND_VERSION, /* 0xC0: u8 into protocol_version, marks has_extended */
 };
 
 struct codec_id {

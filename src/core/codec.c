@@ -352,7 +352,7 @@ const struct codec_id codec_ids[] = {
 	{ 0xB4, 8, CODEC_KIND_TEXT, 1, TEXT_AT(device_id, 8) },
 	{ 0xB5, 4, CODEC_KIND_TEXT, 1, TEXT_AT(manufacturing_date, 4) },
 	{ 0xB6, 4, CODEC_KIND_U32, 1, AT(runtime_min, uint32_t) },
-	{ 0xB7, 15, CODEC_KIND_PADDED_TEXT, 1, TEXT_AT(software_version, 15) },
+	{ 0xB7, 15, CODEC_KIND_PADDED, 1, TEXT_AT(software_version, 15) },
 	/* Newer firmware only (has_extended). */
 	{ 0xB8, 1, CODEC_KIND_U8, 1, SET(start_current_calibration, uint8_t) },
 	{ 0xB9, 4, CODEC_KIND_U32, 1, SET(actual_capacity_ah, uint32_t) },
@@ -455,8 +455,8 @@ static int store_record(const struct codec_id *row, const uint8_t *v, size_t off
 		set_s16(dst, celsius);
 		break;
 	case CODEC_KIND_TEXT:
-	case CODEC_KIND_PADDED_TEXT:
-		copy_text((char *)dst, (size_t)row->length + 1, v, row->length, row->kind == CODEC_KIND_PADDED_TEXT);
+	case CODEC_KIND_PADDED:
+		copy_text((char *)dst, (size_t)row->length + 1, v, row->length, row->kind == CODEC_KIND_PADDED);
 		break;
 	case CODEC_KIND_VERSION:
 		*dst = v[0];

@@ -281,16 +281,27 @@ struct start_options {
 /* Returns -1 to go on, else the exit code. */
 static int parse_options(struct sim *s, int argc, char **argv, struct start_options *o)
 {
+	/* One option a line: */
+	/* clang-format off */
 	static const struct option opts[] = {
-		{ "cells", required_argument, NULL, 'c' },    { "link", required_argument, NULL, 'l' },
-		{ "protocol", required_argument, NULL, 'p' }, { "soc", required_argument, NULL, 's' },
-		{ "current", required_argument, NULL, 'i' },  { "fault", required_argument, NULL, 'f' },
-		{ "speed", required_argument, NULL, 'x' },    { "seed", required_argument, NULL, 'r' },
-		{ "exit-on-eof", no_argument, NULL, 'e' },    { "help", no_argument, NULL, 'h' },
-		{ "id", required_argument, NULL, 'u' },       { "device-id", required_argument, NULL, 'd' },
-		{ "scenario", required_argument, NULL, 'S' }, { "dvcc-service", required_argument, NULL, 'D' },
-		{ "trace", required_argument, NULL, 'T' },    { NULL, 0, NULL, 0 },
+		{ "cells", required_argument, NULL, 'c' },
+		{ "link", required_argument, NULL, 'l' },
+		{ "protocol", required_argument, NULL, 'p' },
+		{ "soc", required_argument, NULL, 's' },
+		{ "current", required_argument, NULL, 'i' },
+		{ "fault", required_argument, NULL, 'f' },
+		{ "speed", required_argument, NULL, 'x' },
+		{ "seed", required_argument, NULL, 'r' },
+		{ "exit-on-eof", no_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "id", required_argument, NULL, 'u' },
+		{ "device-id", required_argument, NULL, 'd' },
+		{ "scenario", required_argument, NULL, 'S' },
+		{ "dvcc-service", required_argument, NULL, 'D' },
+		{ "trace", required_argument, NULL, 'T' },
+		{ NULL, 0, NULL, 0 },
 	};
+	/* clang-format on */
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
