@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Hex dump parsing, the JSON rendering of a snapshot, and the rounding of
- * published doubles (units.h). */
+/* Hex dump parsing, the JSON rendering of a snapshot, the rounding of
+ * published doubles (units.h), and the battery model's midpoint and
+ * temperature-sensor check. */
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>
@@ -13,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "battery.h"
 #include "bms_json.h"
 #include "codec.h"
 #include "hex.h"
@@ -167,12 +169,65 @@ static void test_round_decimals(void **state)
 	}
 }
 
+static void test_midpoint_and_sensors(void **state)
+{
+	static const uint16_t cells[] = { 3000, 3100, 3200, 3300 };
+	struct bms_snapshot s;
+	struct battery b;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	battery_init(&b, 10);
+	/* Three cells: the lower one and half the middle one, 3.0 + 1.55 V;
+	 * deviation 100 x (4.75 - 4.55) / 9.3. */
+	s.cell_count = 3;
+	memcpy(s.cell_mv, cells, sizeof(cells));
+	s.voltage_mv = 9300;
+	battery_update(&b, &s, 0);
+	assert_true(b.show.have_mid);
+	assert_true(fabs(b.show.mid_v - 4.55) < 1e-9);
+	assert_true(fabs(b.show.mid_dev_pct - 100.0 * 0.2 / 9.3) < 1e-9);
+	/* Four: the lower two, 6.1 V of 12.6 V; the upper half is higher. */
+	s.cell_count = 4;
+	s.voltage_mv = 12600;
+	battery_update(&b, &s, 0);
+	assert_true(fabs(b.show.mid_v - 6.1) < 1e-9);
+	assert_true(fabs(b.show.mid_dev_pct - 100.0 * 0.4 / 12.6) < 1e-9);
+	/* One unmeasured (0 mV), or a single cell: no midpoint. */
+	s.cell_mv[1] = 0;
+	battery_update(&b, &s, 0);
+	assert_false(b.show.have_mid);
+	s.cell_count = 1;
+	s.voltage_mv = 3000;
+	battery_update(&b, &s, 0);
+	assert_false(b.show.have_mid);
+	/* Sensors: only the ones 0x86 counts, of T1 and T2, -40..100 C. */
+	s.temp_sensor_count = 2;
+	s.temp_c[BMS_TEMP_T1] = -40, s.temp_c[BMS_TEMP_T2] = 100;
+	assert_false(battery_temp_sensor_bad(&s));
+	s.temp_c[BMS_TEMP_T2] = 101;
+	assert_true(battery_temp_sensor_bad(&s));
+	s.temp_sensor_count = 1; /* T2 is not the BMS's */
+	assert_false(battery_temp_sensor_bad(&s));
+	s.temp_c[BMS_TEMP_T1] = -41;
+	assert_true(battery_temp_sensor_bad(&s));
+	s.temp_c[BMS_TEMP_T1] = 20;
+	s.temp_missing = 1u << BMS_TEMP_T1;
+	assert_true(battery_temp_sensor_bad(&s));
+	s.temp_sensor_count = 0;
+	assert_false(battery_temp_sensor_bad(&s));
+	s.temp_c[BMS_TEMP_MOSFET] = 120; /* not a battery sensor */
+	s.temp_sensor_count = 2, s.temp_missing = 0, s.temp_c[BMS_TEMP_T2] = 30;
+	assert_false(battery_temp_sensor_bad(&s));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hex_parse),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_round_decimals),
+		cmocka_unit_test(test_midpoint_and_sensors),
 	};
 
 	return cmocka_run_group_tests_name("misc", tests, NULL, NULL);
