@@ -25,6 +25,28 @@
 #include "service_world.h"
 #include "sim_harness.h"
 
+/* GetItems once the double at path lies in [lo, hi] (or, with lo > hi, is
+ * invalid); the test fails after timeout_ms. Unref the result. */
+static GVariant *items_once(struct world *w, const char *path, double lo, double hi, unsigned timeout_ms)
+{
+	for (unsigned t = 0;; t += 50) {
+		GVariant *it = bus_get_items(&w->bus, NAME);
+		GVariant *v = items_value(it, path);
+		bool ok = lo > hi ? v && value_is_invalid(v)
+				  : v && g_variant_is_of_type(v, G_VARIANT_TYPE_DOUBLE) &&
+				g_variant_get_double(v) >= lo && g_variant_get_double(v) <= hi;
+
+		if (v)
+			g_variant_unref(v);
+		if (ok)
+			return it;
+		g_variant_unref(it);
+		if (t >= timeout_ms)
+			fail_msg("%s did not reach [%g, %g] in %u ms", path, lo, hi, timeout_ms);
+		run_for(50);
+	}
+}
+
 /* ---- clean numbers ---------------------------------------------------------- */
 
 /* The resolution of each double path, in decimal places, written here
@@ -184,8 +206,8 @@ static void test_clean_numbers(void **state)
 		sim_cmd(&w->sim, "temp t1 %.0f", steps[k].t1);
 		sim_cmd(&w->sim, "temp mosfet %.0f", steps[k].t1 + 10);
 		sim_cmd(&w->sim, "high 4 %.0f", steps[k].high_mv);
-		run_for(330);
-		GVariant *items = bus_get_items(&w->bus, NAME);
+		/* A reply with this step's values has been published. */
+		GVariant *items = items_once(w, "/Soc", steps[k].soc - 1, steps[k].soc, 3000);
 
 		check_items(&sw, items);
 		g_variant_unref(items);
@@ -364,22 +386,17 @@ static void check_midpoint(const char *cells)
 	/* A high cell in the lower half: the lower half is higher, the
 	 * deviation negative; in the upper half, positive. */
 	sim_cmd(&w->sim, "high 1 300");
-	run_for(700);
-	it = bus_get_items(&w->bus, NAME);
+	it = items_once(w, "/Dc/0/MidVoltageDeviation", -100, -0.5, 3000);
 	assert_true(mid_matches(it, n));
-	assert_true(dbl(it, "/Dc/0/MidVoltageDeviation") < -0.5);
 	g_variant_unref(it);
 	sim_cmd(&w->sim, "high 1 0");
 	sim_cmd(&w->sim, "high %d 300", n);
-	run_for(700);
-	it = bus_get_items(&w->bus, NAME);
+	it = items_once(w, "/Dc/0/MidVoltageDeviation", 0.5, 100, 3000);
 	assert_true(mid_matches(it, n));
-	assert_true(dbl(it, "/Dc/0/MidVoltageDeviation") > 0.5);
 	g_variant_unref(it);
 	/* A cell not measured: no midpoint can be told. */
 	sim_cmd(&w->sim, "unmeasured 2");
-	run_for(700);
-	it = bus_get_items(&w->bus, NAME);
+	it = items_once(w, "/Dc/0/MidVoltage", 1, 0, 3000);
 	assert_true(invalid(it, "/Dc/0/MidVoltage"));
 	assert_true(invalid(it, "/Dc/0/MidVoltageDeviation"));
 	g_variant_unref(it);
@@ -419,8 +436,7 @@ static void test_sensor_alarm_and_device_id(void **state)
 	assert_int_equal(i32(w->items_at_name, "/Alarms/BatteryTemperatureSensor"), 0);
 	sim_cmd(&w->sim, "temp t2 -40");
 	sim_cmd(&w->sim, "temp t1 99");
-	run_for(600);
-	GVariant *it = bus_get_items(&w->bus, NAME);
+	GVariant *it = items_once(w, "/System/Temperature1", 99, 99, 3000);
 
 	assert_true(fabs(dbl(it, "/System/Temperature2") + 40) < 0.01);
 	assert_int_equal(i32(it, "/Alarms/BatteryTemperatureSensor"), 0);
