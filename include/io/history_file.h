@@ -22,6 +22,10 @@
  * success. */
 int history_file_load(const char *path, const char *uid, struct history_values *out, char *err, size_t err_size);
 
+/* The same on the file's len bytes of text (any bytes). */
+int history_file_parse(const char *text, size_t len, const char *uid, struct history_values *out, char *err,
+		       size_t err_size);
+
 /* Write path. Returns 0 or -errno with err filled. */
 int history_file_save(const char *path, const char *uid, const struct history_values *v, char *err, size_t err_size);
 

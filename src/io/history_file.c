@@ -191,20 +191,12 @@ static int parse(GKeyFile *kf, const char *uid, struct history_values *out, char
 	return 0;
 }
 
-int history_file_load(const char *path, const char *uid, struct history_values *out, char *err, size_t err_size)
+int history_file_parse(const char *text, size_t len, const char *uid, struct history_values *out, char *err,
+		       size_t err_size)
 {
-	gchar *text = NULL;
-	gsize len = 0, body = 0;
-	GError *e = NULL;
-	int r;
-
-	if (!g_file_get_contents(path, &text, &len, &e)) {
-		r = e->code == G_FILE_ERROR_NOENT ? -ENOENT : -EIO;
-		snprintf(err, err_size, "%s", e->message);
-		g_error_free(e);
-		return r;
-	}
 	GKeyFile *kf = g_key_file_new();
+	gsize body = 0;
+	int r;
 
 	if (!checked(text, len, &body)) {
 		snprintf(err, err_size, "checksum missing or wrong (truncated or altered)");
@@ -216,6 +208,23 @@ int history_file_load(const char *path, const char *uid, struct history_values *
 		r = parse(kf, uid, out, err, err_size);
 	}
 	g_key_file_free(kf);
+	return r;
+}
+
+int history_file_load(const char *path, const char *uid, struct history_values *out, char *err, size_t err_size)
+{
+	gchar *text = NULL;
+	gsize len = 0;
+	GError *e = NULL;
+	int r;
+
+	if (!g_file_get_contents(path, &text, &len, &e)) {
+		r = e->code == G_FILE_ERROR_NOENT ? -ENOENT : -EIO;
+		snprintf(err, err_size, "%s", e->message);
+		g_error_free(e);
+		return r;
+	}
+	r = history_file_parse(text, len, uid, out, err, err_size);
 	g_free(text);
 	return r;
 }
