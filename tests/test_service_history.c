@@ -249,6 +249,9 @@ static int set_value(struct world *w, GVariant *v)
 	return bus_set_value(&w->bus, NAME, H "Clear", v);
 }
 
+static void count_alarms(struct world *w);
+static void clear_history(struct world *w);
+
 static void test_alarms_full_charge_and_clear(void **state)
 {
 	static const char *const sim[] = { "--soc", "95", NULL };
@@ -273,7 +276,24 @@ static void test_alarms_full_charge_and_clear(void **state)
 	assert_int_equal(since % 60, 0);
 	assert_int_equal(i32(items, H "Clear"), 0);
 	g_variant_unref(items);
-	/* Raises of the low- and high-voltage alarms, each counted once. */
+	count_alarms(w);
+	clear_history(w);
+	/* The clear survives a restart. */
+	assert_int_equal(child_stop(&w->svc), 0);
+	restart(w, "service-restarted");
+	items = bus_get_items(&w->bus, NAME);
+	assert_int_equal(i32(items, H "LowVoltageAlarms"), 0);
+	assert_true(invalid(items, H "TimeSinceLastFullCharge"));
+	g_variant_unref(items);
+	g_free(text);
+	g_free(state_file);
+	g_free(path);
+	down(w);
+}
+
+/* Raises of the low- and high-voltage alarms, each counted once. */
+static void count_alarms(struct world *w)
+{
 	sim_cmd(&w->sim, "alarm 0x808"); /* pack and cell under-voltage: one event */
 	wait_int(w, "/Alarms/LowVoltage", 2);
 	sim_cmd(&w->sim, "alarm 0");
@@ -283,10 +303,18 @@ static void test_alarms_full_charge_and_clear(void **state)
 	wait_int(w, "/Alarms/LowCellVoltage", 2);
 	sim_cmd(&w->sim, "alarm 0x4");
 	wait_int(w, "/Alarms/HighVoltage", 2);
-	items = bus_get_items(&w->bus, NAME);
+	GVariant *items = bus_get_items(&w->bus, NAME);
+
 	assert_int_equal(i32(items, H "LowVoltageAlarms"), 2);
 	assert_int_equal(i32(items, H "HighVoltageAlarms"), 1);
 	g_variant_unref(items);
+}
+
+/* Refused writes change nothing; 1 clears. */
+static void clear_history(struct world *w)
+{
+	GVariant *items;
+
 	/* Refused writes change nothing. */
 	assert_int_equal(set_value(w, g_variant_new_int32(0)), 2);
 	assert_int_equal(set_value(w, g_variant_new_int32(2)), 2);
@@ -312,17 +340,6 @@ static void test_alarms_full_charge_and_clear(void **state)
 	assert_true(dbl(items, H "MaximumCellVoltage") > 3); /* the extremes start again */
 	assert_true(dbl(items, H "LastDischarge") == -14.0); /* 5 % of 280 Ah */
 	g_variant_unref(items);
-	/* The clear survives a restart. */
-	assert_int_equal(child_stop(&w->svc), 0);
-	restart(w, "service-restarted");
-	items = bus_get_items(&w->bus, NAME);
-	assert_int_equal(i32(items, H "LowVoltageAlarms"), 0);
-	assert_true(invalid(items, H "TimeSinceLastFullCharge"));
-	g_variant_unref(items);
-	g_free(text);
-	g_free(state_file);
-	g_free(path);
-	down(w);
 }
 
 int main(void)
