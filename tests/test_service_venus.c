@@ -82,6 +82,18 @@ static const struct {
 	{ "/Info/MaxDischargeCurrent", 1 },
 	{ "/Info/BatteryLowVoltage", 2 },
 	{ "/History/TotalAhCharged", 1 },
+	{ "/History/MinimumCellVoltage", 3 },
+	{ "/History/MaximumCellVoltage", 3 },
+	{ "/History/MinimumVoltage", 2 },
+	{ "/History/MaximumVoltage", 2 },
+	{ "/History/MinimumTemperature", 1 },
+	{ "/History/MaximumTemperature", 1 },
+	{ "/History/TotalAhDrawn", 1 },
+	{ "/History/DeepestDischarge", 1 },
+	{ "/History/LastDischarge", 1 },
+	{ "/History/AverageDischarge", 1 },
+	{ "/History/ChargedEnergy", 2 },
+	{ "/History/DischargedEnergy", 2 },
 };
 
 /* Decimal places of a path's value: the table, else (a double path this

@@ -208,6 +208,92 @@ static enum path_result get_mid(const struct service_view *v, unsigned arg, stru
 	return PATH_SET;
 }
 
+/* ---- history (docs/dbus-paths.md "History") ---------------------------------- */
+
+/* arg 0: lowest, 1: highest; cells in V (1 mV), the pack in V (10 mV). */
+static enum path_result get_hist_cell(const struct service_view *v, unsigned arg, struct path_value *o)
+{
+	const struct history_values *h = v->hist ? &v->hist->v : NULL;
+
+	if (!h || !h->have_cells)
+		return PATH_INVALID;
+	o->d = (arg ? h->max_cell_mv : h->min_cell_mv) / 1000.0;
+	return PATH_SET;
+}
+
+static enum path_result get_hist_volt(const struct service_view *v, unsigned arg, struct path_value *o)
+{
+	const struct history_values *h = v->hist ? &v->hist->v : NULL;
+
+	if (!h || !h->have_voltage)
+		return PATH_INVALID;
+	o->d = (arg ? h->max_mv : h->min_mv) / 1000.0;
+	return PATH_SET;
+}
+
+static enum path_result get_hist_temp(const struct service_view *v, unsigned arg, struct path_value *o)
+{
+	const struct history_values *h = v->hist ? &v->hist->v : NULL;
+
+	if (!h || !h->have_temp)
+		return PATH_INVALID;
+	o->d = arg ? h->max_temp_c : h->min_temp_c;
+	return PATH_SET;
+}
+
+enum hist_ah {
+	H_DRAWN,
+	H_DEEPEST,
+	H_LAST,
+	H_AVERAGE,
+};
+
+/* Ah drawn and depths of discharge: <= 0, as Venus publishes them. */
+static enum path_result get_hist_ah(const struct service_view *v, unsigned arg, struct path_value *o)
+{
+	const struct history_values *h = v->hist ? &v->hist->v : NULL;
+	double ah = 0;
+
+	if (!h)
+		return PATH_INVALID;
+	if (arg == H_AVERAGE && !history_average_ah(v->hist, &ah))
+		return PATH_INVALID;
+	ah = arg == H_DRAWN ? h->drawn_ah : arg == H_DEEPEST ? h->deepest_ah : arg == H_LAST ? h->last_ah : ah;
+	o->d = -ah; /* UNIT_AH rounds -0.04 to 0, not -0 */
+	return PATH_SET;
+}
+
+/* arg 0: charged, 1: discharged, kWh (0.01). */
+static enum path_result get_hist_energy(const struct service_view *v, unsigned arg, struct path_value *o)
+{
+	if (!v->hist)
+		return PATH_INVALID;
+	o->d = (arg ? v->hist->v.discharged_wh : v->hist->v.charged_wh) / 1000.0;
+	return PATH_SET;
+}
+
+/* arg 0: full discharges, 1: low-voltage alarms, 2: high-voltage alarms. */
+static enum path_result get_hist_count(const struct service_view *v, unsigned arg, struct path_value *o)
+{
+	const struct history_values *h = v->hist ? &v->hist->v : NULL;
+
+	if (!h)
+		return PATH_INVALID;
+	o->i = i32(arg == 0 ? h->full_discharges : arg == 1 ? h->low_voltage_alarms : h->high_voltage_alarms);
+	return PATH_SET;
+}
+
+static enum path_result get_hist_since_full(const struct service_view *v, unsigned arg, struct path_value *o)
+{
+	int64_t s;
+
+	(void)arg;
+	if (!v->hist || !history_since_full_s(v->hist, v->wall_s, &s))
+		return PATH_INVALID;
+	o->i = i32((uint64_t)s);
+	return PATH_SET;
+}
+
 /* ---- link diagnostics -------------------------------------------------------- */
 
 static enum path_result get_link_state(const struct service_view *v, unsigned arg, struct path_value *o)
@@ -295,6 +381,14 @@ static enum path_result get_reject(const struct service_view *v, unsigned arg, s
 #define CONTROL_D(p, u, g, a) \
 	{ \
 		p, BUSITEM_DOUBLE, NULL, PATH_CONTROL, g, a, u \
+	}
+#define HISTORY(p, t, f, g, a) \
+	{ \
+		"/History/" p, t, f, PATH_HISTORY, g, a, UNIT_NONE \
+	}
+#define HISTORY_D(p, u, g, a) \
+	{ \
+		"/History/" p, BUSITEM_DOUBLE, NULL, PATH_HISTORY, g, a, u \
 	}
 #define ALARM(name, a) CONTROL("/Alarms/" name, BUSITEM_INT, NULL, get_alarm, a)
 #define COUNTER(name, a) \
@@ -396,6 +490,24 @@ const struct path_def service_paths[] = {
 	/* History. */
 	INFO("/History/ChargeCycles", BUSITEM_INT, NULL, get_cycles),
 	INFO_D("/History/TotalAhCharged", UNIT_AH, get_total_charged),
+	HISTORY_D("MinimumCellVoltage", UNIT_CELL_V, get_hist_cell, 0),
+	HISTORY_D("MaximumCellVoltage", UNIT_CELL_V, get_hist_cell, 1),
+	HISTORY_D("MinimumVoltage", UNIT_V, get_hist_volt, 0),
+	HISTORY_D("MaximumVoltage", UNIT_V, get_hist_volt, 1),
+	HISTORY_D("MinimumTemperature", UNIT_C, get_hist_temp, 0),
+	HISTORY_D("MaximumTemperature", UNIT_C, get_hist_temp, 1),
+	HISTORY_D("TotalAhDrawn", UNIT_AH, get_hist_ah, H_DRAWN),
+	HISTORY_D("DeepestDischarge", UNIT_AH, get_hist_ah, H_DEEPEST),
+	HISTORY_D("LastDischarge", UNIT_AH, get_hist_ah, H_LAST),
+	HISTORY_D("AverageDischarge", UNIT_AH, get_hist_ah, H_AVERAGE),
+	HISTORY_D("ChargedEnergy", UNIT_KWH, get_hist_energy, 0),
+	HISTORY_D("DischargedEnergy", UNIT_KWH, get_hist_energy, 1),
+	HISTORY("FullDischarges", BUSITEM_INT, NULL, get_hist_count, 0),
+	HISTORY("LowVoltageAlarms", BUSITEM_INT, NULL, get_hist_count, 1),
+	HISTORY("HighVoltageAlarms", BUSITEM_INT, NULL, get_hist_count, 2),
+	HISTORY("TimeSinceLastFullCharge", BUSITEM_INT, "%ds", get_hist_since_full, 0),
+	/* Writable: 1 clears the history above (not ChargeCycles, TotalAhCharged: the BMS's). */
+	FIXED("/History/Clear", BUSITEM_INT, NULL),
 	/* Link diagnostics. */
 	CONTROL(DIAG "State", BUSITEM_STRING, NULL, get_link_state, 0),
 	COUNTER("Polls", C_POLLS),
