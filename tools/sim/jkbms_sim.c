@@ -392,6 +392,7 @@ static int setup_pb(struct sim *s, const struct start_options *o)
 	for (unsigned i = 0; i < b->count; i++) {
 		struct sim_model *m = &b->packs[i].model;
 
+		b->packs[i].f = s->f; /* --fault: every pack */
 		m->soc = o->soc / 100;
 		m->current_a = o->current;
 		if (o->scenario && !sim_control_scenario(m, o->scenario)) {
