@@ -45,8 +45,8 @@ void sim_control_usage(FILE *f)
 		"  --packs N           pb: N packs 1..15 on the bus, each with its own model (1)\n"
 		"  --first-address A   pb: the packs answer at A, A+1, ... (1)\n"
 		"  --master[=S]        pb: the first pack is a bus master at address 0: it answers\n"
-		"                      nothing and broadcasts its live and settings frames every\n"
-		"                      S seconds (5)\n"
+		"                      nothing; every S seconds (5) it polls the slaves, looks for\n"
+		"                      one more, and broadcasts its live and settings frames\n"
 		"  --soc PCT           initial SoC (60)\n"
 		"  --current A         load/charger current, + = charging (0)\n"
 		"  --fault MODE[:ARG]  none silent garbage badcrc truncated split[:pieces] slow[:ms]\n"
@@ -79,7 +79,7 @@ void sim_control_usage(FILE *f)
 		"PB mode: \"pack ADDR COMMAND\" runs COMMAND (any above but disconnect/quit, and\n"
 		"  fault) for the pack at ADDR only; without the prefix a command acts on every\n"
 		"  pack. status: the bus (pack ADDR status: that pack). alarm MASK sets PB alarm\n"
-		"  bits (32-bit, live offset 166). master on|off pauses/resumes the broadcasts.\n");
+		"  bits (32-bit, live offset 166). master on|off pauses/resumes the master.\n");
 }
 
 bool sim_control_scenario(struct sim_model *m, const char *name)

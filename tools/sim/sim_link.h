@@ -26,7 +26,7 @@ struct out_chunk {
 	uint8_t data[CODEC_FRAME_MAX + CODEC_REQUEST_MAX];
 };
 
-#define SIM_OUT_MAX 64
+#define SIM_OUT_MAX 256 /* a PB master queues a whole cycle of traffic */
 
 struct sim {
 	struct sim_model model;

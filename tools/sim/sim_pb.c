@@ -21,8 +21,12 @@
 /* A gap this long between bytes ends whatever request was in progress,
  * as the Modbus 3.5-character silence does. */
 #define PB_IDLE_RESET_MS 20
-/* The master sends its settings frame this long after its live frame. */
+/* The master's pacing: its settings frame this long after its live frame;
+ * per slave a live and a settings request this far apart; this long waiting
+ * on an address nobody answers. */
 #define PB_MASTER_SETTINGS_DELAY_MS 60
+#define PB_MASTER_POLL_GAP_MS 100
+#define PB_MASTER_SCAN_WAIT_MS 220
 
 bool sim_pb_init(struct sim_pb *b, unsigned packs, unsigned first_address, unsigned master_period_ms, unsigned cells,
 		 unsigned seed, const char *id)
@@ -211,19 +215,64 @@ void sim_pb_feed(struct sim *s, const uint8_t *p, size_t n, uint64_t now)
 
 /* The master's own frames, unasked: live data with an address-0 trailer,
  * then its settings. A master does not send its device info. */
-static void broadcast(struct sim *s, struct sim_pb_pack *m, uint64_t now)
+static void broadcast(struct sim *s, struct sim_pb_pack *m, uint64_t at)
 {
 	uint8_t f[SIM_PB_FRAME_LEN], ack[SIM_PB_ACK_LEN];
 
 	sim_pb_encode_live(m, f);
 	sim_pb_ack(0, SIM_PB_REG_LIVE, 1, ack);
-	if (send_frame(s, m, NULL, 0, f, ack, now))
+	if (send_frame(s, m, NULL, 0, f, ack, at))
 		m->replies++;
 	sim_pb_encode_settings(m, f);
 	sim_pb_ack(0, SIM_PB_REG_SETTINGS, 1, ack);
-	if (send_frame(s, m, NULL, 0, f, ack, now + PB_MASTER_SETTINGS_DELAY_MS))
+	if (send_frame(s, m, NULL, 0, f, ack, at + PB_MASTER_SETTINGS_DELAY_MS))
 		m->replies++;
 	s->pbus.broadcasts++;
+}
+
+/* The master's trigger to addr at `at` on the wire; the pack there, if
+ * any, answers it as it answers anyone. */
+static void master_request(struct sim *s, uint8_t addr, uint16_t reg, uint64_t at)
+{
+	uint8_t r[11] = { addr, 0x10, (uint8_t)(reg >> 8), (uint8_t)reg, 0x00, 0x01, 0x02, 0x00, 0x00 };
+	uint16_t crc = sim_pb_crc(r, 9);
+	struct sim_pb_pack *p = sim_pb_find(&s->pbus, addr);
+
+	r[9] = (uint8_t)crc;
+	r[10] = (uint8_t)(crc >> 8);
+	sim_link_queue(s, at, r, sizeof(r));
+	s->pbus.master_polls++;
+	if (p && !p->master)
+		answer_trigger(s, p, r, sizeof(r), reg, at);
+}
+
+/* One cycle of a master, as real ones run it (shortened): live data and
+ * settings from every slave, a look for a new slave at one free address
+ * (in turn), then its own broadcast. Returns when the cycle ends. */
+static uint64_t master_cycle(struct sim *s, struct sim_pb_pack *m, uint64_t now)
+{
+	struct sim_pb *b = &s->pbus;
+	uint64_t t = now;
+
+	for (unsigned i = 0; i < b->count; i++) {
+		if (b->packs[i].master)
+			continue;
+		master_request(s, b->packs[i].address, SIM_PB_REG_LIVE, t);
+		master_request(s, b->packs[i].address, SIM_PB_REG_SETTINGS, t + PB_MASTER_POLL_GAP_MS);
+		t += 2 * PB_MASTER_POLL_GAP_MS;
+	}
+	for (unsigned k = 0; k < 15; k++) {
+		unsigned addr = 1 + (b->scan_next + k) % 15;
+
+		if (!sim_pb_find(b, addr)) {
+			master_request(s, (uint8_t)addr, SIM_PB_REG_LIVE, t);
+			b->scan_next = addr % 15;
+			t += PB_MASTER_SCAN_WAIT_MS;
+			break;
+		}
+	}
+	broadcast(s, m, t);
+	return t + PB_MASTER_SETTINGS_DELAY_MS;
 }
 
 void sim_pb_tick(struct sim *s, double dt_s, uint64_t now)
@@ -235,7 +284,8 @@ void sim_pb_tick(struct sim *s, double dt_s, uint64_t now)
 	if (!b->master_period_ms || !b->master_on || s->master < 0)
 		return;
 	if (now >= b->next_broadcast_ms) {
-		b->next_broadcast_ms = now + b->master_period_ms;
-		broadcast(s, &b->packs[0], now);
+		uint64_t end = master_cycle(s, &b->packs[0], now) + PB_MASTER_SETTINGS_DELAY_MS;
+
+		b->next_broadcast_ms = now + b->master_period_ms > end ? now + b->master_period_ms : end;
 	}
 }

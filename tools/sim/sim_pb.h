@@ -5,7 +5,8 @@
  * counters, and optionally a master pack at address 0 that broadcasts its
  * frames unasked. Requests are Modbus-RTU FC 0x10 trigger writes; answers
  * are the 300-byte 55 AA EB 90 frames of sim_pb_frame.c followed by the
- * FC 0x10 acknowledgement (docs/protocol-pb.md).
+ * FC 0x10 acknowledgement (docs/protocol-pb.md). A master polls the slaves
+ * itself, looks for new ones and broadcasts its own frames, all unasked.
  */
 #ifndef SIM_PB_H
 #define SIM_PB_H
@@ -44,10 +45,11 @@ struct sim_pb {
 	unsigned master_period_ms; /* 0: no master */
 	bool master_on;            /* "master off" pauses the broadcasts */
 	uint64_t next_broadcast_ms;
+	unsigned scan_next; /* the master's next look for a new slave: address - 1 */
 	/* counters: requests with a good CRC, for no pack here, bytes dropped
 	 * hunting for a request, requests no pack takes (other registers),
-	 * master broadcasts */
-	unsigned long requests, unanswered, dropped, ignored, broadcasts;
+	 * master broadcasts and requests */
+	unsigned long requests, unanswered, dropped, ignored, broadcasts, master_polls;
 };
 
 /* Set up `packs` packs (1..15) at first_address.. (1..15), or, with a

@@ -56,9 +56,9 @@ static void bus_status(const struct sim *s, char *answer, size_t size)
 		replies += b->packs[i].replies;
 	answer_fmt(answer, size,
 		   "status protocol=pb packs=%u requests=%lu unanswered=%lu ignored=%lu dropped=%lu replies=%lu "
-		   "broadcasts=%lu master=%d connected=%d",
+		   "broadcasts=%lu master_polls=%lu master=%d connected=%d",
 		   b->count, b->requests, b->unanswered, b->ignored, b->dropped, replies, b->broadcasts,
-		   b->master_period_ms > 0 && b->master_on, s->master >= 0);
+		   b->master_polls, b->master_period_ms > 0 && b->master_on, s->master >= 0);
 }
 
 /* One command for one pack. */
