@@ -47,7 +47,7 @@ static uint16_t sat16(uint32_t v)
 /* 0.1 °C to whole °C, half away from zero. */
 static int16_t whole_c(int32_t dc)
 {
-	int32_t c = dc >= 0 ? (dc + 5) / 10 : -((-dc + 5) / 10);
+	int64_t c = dc >= 0 ? ((int64_t)dc + 5) / 10 : -((-(int64_t)dc + 5) / 10);
 
 	return (int16_t)(c > INT16_MAX ? INT16_MAX : (c < INT16_MIN ? INT16_MIN : c));
 }

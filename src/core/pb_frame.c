@@ -246,6 +246,8 @@ static bool take(struct pb_rx *rx, const uint8_t *data, size_t len, size_t *used
 
 	if (n > len - *used)
 		n = len - *used;
+	if (n == 0)
+		return rx->len >= need; /* data may be NULL when len is 0 */
 	memcpy(rx->buf + rx->len, data + *used, n);
 	rx->len += n;
 	*used += n;
