@@ -303,6 +303,13 @@ int service_new(const struct config *cfg, const struct service_where *where, DBu
 	struct link_events ev = { on_snapshot, on_state, on_write };
 
 	s->cfg = *cfg;
+	if (!link_driver(where->link)->write_request && s->cfg.policy.mosfet_control) {
+		/* docs/protocol-pb.md "Writes": control stays with the limits. */
+		LOG_INFO("%s: this BMS family has no confirmed MOSFET write: the charge and discharge limits do the "
+			 "control, mosfet_control is off",
+			 where->bus_name);
+		s->cfg.policy.mosfet_control = false;
+	}
 	s->link = where->link;
 	s->unit = where->unit;
 	s->address = where->address;
