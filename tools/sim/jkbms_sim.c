@@ -417,6 +417,10 @@ static int setup(struct sim *s, int argc, char **argv)
 		fprintf(stderr, "jkbms-sim: --cells 1..32, --protocol 0|1, --soc 0..100, --speed > 0\n");
 		return 2;
 	}
+	if (!o.pb && (o.packs != 1 || o.first_address != 1 || o.master_ms)) {
+		fprintf(stderr, "jkbms-sim: --packs, --first-address and --master need --protocol pb\n");
+		return 2;
+	}
 	sim_model_init(&s->model, cells, (uint8_t)protocol);
 	s->model.soc = soc / 100;
 	s->model.current_a = o.current;

@@ -34,10 +34,12 @@ bool sim_pb_init(struct sim_pb *b, unsigned packs, unsigned first_address, unsig
 	unsigned master = master_period_ms > 0;
 
 	memset(b, 0, sizeof(*b));
-	if (packs < 1 || packs > 15 || first_address < 1 || first_address + packs - 1 - master > 15) {
+	unsigned slaves = packs - master;
+
+	if (packs < 1 || packs > 15 + master || first_address < 1 || (slaves && first_address + slaves - 1 > 15)) {
 		fprintf(stderr,
-			"jkbms-sim: --packs 1..15 at --first-address 1..15: the addresses must stay "
-			"within 1..15\n");
+			"jkbms-sim: --packs 1..15 (16 with --master) at --first-address 1..15: the "
+			"addresses must stay within 1..15\n");
 		return false;
 	}
 	b->count = packs;

@@ -53,7 +53,8 @@ struct sim_pb {
 };
 
 /* Set up `packs` packs (1..15) at first_address.. (1..15), or, with a
- * master (master_period_ms > 0), the first of them at address 0. Every pack
+ * master (master_period_ms > 0), the first of them at address 0 and up to
+ * 15 more. Every pack
  * gets `cells` cells; `seed` makes the serial numbers; `id` (or NULL) names
  * them. Returns false with a message on stderr for an invalid layout. */
 bool sim_pb_init(struct sim_pb *b, unsigned packs, unsigned first_address, unsigned master_period_ms, unsigned cells,
