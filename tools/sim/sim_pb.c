@@ -55,11 +55,14 @@ bool sim_pb_init(struct sim_pb *b, unsigned packs, unsigned first_address, unsig
 		/* Alternate the two firmware generations seen on RS-485. */
 		p->byte5 = i % 2 ? 0x05 : 0x00;
 		snprintf(p->sw, sizeof(p->sw), "%s", i % 2 ? "15.30" : "15.41");
-		snprintf(p->serial, sizeof(p->serial), "4011%05u%02u", seed % 100000, p->address);
+		char serial[sizeof(p->serial)];
+
+		snprintf(serial, sizeof(serial), "4011%05u%02u", seed % 100000, p->address);
+		memcpy(p->serial, serial, sizeof(serial));
 		if (id)
 			snprintf(p->name, sizeof(p->name), "%.11s-%02u", id, p->address);
 		else
-			snprintf(p->name, sizeof(p->name), "%.15s", p->serial);
+			snprintf(p->name, sizeof(p->name), "%.15s", serial);
 	}
 	return true;
 }
