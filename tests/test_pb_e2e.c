@@ -178,6 +178,10 @@ static void assert_pack_again(struct world *w, const char *name, uint8_t addr, b
 	assert_text(w, name, "/ProductName", "JK-BMS PB2A16S20P");
 	assert_text(w, name, "/FirmwareVersion", "15.41");
 	assert_text(w, name, "/HardwareVersion", "15A");
+	char info[64];
+
+	snprintf(info, sizeof(info), "115200 baud, JK PB RS-485 address %u, 15.41", addr);
+	assert_text(w, name, "/ConnectionInformation", info);
 }
 
 static void assert_pack(struct world *w, const char *name, uint8_t addr)
