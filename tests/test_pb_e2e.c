@@ -206,6 +206,20 @@ static void test_one_pack(void **state)
 	assert_null(strstr(all, "136913"));
 	g_free(all);
 	g_variant_unref(items);
+	/* No MOSFET write for PB: forcing the charge FET off holds the
+	 * charge limit at 0 instead; released, it comes back. */
+	assert_int_equal(bus_set_value(&w->bus, "com.victronenergy.battery." TTY, "/Settings/ForceChargingOff",
+				       g_variant_new_int32(1)),
+			 0);
+	wait_value(w, "com.victronenergy.battery." TTY, "/Info/MaxChargeCurrent", 0, 3000);
+	assert_true(num(w, "com.victronenergy.battery." TTY, "/Info/MaxDischargeCurrent") > 0);
+	assert_true(log_has(w, "has no MOSFET write: the charge FET is not switched"));
+	assert_int_equal(bus_set_value(&w->bus, "com.victronenergy.battery." TTY, "/Settings/ForceChargingOff",
+				       g_variant_new_int32(0)),
+			 0);
+	for (unsigned t = 0; t < 50 && !(num(w, "com.victronenergy.battery." TTY, "/Info/MaxChargeCurrent") > 0); t++)
+		g_usleep(100000);
+	assert_true(num(w, "com.victronenergy.battery." TTY, "/Info/MaxChargeCurrent") > 0);
 	/* Settings and device info once, live data every poll. */
 	assert_int_equal(g_atomic_int_get(&w->peer.requests[1][PB_TYPE_SETTINGS]), 1);
 	assert_int_equal(g_atomic_int_get(&w->peer.requests[1][PB_TYPE_INFO]), 1);
