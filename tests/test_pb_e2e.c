@@ -298,6 +298,8 @@ static void test_garbage_and_master(void **state)
 	assert_int_equal(num(w, name, "/Connected"), 1);
 	assert_pack(w, name, 1);
 	assert_true(log_has(w, "a master pack (address 0) is broadcasting"));
+	/* Its frames are counted as from the wrong address; junk is counted. */
+	assert_true(num(w, name, "/Diagnostics/Link/Rejected/Address") >= 1);
 	assert_true(log_has(w, "give every pack an address 1..15"));
 	down(w);
 }
