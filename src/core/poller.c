@@ -330,7 +330,8 @@ static bool awaiting_reply(struct poller *p, uint64_t now, uint64_t gap_until, s
 	if (p->attempt == 0) {
 		p->attempt = 1;
 		p->counters.retries++;
-		if (p->phase == POLLER_PHASE_SETUP_SENT)
+		/* Lost during this cycle: the retry reads the setup first. */
+		if (p->phase == POLLER_PHASE_SETUP_SENT || p->setup_needed)
 			send_setup(p, now, act);
 		else
 			send_read(p, now, act);
