@@ -328,7 +328,7 @@ static void test_once(void **state)
 		snprintf(soc, sizeof(soc), "\"soc_pct\":%u,", 51 + k);
 		pb_peer_serial((uint8_t)(k + 1), pack_serial, sizeof(pack_serial));
 		snprintf(serial, sizeof(serial), "\"serial\":\"%s\"", pack_serial);
-		assert_non_null(strstr(lines[k], "{\"protocol\":\"pb\","));
+		assert_non_null(strstr(lines[k], ",\"protocol\":\"pb\"}"));
 		assert_non_null(strstr(lines[k], soc));
 		assert_non_null(strstr(lines[k], serial));
 		assert_non_null(strstr(lines[k], "\"cell_ovp_v\":3.650,"));

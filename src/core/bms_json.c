@@ -196,7 +196,7 @@ int bms_json_format(const struct bms_snapshot *s, char *buf, size_t size)
 
 	strbuf_init(&o, buf, size);
 
-	strbuf_printf(&o, "{\"protocol\":\"%s\",\"cells_mv\":[", pb ? "pb" : "4e57");
+	strbuf_printf(&o, "{\"cells_mv\":[");
 	for (unsigned i = 0; i < s->cell_count; i++) {
 		/* 0 mV is an open sense lead: missing, not 0 V. */
 		if (s->cell_mv[i])
@@ -233,6 +233,7 @@ int bms_json_format(const struct bms_snapshot *s, char *buf, size_t size)
 	emit_settings(&o, &s->settings);
 	if (pb)
 		emit_pb(&o, s);
-	strbuf_printf(&o, "}");
+	/* Last, so that the keys of the 4E 57 family keep their places. */
+	strbuf_printf(&o, ",\"protocol\":\"%s\"}", pb ? "pb" : "4e57");
 	return strbuf_result(&o);
 }
