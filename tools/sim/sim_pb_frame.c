@@ -260,7 +260,7 @@ static void settings_values(const struct sim_pb_pack *p, uint32_t v[34])
 		c->cell_ovp_mv,                            /* 18 */
 		c->cell_ovpr_mv,                           /* 22 */
 		c->balance_trigger_mv,                     /* 26 */
-		3450,                                      /* SoC 100 % voltage */
+		3445,                                      /* SoC 100 % voltage */
 		2900,                                      /* SoC 0 % voltage */
 		3450,                                      /* 38 requested charge voltage */
 		3350,                                      /* 42 requested float voltage */
@@ -274,9 +274,9 @@ static void settings_values(const struct sim_pb_pack *p, uint32_t v[34])
 		5,                                         /* short-circuit release */
 		2000,                                      /* max balance current, mA */
 		(uint32_t)(c->charge_otp_c * 10),          /* 82 */
-		(uint32_t)((c->charge_otp_c - 5) * 10),    /* 86 */
+		(uint32_t)((c->charge_otp_c - 3) * 10),    /* 86: recovery 3 C lower */
 		(uint32_t)(c->discharge_otp_c * 10),       /* 90 */
-		(uint32_t)((c->discharge_otp_c - 5) * 10), /* 94 */
+		(uint32_t)((c->discharge_otp_c - 3) * 10), /* 94 */
 		(uint32_t)(c->charge_utp_c * 10),          /* 98, negative: two's complement */
 		(uint32_t)(c->charge_utpr_c * 10),         /* 102 */
 		(uint32_t)(c->mosfet_otp_c * 10),          /* 106 */
