@@ -294,6 +294,31 @@ static bool parse_protocol(const char *arg, struct start_options *o)
 	return true;
 }
 
+/* --protocol, and the PB bus: --packs, --first-address, --master[=S]. */
+static bool parse_bus_option(int opt, const char *arg, struct start_options *o)
+{
+	switch (opt) {
+	case 'p':
+		if (!parse_protocol(arg, o)) {
+			fprintf(stderr, "jkbms-sim: --protocol 1|0|4e57|pb, not '%s'\n", arg);
+			return false;
+		}
+		break;
+	case 'n':
+		o->packs = (unsigned)atoi(arg);
+		break;
+	case 'a':
+		o->first_address = (unsigned)atoi(arg);
+		break;
+	default:
+		o->master_ms = (unsigned)(1000 * (arg ? atof(arg) : 5));
+		if (!o->master_ms)
+			o->master_ms = 1; /* a master with a period that rounds to 0 */
+		break;
+	}
+	return true;
+}
+
 /* Returns -1 to go on, else the exit code. */
 static int parse_options(struct sim *s, int argc, char **argv, struct start_options *o)
 {
@@ -319,21 +344,11 @@ static int parse_options(struct sim *s, int argc, char **argv, struct start_opti
 			s->link_path = optarg;
 			break;
 		case 'p':
-			if (!parse_protocol(optarg, o)) {
-				fprintf(stderr, "jkbms-sim: --protocol 1|0|4e57|pb, not '%s'\n", optarg);
-				return 2;
-			}
-			break;
 		case 'n':
-			o->packs = (unsigned)atoi(optarg);
-			break;
 		case 'a':
-			o->first_address = (unsigned)atoi(optarg);
-			break;
 		case 'm':
-			o->master_ms = (unsigned)(1000 * (optarg ? atof(optarg) : 5));
-			if (!o->master_ms)
-				o->master_ms = 1; /* a master with a period that rounds to 0 */
+			if (!parse_bus_option(opt, optarg, o))
+				return 2;
 			break;
 		case 's':
 			o->soc = atof(optarg);
