@@ -275,8 +275,13 @@ static void test_silence(void **state)
 	memcpy(noisy + 8, LIVE1, sizeof(LIVE1));
 	assert_int_equal(ask(&b, noisy, sizeof(noisy), r, sizeof(r), REPLY), REPLY);
 	assert_memory_equal(r + 300, ACK_LIVE1, 8);
+	/* A request written a byte at a time is one request. */
+	for (size_t i = 0; i < sizeof(LIVE3); i++)
+		assert_int_equal(write(b.fd, LIVE3 + i, 1), 1);
+	assert_int_equal(collect(&b, r, sizeof(r), REPLY, 1000), REPLY);
+	assert_memory_equal(r + 300, ACK_LIVE3, 8);
 	assert_int_equal(sim_status(&b.sim, "unanswered"), 2);
-	assert_int_equal(sim_status(&b.sim, "replies"), 1);
+	assert_int_equal(sim_status(&b.sim, "replies"), 2);
 	bus_close(&b);
 }
 
