@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "identity.h"
 #include "pb_codec.h"
 #include "test_util.h"
 
@@ -367,6 +368,30 @@ static void test_info_frames(void **state)
 	}
 }
 
+/* Who a PB pack is: its serial, model and versions; without device info,
+ * the adapter's serial and the address. */
+static void test_identity(void **state)
+{
+	uint8_t f[WIRE_MAX];
+	struct bms_snapshot s;
+	struct bms_identity id;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	test_load_frame("pb/pb-devinfo-ble-syssi-v19.hex", f, sizeof(f));
+	decode_ok(f, &s, PB_TYPE_INFO);
+	identity_of(&s, "ttyUSB0", "FT1234", 2, &id);
+	assert_string_equal(id.uid, "jkbms_506177F49000674");
+	assert_string_equal(id.product, "JK-BMS PB2A16S20P");
+	assert_string_equal(id.hardware, "19A");
+	assert_string_equal(id.firmware, "19.27");
+	memset(&s, 0, sizeof(s));
+	test_load_frame("pb/pb-cell-rs485-mrmanuel-addr3-fw15.41.hex", f, sizeof(f));
+	decode_ok(f, &s, PB_TYPE_LIVE);
+	identity_of(&s, "ttyUSB0", "FT1234", 3, &id);
+	assert_string_equal(id.uid, "jkbms_FT1234_3");
+}
+
 static bool contains(const void *hay, size_t n, const char *needle)
 {
 	size_t m = strlen(needle);
@@ -712,6 +737,7 @@ int main(void)
 		cmocka_unit_test(test_settings_frames),
 		cmocka_unit_test(test_info_frames),
 		cmocka_unit_test(test_passcodes_not_stored),
+		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_accumulates),
 		cmocka_unit_test(test_decode_rejects),
 		cmocka_unit_test(test_alarm_mapping),
