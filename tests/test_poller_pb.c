@@ -153,12 +153,44 @@ static void test_setup_after_lost(void **state)
 	assert_int_equal(reg, PB_REG_SETTINGS);
 }
 
+/* Three polls missed in a row: the settings trigger, then the live one
+ * (the fallback for firmware that answers live data only after another
+ * request). */
+static void test_wake_with_settings(void **state)
+{
+	struct poller p;
+	struct bms_snapshot snap;
+	uint64_t until, t = 3000;
+
+	(void)state;
+	memset(&snap, 0, sizeof(snap));
+	start(&p);
+	assert_int_equal(next(&p, 1000, &until), PB_REG_SETTINGS);
+	poller_on_setup(&p, 1040);
+	assert_int_equal(next(&p, 1120, &until), PB_REG_INFO);
+	poller_on_setup(&p, 1160);
+	assert_int_equal(next(&p, 1240, &until), PB_REG_LIVE);
+	assert_true(poller_on_snapshot(&p, &snap, 1280));
+	for (int miss = 0; miss < 3; miss++, t += 1000) {
+		assert_int_equal(next(&p, t, &until), PB_REG_LIVE);
+		assert_int_equal(next(&p, t + 250, &until), PB_REG_LIVE);
+		assert_int_equal(next(&p, t + 500, &until), 0);
+	}
+	assert_int_equal(poller_counters(&p)->misses, 3);
+	assert_int_equal(next(&p, t, &until), PB_REG_SETTINGS);
+	poller_on_setup(&p, t + 40);
+	assert_int_equal(next(&p, t + 120, &until), PB_REG_LIVE);
+	assert_true(poller_on_snapshot(&p, &snap, t + 160));
+	assert_int_equal(poller_link(&p), POLLER_LINK_UP);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_setup_then_live),
 		cmocka_unit_test(test_optional_and_required),
 		cmocka_unit_test(test_setup_after_lost),
+		cmocka_unit_test(test_wake_with_settings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -32,6 +32,14 @@ static int setup_request(uint8_t addr, unsigned step, uint8_t *out, size_t size)
 	return pb_build_trigger(addr, setup_types[step], out, size);
 }
 
+/* After polls missed in a row: the settings trigger just before the live
+ * one. Some firmware (15.36 and later) was reported to answer live data
+ * only right after another request (docs/protocol-pb.md "Timing"). */
+static int activate_request(uint8_t addr, uint8_t *out, size_t size)
+{
+	return pb_build_trigger(addr, PB_TYPE_SETTINGS, out, size);
+}
+
 static int no_request(uint8_t addr, uint8_t *out, size_t size)
 {
 	(void)addr, (void)out, (void)size;
@@ -87,7 +95,7 @@ static bool fet_shows(const struct bms_snapshot *s, enum bms_fet fet, bool on)
 const struct bms_driver bms_driver_pb = {
 	.name = "pb",
 	.read_request = read_request,
-	.activate_request = no_request,
+	.activate_request = activate_request,
 	.unlock_request = no_request,
 	.write_request = NULL, /* no writes */
 	.write_forms = 1,

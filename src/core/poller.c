@@ -427,6 +427,11 @@ bool poller_on_snapshot(struct poller *p, const struct bms_snapshot *snap, uint6
 
 void poller_on_setup(struct poller *p, uint64_t now)
 {
+	if (p->phase == POLLER_PHASE_ACTIVATE_SENT) {
+		/* The family's wake-up request was a setup request (PB). */
+		p->counters.setups++;
+		return;
+	}
 	if (p->phase != POLLER_PHASE_SETUP_SENT) {
 		p->counters.unexpected++;
 		return;
