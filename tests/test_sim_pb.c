@@ -19,6 +19,7 @@
 #include <string.h>
 #include <termios.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -419,12 +420,66 @@ static void test_master(void **state)
 	bus_close(&b);
 }
 
+/* jkbms-sim with these arguments and --exit-on-eof on an empty stdin: its
+ * exit status (stdout and stderr dropped). One that takes the arguments
+ * runs and exits 0. */
+static int sim_exit(const char *const *args)
+{
+	const char *argv[16] = { SIM_BIN };
+	int n = 1, status;
+
+	while (args[n - 1] && n < 14) {
+		argv[n] = args[n - 1];
+		n++;
+	}
+	argv[n++] = "--exit-on-eof";
+	argv[n] = NULL;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		execv(SIM_BIN, (char *const *)argv);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_bad_options(void **state)
+{
+	static const char *const bad[][8] = {
+		{ "--packs", "3", NULL },                                              /* needs --protocol pb */
+		{ "--protocol", "pb", "--packs", "0", NULL },                          /* 1..15 */
+		{ "--protocol", "pb", "--packs", "16", NULL },                         /* 16 only with a master */
+		{ "--protocol", "pb", "--packs", "2", "--first-address", "15", NULL }, /* 16 > 15 */
+		{ "--protocol", "pb", "--first-address", "0", NULL },                  /* 0 is the master's */
+		{ "--protocol", "pb", "--master=-1", NULL },
+		{ "--protocol", "pbx", NULL },
+	};
+	static const char *const good[] = { "--protocol", "pb", "--packs", "16", "--master", NULL };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (sim_exit(bad[i]) != 2)
+			fail_msg("jkbms-sim %s %s %s %s ... did not exit 2", bad[i][0], bad[i][1] ? bad[i][1] : "",
+				 bad[i][1] && bad[i][2] ? bad[i][2] : "",
+				 bad[i][1] && bad[i][2] && bad[i][3] ? bad[i][3] : "");
+	}
+	assert_int_equal(sim_exit(good), 0); /* a master and 15 slaves: runs, and ends with its stdin */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_live_three_packs), cmocka_unit_test(test_settings_and_info),
 		cmocka_unit_test(test_silence),          cmocka_unit_test(test_pack_faults),
 		cmocka_unit_test(test_switch_write),     cmocka_unit_test(test_master),
+		cmocka_unit_test(test_bad_options),
 	};
 
 	return cmocka_run_group_tests_name("sim_pb", tests, NULL, NULL);

@@ -310,11 +310,18 @@ static bool parse_bus_option(int opt, const char *arg, struct start_options *o)
 	case 'a':
 		o->first_address = (unsigned)atoi(arg);
 		break;
-	default:
-		o->master_ms = (unsigned)(1000 * (arg ? atof(arg) : 5));
+	default: {
+		double period = arg ? atof(arg) : 5;
+
+		if (!(period > 0 && period <= 3600)) {
+			fprintf(stderr, "jkbms-sim: --master=S: S in 0..3600 seconds, not '%s'\n", arg);
+			return false;
+		}
+		o->master_ms = (unsigned)(1000 * period);
 		if (!o->master_ms)
 			o->master_ms = 1; /* a master with a period that rounds to 0 */
 		break;
+	}
 	}
 	return true;
 }
