@@ -9,7 +9,8 @@ build="$top/build-fuzz"
 
 "$top/scripts/bootstrap.sh" --fuzz
 CC=clang cmake -S "$top" -B "$build" -DENABLE_FUZZING=ON -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j"$(nproc)" --target fuzz_codec fuzz_pb fuzz_config fuzz_setvalue fuzz_history_file make_seeds
+cmake --build "$build" -j"$(nproc)" --target fuzz_codec fuzz_pb fuzz_config fuzz_setvalue fuzz_history_file \
+	make_seeds
 
 for target in fuzz_codec fuzz_pb fuzz_config fuzz_setvalue fuzz_history_file; do
 	corpus="$build/corpus-$target"
