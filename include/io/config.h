@@ -33,6 +33,8 @@ struct config {
 	bool properties_changed;      /* properties_changed, false */
 	uint32_t ttg_floor_pct;       /* time_to_go_soc (%), 10 */
 	char state_dir[160];          /* state_dir, /data/var/lib/dbus-jkbms */
+	bool bank;                    /* bank, false: a member of a bank (docs/bank.md) */
+	uint32_t bank_packs;          /* bank_packs, 0: packs the bank expects (0 = any) */
 	/* poll_interval, reply_timeout, link_warning and link_lost (s) in
 	 * interval_ms, reply_timeout_ms, warning_ms and lost_ms. */
 	struct poller_config poll;

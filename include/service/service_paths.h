@@ -22,8 +22,12 @@
 #define VENUS_STATE_RUNNING 9
 #define VENUS_STATE_ERROR 10
 
+struct bank_output;
+
 /* What the getters read. */
 struct service_view {
+	bool member;                    /* a member of a bank: its limits under /Bank/, /Info/ limits invalid */
+	const struct bank_output *bank; /* the bank service's combination (bank_paths.c), else NULL */
 	const struct battery *bat;
 	const struct policy_output *pol; /* NULL before the policy ran */
 	enum poller_link link;
@@ -59,12 +63,17 @@ struct path_def {
 	enum busitem_type type;
 	const char *fmt;
 	enum path_group group;
-	path_get_fn get; /* NULL for PATH_FIXED */
-	unsigned arg;    /* e.g. which alarm */
+	path_get_fn get;  /* NULL for PATH_FIXED */
+	unsigned arg;     /* e.g. which alarm */
+	bool member_only; /* exists only on a bank member (/Bank/...) */
 };
 
 extern const struct path_def service_paths[];
 extern const size_t service_path_count;
+
+/* A value rounded to a path's resolution (step, e.g. 0.01 V): the one
+ * rounding every published double goes through, the bank's too. */
+double service_path_round(double v, double step);
 
 /* Index of a path in the table, for the service's own paths; the path must
  * be there. */

@@ -67,6 +67,8 @@ static const struct key keys[] = {
 	K("lost_discharge_current", KEY_AMPS, policy.lost_discharge_ma, 0, 2000, "A"),
 	K("lost_discharge_time", KEY_SECONDS, policy.lost_discharge_ms, 0, 86400, "s"),
 	K("state_dir", KEY_STRING, state_dir, 1, 159, "characters"),
+	K("bank", KEY_BOOL, bank, 0, 1, ""),
+	K("bank_packs", KEY_UINT, bank_packs, 0, 16, "packs"),
 };
 
 void config_defaults(struct config *c)

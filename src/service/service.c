@@ -77,6 +77,8 @@ static void build_tree(struct service *s)
 		const struct path_def *d = &service_paths[k];
 		busitem_set_fn set = NULL;
 
+		if (d->member_only && !s->cfg.bank)
+			continue; /* s->items[k] stays NULL: never published */
 		if (strcmp(d->path, "/CustomName") == 0)
 			set = custom_name_set_cb;
 		else if (g_str_has_prefix(d->path, "/Settings/Force"))
@@ -146,6 +148,7 @@ static bool counters_due(struct service *s, const struct service_view *v)
 static void publish_paths(struct service *s, bool lost)
 {
 	struct service_view v = {
+		.member = s->cfg.bank,
 		.bat = &s->bat,
 		.pol = s->have_pout ? &s->pout : NULL,
 		.link = link_unit_state(s->link, s->unit),
@@ -157,7 +160,7 @@ static void publish_paths(struct service *s, bool lost)
 	for (size_t k = 0; k < service_path_count; k++) {
 		const struct path_def *d = &service_paths[k];
 
-		if (d->group == PATH_FIXED || (d->group == PATH_COUNTER && !counters))
+		if (!s->items[k] || d->group == PATH_FIXED || (d->group == PATH_COUNTER && !counters))
 			continue;
 		if (d->group == PATH_MEASURE && lost)
 			busitem_invalidate(s->items[k]);
