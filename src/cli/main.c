@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bank_service.h"
 #include "config.h"
 #include "dbus_glib.h"
 #include "log.h"
@@ -28,6 +29,7 @@ struct app {
 	const char *decode;
 	bool once;
 	bool list_ports;
+	bool bank;
 	const char *device;
 	const char *extra; /* a second positional argument: an error */
 	GPtrArray *keys;   /* command-line keys, applied after the file */
@@ -35,6 +37,7 @@ struct app {
 	GMainLoop *loop;
 	DBusConnection *conn;
 	struct port *port;
+	struct bank_service *bank_service;
 	int exit_code;
 };
 
@@ -45,6 +48,7 @@ static void usage(FILE *f)
 		"       dbus-jkbms --once [--json] [options] DEVICE\n"
 		"       dbus-jkbms --decode FILE\n"
 		"       dbus-jkbms --list-ports\n"
+		"       dbus-jkbms --bank [options]      run the bank of parallel packs (" BANK_BUS_NAME ")\n"
 		"\n"
 		"  --config FILE              configuration file (default " CONFIG_DEFAULT_PATH ")\n"
 		"  --baud N                   serial speed (default 115200)\n"
@@ -57,6 +61,7 @@ static void usage(FILE *f)
 		"  --json                     with --once: print JSON\n"
 		"  --decode FILE              decode a captured reply ('-' = stdin) as JSON\n"
 		"  --list-ports               list serial ports with their USB identity\n"
+		"  --bank                     combine the member services (bank = true) into one battery\n"
 		"  -v, --verbose              debug logging\n"
 		"  -h, --help                 this help\n"
 		"  --version                  print the version\n");
@@ -97,15 +102,23 @@ static int run_service(struct app *app)
 	app->loop = g_main_loop_new(NULL, FALSE);
 	g_unix_signal_add(SIGTERM, signal_cb, app);
 	g_unix_signal_add(SIGINT, signal_cb, app);
-	LOG_INFO("dbus-jkbms %s on %s", DBUS_JKBMS_VERSION, app->device);
-	struct port_units units;
+	int r;
 
-	port_units_single(&units);
-	if (port_new(&app->cfg, app->device, &units, app->conn, quit_cb, app, &app->port) < 0) {
-		app->exit_code = 1;
+	if (app->bank) {
+		LOG_INFO("dbus-jkbms %s: the bank", DBUS_JKBMS_VERSION);
+		r = bank_service_new(&app->cfg, app->conn, quit_cb, app, &app->bank_service);
 	} else {
-		g_main_loop_run(app->loop);
+		struct port_units units;
+
+		LOG_INFO("dbus-jkbms %s on %s", DBUS_JKBMS_VERSION, app->device);
+		port_units_single(&units);
+		r = port_new(&app->cfg, app->device, &units, app->conn, quit_cb, app, &app->port);
 	}
+	if (r < 0)
+		app->exit_code = 1;
+	else
+		g_main_loop_run(app->loop);
+	bank_service_free(app->bank_service);
 	port_free(app->port);
 	dbus_glib_detach(app->conn);
 	dbus_connection_close(app->conn);
@@ -121,6 +134,7 @@ static const struct option opts[] = {
 	{ "once", optional_argument, NULL, 'o' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "list-ports", no_argument, NULL, 'l' },
+	{ "bank", no_argument, NULL, 'b' },
 	{ "config", required_argument, NULL, 'c' },
 	{ "baud", required_argument, NULL, 'k' },
 	{ "poll-interval", required_argument, NULL, 'k' },
@@ -162,6 +176,9 @@ static int take_option(struct app *app, int c, int idx)
 		break;
 	case 'l':
 		app->list_ports = true;
+		break;
+	case 'b':
+		app->bank = true;
 		break;
 	case 'c':
 		app->config_path = optarg;
@@ -206,10 +223,10 @@ static int parse_args(struct app *app, int argc, char **argv)
 	}
 	for (int i = optind; i < argc; i++)
 		add_positional(app, argv[i]);
-	if (app->decode || app->list_ports) {
+	if (app->decode || app->list_ports || app->bank) {
 		if (app->device) {
 			fprintf(stderr, "dbus-jkbms: unexpected argument '%s' (%s takes no DEVICE)\n", app->device,
-				app->decode ? "--decode" : "--list-ports");
+				app->decode ? "--decode" : app->list_ports ? "--list-ports" : "--bank");
 			return 2;
 		}
 		return -1;

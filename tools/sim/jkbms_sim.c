@@ -274,7 +274,7 @@ static bool parse_fault_option(struct sim *s, const char *arg)
 /* What the command line asks for beyond the simulator's own fields. */
 struct start_options {
 	unsigned cells, protocol;
-	double soc, current;
+	double soc, current, capacity;
 	const char *id, *scenario;
 };
 
@@ -296,6 +296,7 @@ static int parse_options(struct sim *s, int argc, char **argv, struct start_opti
 		{ "scenario", required_argument, NULL, 'S' },
 		{ "dvcc-service", required_argument, NULL, 'D' },
 		{ "trace", required_argument, NULL, 'T' },
+		{ "capacity", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -316,6 +317,9 @@ static int parse_options(struct sim *s, int argc, char **argv, struct start_opti
 			break;
 		case 'i':
 			o->current = atof(optarg);
+			break;
+		case 'C':
+			o->capacity = atof(optarg);
 			break;
 		case 'x':
 			s->speed = atof(optarg);
@@ -367,11 +371,17 @@ static int setup(struct sim *s, int argc, char **argv)
 
 	if (r >= 0)
 		return r;
-	if (cells < 1 || cells > BMS_MAX_CELLS || protocol > 1 || soc < 0 || soc > 100 || s->speed <= 0) {
-		fprintf(stderr, "jkbms-sim: --cells 1..32, --protocol 0|1, --soc 0..100, --speed > 0\n");
+	if (cells < 1 || cells > BMS_MAX_CELLS || protocol > 1 || soc < 0 || soc > 100 || s->speed <= 0 ||
+	    !(o.capacity == 0 || (o.capacity >= 1 && o.capacity <= 2000))) {
+		fprintf(stderr, "jkbms-sim: --cells 1..32, --protocol 0|1, --soc 0..100, --speed > 0, --capacity 1..2000\n");
 		return 2;
 	}
 	sim_model_init(&s->model, cells, (uint8_t)protocol);
+	if (o.capacity > 0) {
+		s->model.capacity_ah = o.capacity;
+		s->model.base.settings.capacity_ah = (uint32_t)o.capacity;
+		s->model.base.settings.actual_capacity_ah = (uint32_t)o.capacity;
+	}
 	s->model.soc = soc / 100;
 	s->model.current_a = o.current;
 	s->model.rng = s->rng;

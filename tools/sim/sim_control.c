@@ -42,6 +42,7 @@ void sim_control_usage(FILE *f)
 		"  --link PATH         also make PATH a symlink to the pty\n"
 		"  --protocol V        0xC0 protocol version: 1, or 0 for the old layout (1)\n"
 		"  --soc PCT           initial SoC (60)\n"
+		"  --capacity AH       nominal and actual capacity, 1..2000 (280)\n"
 		"  --current A         load/charger current, + = charging (0)\n"
 		"  --fault MODE[:ARG]  none silent garbage badcrc truncated split[:pieces] slow[:ms]\n"
 		"                      echo noapply late[:ms] random[:percent]\n"
