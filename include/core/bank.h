@@ -79,6 +79,9 @@ struct bank_output {
 	uint8_t alarm[BANK_ALARM_COUNT];
 	bool has_limits;                         /* CVL/CCL/DCL valid */
 	uint32_t cvl_mv, ccl_ma, dcl_ma, blv_mv; /* blv_mv 0: none */
+	/* What CCL and DCL would be if the weakest counted pack were as strong
+	 * as the strongest: the ramp's ceiling, as a pack's is its BMS's. */
+	uint32_t ccl_ceiling_ma, dcl_ceiling_ma;
 	char charge_limitation[160], discharge_limitation[160];
 };
 
@@ -89,7 +92,7 @@ void bank_combine(const struct bank_member *members, unsigned n, unsigned expect
 		  struct bank_output *out);
 
 /* The calm output of the bank's current limits: the same ramp as a single
- * pack's (a fall at once, a rise at most 1 % of the new limit per second). */
+ * pack's (a fall at once, a rise at most 1 % of the ceiling per second). */
 struct bank_ramp {
 	bool init;
 	uint64_t last_ms;

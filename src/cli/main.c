@@ -226,7 +226,9 @@ static int parse_args(struct app *app, int argc, char **argv)
 	if (app->decode || app->list_ports || app->bank) {
 		if (app->device) {
 			fprintf(stderr, "dbus-jkbms: unexpected argument '%s' (%s takes no DEVICE)\n", app->device,
-				app->decode ? "--decode" : app->list_ports ? "--list-ports" : "--bank");
+				app->decode               ? "--decode"
+					: app->list_ports ? "--list-ports"
+							  : "--bank");
 			return 2;
 		}
 		return -1;

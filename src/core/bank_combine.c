@@ -114,10 +114,10 @@ static void cell_id(const struct bank_member *m, unsigned n, int k, bool max, ch
  * share. A member whose FET is off counts as 0 A and is not counted; one
  * that is online without a limit stops the bank. */
 static void combine_current(const struct bank_member *m, unsigned n, bool charge, unsigned expected,
-			    const struct bank_output *o, uint32_t *ma, char *why, size_t size)
+			    struct bank_output *o, uint32_t *ma, char *why, size_t size)
 {
 	enum bank_limit which = charge ? BANK_CCL : BANK_DCL;
-	double least = 0;
+	double least = 0, most = 0;
 	unsigned counted = 0;
 	int named = -1, blocked = -1;
 	char head[40] = "";
@@ -142,9 +142,11 @@ static void combine_current(const struct bank_member *m, unsigned n, bool charge
 			least = a;
 			named = (int)k;
 		}
+		most = fmax(most, a);
 		counted++;
 	}
 	*ma = counted ? (uint32_t)lround(fmax(0, least) * 1000.0 * counted) : 0;
+	*(charge ? &o->ccl_ceiling_ma : &o->dcl_ceiling_ma) = (uint32_t)lround(most * 1000.0 * counted);
 	if (o->online == 0) {
 		snprintf(why, size, "%sNo pack online", head);
 		return;
@@ -229,7 +231,7 @@ void bank_combine(const struct bank_member *m, unsigned n, unsigned expected, ui
 	combine_current(m, n, false, expected, o, &o->dcl_ma, o->discharge_limitation, sizeof(o->discharge_limitation));
 }
 
-/* The ramp: a fall at once, a rise at most 1 % of the new limit per second
+/* The ramp: a fall at once, a rise at most 1 % of the ceiling per second
  * (policy_calm(), the single pack's own), published in 0.1 A steps. */
 void bank_ramp_apply(struct bank_ramp *r, uint64_t now_ms, struct bank_output *o)
 {
@@ -249,8 +251,8 @@ void bank_ramp_apply(struct bank_ramp *r, uint64_t now_ms, struct bank_output *o
 	double dt_s = fmin(RAMP_DT_MAX_S, (double)(now_ms - r->last_ms) / 1000.0);
 
 	r->last_ms = now_ms;
-	r->ccl_ma = policy_calm(o->ccl_ma, o->ccl_ma, o->ccl_ma, dt_s, &r->ccl_ramp_ma, r->ccl_ma);
-	r->dcl_ma = policy_calm(o->dcl_ma, o->dcl_ma, o->dcl_ma, dt_s, &r->dcl_ramp_ma, r->dcl_ma);
+	r->ccl_ma = policy_calm(o->ccl_ma, o->ccl_ma, o->ccl_ceiling_ma, dt_s, &r->ccl_ramp_ma, r->ccl_ma);
+	r->dcl_ma = policy_calm(o->dcl_ma, o->dcl_ma, o->dcl_ceiling_ma, dt_s, &r->dcl_ramp_ma, r->dcl_ma);
 	o->ccl_ma = r->ccl_ma;
 	o->dcl_ma = r->dcl_ma;
 }

@@ -24,15 +24,15 @@
 
 /* What a member path feeds. */
 enum field_kind {
-	F_VALUE,       /* a measurement (enum bank_value) */
-	F_LIMIT,       /* a /Bank/ limit (enum bank_limit) */
-	F_ALARM,       /* an alarm level */
-	F_CONNECTED,   /* /Connected */
-	F_BLOCK,       /* /System/NrOfModulesBlocking*: 0 charge, 1 discharge */
-	F_CELL_ID,     /* 0 min, 1 max */
-	F_LIMITATION,  /* 0 charge, 1 discharge */
-	F_SERIAL,      /* the unique id */
-	F_MEMBER,      /* /Bank/Member */
+	F_VALUE,      /* a measurement (enum bank_value) */
+	F_LIMIT,      /* a /Bank/ limit (enum bank_limit) */
+	F_ALARM,      /* an alarm level */
+	F_CONNECTED,  /* /Connected */
+	F_BLOCK,      /* /System/NrOfModulesBlocking*: 0 charge, 1 discharge */
+	F_CELL_ID,    /* 0 min, 1 max */
+	F_LIMITATION, /* 0 charge, 1 discharge */
+	F_SERIAL,     /* the unique id */
+	F_MEMBER,     /* /Bank/Member */
 };
 
 struct bank_field {
@@ -280,8 +280,8 @@ static void get_items_reply(DBusPendingCall *call, void *data)
 	dbus_pending_call_unref(peer->call);
 	peer->call = NULL;
 	memset(&m, 0, sizeof(m));
-	if (reply && dbus_message_get_type(reply) == DBUS_MESSAGE_TYPE_METHOD_RETURN && apply_items(b, reply, &m, &member) &&
-	    member && dbus_message_get_sender(reply)) {
+	if (reply && dbus_message_get_type(reply) == DBUS_MESSAGE_TYPE_METHOD_RETURN &&
+	    apply_items(b, reply, &m, &member) && member && dbus_message_get_sender(reply)) {
 		if (!m.uid[0])
 			snprintf(m.uid, sizeof(m.uid), "%s", peer->name);
 		member_found(b, peer->name, dbus_message_get_sender(reply), &m);
@@ -329,8 +329,8 @@ static void list_names_reply(DBusPendingCall *call, void *data)
 	dbus_pending_call_unref(call);
 	b->list_call = NULL;
 	b->startup = 1; /* held until every GetItems was sent */
-	if (reply && dbus_message_get_args(reply, NULL, DBUS_TYPE_ARRAY, DBUS_TYPE_STRING, &names, &n,
-					   DBUS_TYPE_INVALID)) {
+	if (reply &&
+	    dbus_message_get_args(reply, NULL, DBUS_TYPE_ARRAY, DBUS_TYPE_STRING, &names, &n, DBUS_TYPE_INVALID)) {
 		for (int k = 0; k < n; k++) {
 			if (is_battery(names[k]))
 				probe(b, names[k], true);

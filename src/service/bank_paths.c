@@ -20,8 +20,8 @@ static const struct bank_output *bo(const struct service_view *v)
 
 /* The resolution of each value, as the battery service rounds it. */
 static const double value_step[BANK_VALUE_COUNT] = {
-	[BANK_VOLTAGE] = 0.01,  [BANK_CURRENT] = 0.01,  [BANK_POWER] = 0.1,      [BANK_TEMPERATURE] = 0.1,
-	[BANK_SOC] = 1,         [BANK_CAPACITY] = 0.1,  [BANK_INSTALLED] = 0.1,  [BANK_CONSUMED] = 0.1,
+	[BANK_VOLTAGE] = 0.01,   [BANK_CURRENT] = 0.01,   [BANK_POWER] = 0.1,     [BANK_TEMPERATURE] = 0.1,
+	[BANK_SOC] = 1,          [BANK_CAPACITY] = 0.1,   [BANK_INSTALLED] = 0.1, [BANK_CONSUMED] = 0.1,
 	[BANK_MIN_CELL] = 0.001, [BANK_MAX_CELL] = 0.001,
 };
 

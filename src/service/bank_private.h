@@ -34,11 +34,11 @@ struct bank_service {
 	GPtrArray *defs;  /* struct path_def: the bank's paths (bank_paths.c) */
 	GPtrArray *items; /* struct busitem, one per def */
 	/* members (bank_members.c) */
-	GHashTable *peers;   /* name -> struct bank_peer */
-	GHashTable *fields;  /* member path -> struct bank_field */
+	GHashTable *peers;          /* name -> struct bank_peer */
+	GHashTable *fields;         /* member path -> struct bank_field */
 	DBusPendingCall *list_call; /* ListNames at start */
-	unsigned startup;    /* GetItems of the first ListNames still out */
-	bool started;        /* every service there at start was read */
+	unsigned startup;           /* GetItems of the first ListNames still out */
+	bool started;               /* every service there at start was read */
 	struct bank_member m[BANK_MAX_MEMBERS];
 	char *owner[BANK_MAX_MEMBERS]; /* unique name while present */
 	char *name[BANK_MAX_MEMBERS];

@@ -282,22 +282,14 @@ struct start_options {
 static int parse_options(struct sim *s, int argc, char **argv, struct start_options *o)
 {
 	static const struct option opts[] = {
-		{ "cells", required_argument, NULL, 'c' },
-		{ "link", required_argument, NULL, 'l' },
-		{ "protocol", required_argument, NULL, 'p' },
-		{ "soc", required_argument, NULL, 's' },
-		{ "current", required_argument, NULL, 'i' },
-		{ "fault", required_argument, NULL, 'f' },
-		{ "speed", required_argument, NULL, 'x' },
-		{ "seed", required_argument, NULL, 'r' },
-		{ "exit-on-eof", no_argument, NULL, 'e' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "id", required_argument, NULL, 'u' },
-		{ "scenario", required_argument, NULL, 'S' },
-		{ "dvcc-service", required_argument, NULL, 'D' },
-		{ "trace", required_argument, NULL, 'T' },
-		{ "capacity", required_argument, NULL, 'C' },
-		{ NULL, 0, NULL, 0 },
+		{ "cells", required_argument, NULL, 'c' },        { "link", required_argument, NULL, 'l' },
+		{ "protocol", required_argument, NULL, 'p' },     { "soc", required_argument, NULL, 's' },
+		{ "current", required_argument, NULL, 'i' },      { "fault", required_argument, NULL, 'f' },
+		{ "speed", required_argument, NULL, 'x' },        { "seed", required_argument, NULL, 'r' },
+		{ "exit-on-eof", no_argument, NULL, 'e' },        { "help", no_argument, NULL, 'h' },
+		{ "id", required_argument, NULL, 'u' },           { "scenario", required_argument, NULL, 'S' },
+		{ "dvcc-service", required_argument, NULL, 'D' }, { "trace", required_argument, NULL, 'T' },
+		{ "capacity", required_argument, NULL, 'C' },     { NULL, 0, NULL, 0 },
 	};
 	int opt;
 
@@ -373,7 +365,8 @@ static int setup(struct sim *s, int argc, char **argv)
 		return r;
 	if (cells < 1 || cells > BMS_MAX_CELLS || protocol > 1 || soc < 0 || soc > 100 || s->speed <= 0 ||
 	    !(o.capacity == 0 || (o.capacity >= 1 && o.capacity <= 2000))) {
-		fprintf(stderr, "jkbms-sim: --cells 1..32, --protocol 0|1, --soc 0..100, --speed > 0, --capacity 1..2000\n");
+		fprintf(stderr,
+			"jkbms-sim: --cells 1..32, --protocol 0|1, --soc 0..100, --speed > 0, --capacity 1..2000\n");
 		return 2;
 	}
 	sim_model_init(&s->model, cells, (uint8_t)protocol);
