@@ -54,7 +54,8 @@ static const enum rule rules[BANK_VALUE_COUNT] = {
  * the extremes and the SoC take those that have it. The SoC is weighted by
  * each member's installed capacity when every one that has a SoC has one.
  * Returns the index of the member that set an extreme (or -1). */
-static int combine_value(const struct bank_member *m, unsigned n, enum bank_value v, struct bank_output *out)
+static int combine_value(const struct bank_member *m, unsigned n, const unsigned *pos, enum bank_value v,
+			 struct bank_output *out)
 {
 	double acc = 0, w = 0, plain = 0;
 	unsigned have = 0, online = 0;
@@ -71,7 +72,7 @@ static int combine_value(const struct bank_member *m, unsigned n, enum bank_valu
 		bool better = rules[v] == RULE_MAX ? x > acc : x < acc;
 
 		/* A tie names the first position. */
-		if (have && x == acc && which >= 0 && bank_position(m, n, k) < bank_position(m, n, (unsigned)which))
+		if (have && x == acc && which >= 0 && pos[k] < pos[which])
 			better = true;
 
 		if ((rules[v] == RULE_MAX || rules[v] == RULE_MIN) && (have == 0 || better)) {
@@ -100,11 +101,11 @@ static int combine_value(const struct bank_member *m, unsigned n, enum bank_valu
 	return which;
 }
 
-static void cell_id(const struct bank_member *m, unsigned n, int k, bool max, char *buf, size_t size)
+static void cell_id(const struct bank_member *m, const unsigned *pos, int k, bool max, char *buf, size_t size)
 {
 	if (k < 0)
 		return;
-	snprintf(buf, size, "P%u-%s", bank_position(m, n, (unsigned)k), max ? m[k].max_cell_id : m[k].min_cell_id);
+	snprintf(buf, size, "P%u-%s", pos[k], max ? m[k].max_cell_id : m[k].min_cell_id);
 }
 
 /* ---- limits ------------------------------------------------------------- */
@@ -113,8 +114,8 @@ static void cell_id(const struct bank_member *m, unsigned n, int k, bool max, ch
  * the current by their internal resistance, so the weakest one bounds each
  * share. A member whose FET is off counts as 0 A and is not counted; one
  * that is online without a limit stops the bank. */
-static void combine_current(const struct bank_member *m, unsigned n, bool charge, unsigned expected,
-			    struct bank_output *o, uint32_t *ma, char *why, size_t size)
+static void combine_current(const struct bank_member *m, unsigned n, const unsigned *pos, bool charge,
+			    unsigned expected, struct bank_output *o, uint32_t *ma, char *why, size_t size)
 {
 	enum bank_limit which = charge ? BANK_CCL : BANK_DCL;
 	double least = 0, most = 0;
@@ -127,18 +128,16 @@ static void combine_current(const struct bank_member *m, unsigned n, bool charge
 	for (unsigned k = 0; k < n; k++) {
 		const struct bank_member *x = &m[k];
 		bool off = charge ? x->blocking_charge : x->blocking_discharge;
-		unsigned pos = bank_position(m, n, k);
-
 		if (!bank_member_online(x))
 			continue;
 		if (off) {
-			if (blocked < 0 || pos < bank_position(m, n, (unsigned)blocked))
+			if (blocked < 0 || pos[k] < pos[blocked])
 				blocked = (int)k;
 			continue;
 		}
 		double a = x->has_limit[which] ? x->limit[which] : 0;
 
-		if (named < 0 || a < least || (a == least && pos < bank_position(m, n, (unsigned)named))) {
+		if (named < 0 || a < least || (a == least && pos[k] < pos[named])) {
 			least = a;
 			named = (int)k;
 		}
@@ -158,7 +157,7 @@ static void combine_current(const struct bank_member *m, unsigned n, bool charge
 
 	if (!x->has_limit[which] && !(charge ? x->blocking_charge : x->blocking_discharge))
 		text = "no limits published";
-	snprintf(why, size, "%sP%u: %s", head, bank_position(m, n, (unsigned)named), text);
+	snprintf(why, size, "%sP%u: %s", head, pos[named], text);
 }
 
 /* CVL: the least of the online members'. A pack that is known but offline
@@ -213,22 +212,27 @@ static void count_members(const struct bank_member *m, unsigned n, unsigned expe
 void bank_combine(const struct bank_member *m, unsigned n, unsigned expected, uint32_t last_cvl_mv,
 		  struct bank_output *o)
 {
+	unsigned pos[BANK_MAX_MEMBERS];
+
 	memset(o, 0, sizeof(*o));
 	if (n > BANK_MAX_MEMBERS)
 		n = BANK_MAX_MEMBERS;
+	for (unsigned k = 0; k < n; k++)
+		pos[k] = bank_position(m, n, k);
 	o->known = n;
 	count_members(m, n, expected, o);
 	for (unsigned v = 0; v < BANK_VALUE_COUNT; v++) {
-		int k = combine_value(m, n, (enum bank_value)v, o);
+		int k = combine_value(m, n, pos, (enum bank_value)v, o);
 
 		if (v == BANK_MIN_CELL)
-			cell_id(m, n, k, false, o->min_cell_id, sizeof(o->min_cell_id));
+			cell_id(m, pos, k, false, o->min_cell_id, sizeof(o->min_cell_id));
 		else if (v == BANK_MAX_CELL)
-			cell_id(m, n, k, true, o->max_cell_id, sizeof(o->max_cell_id));
+			cell_id(m, pos, k, true, o->max_cell_id, sizeof(o->max_cell_id));
 	}
 	combine_voltages(m, n, last_cvl_mv, o);
-	combine_current(m, n, true, expected, o, &o->ccl_ma, o->charge_limitation, sizeof(o->charge_limitation));
-	combine_current(m, n, false, expected, o, &o->dcl_ma, o->discharge_limitation, sizeof(o->discharge_limitation));
+	combine_current(m, n, pos, true, expected, o, &o->ccl_ma, o->charge_limitation, sizeof(o->charge_limitation));
+	combine_current(m, n, pos, false, expected, o, &o->dcl_ma, o->discharge_limitation,
+			sizeof(o->discharge_limitation));
 }
 
 /* The ramp: a fall at once, a rise at most 1 % of the ceiling per second
