@@ -9,9 +9,9 @@ build="$top/build-fuzz"
 
 "$top/scripts/bootstrap.sh" --fuzz
 CC=clang cmake -S "$top" -B "$build" -DENABLE_FUZZING=ON -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j"$(nproc)" --target fuzz_codec fuzz_config fuzz_setvalue make_seeds
+cmake --build "$build" -j"$(nproc)" --target fuzz_codec fuzz_config fuzz_setvalue fuzz_bank_items make_seeds
 
-for target in fuzz_codec fuzz_config fuzz_setvalue; do
+for target in fuzz_codec fuzz_config fuzz_setvalue fuzz_bank_items; do
 	corpus="$build/corpus-$target"
 	mkdir -p "$corpus"
 	case "$target" in
@@ -27,6 +27,10 @@ for target in fuzz_codec fuzz_config fuzz_setvalue; do
 		printf '[jkbms]\nbaud=fast\n[other]\nx=1\n' >"$corpus/bad.ini" ;;
 	fuzz_setvalue)
 		"$build/fuzz/make_seeds" "$corpus" ;;
+	fuzz_bank_items)
+		# Recipes: entries, then path, keys, key and a value per entry.
+		printf '\003\010\000\000\001\000\000\000\001\013\000\000\000\001\001' >"$corpus/member.bin"
+		printf '\006\007\001\000\003\002\000\002\005\000\005\000\000' >"$corpus/mixed.bin" ;;
 	esac
 	echo "fuzz: $target for ${secs}s"
 	# DBUS_FATAL_WARNINGS=1: a libdbus warning or failed check aborts, as on a GX.

@@ -252,6 +252,38 @@ static void test_missing_values(void **state)
 	assert_string_equal(o.charge_limitation, "P3: no limits published");
 }
 
+static void test_expected_and_no_limits(void **state)
+{
+	struct bank_member m[3];
+	struct bank_output o;
+
+	(void)state;
+	three(m);
+	/* Two packs seen, four expected: the bank is made of four. */
+	bank_combine(m, 2, 4, 0, &o);
+	assert_int_equal(o.known, 2);
+	assert_int_equal(bank_packs_total(&o), 4);
+	assert_int_equal(o.alarm[BANK_ALARM_BMS_CABLE], 1);
+	bank_combine(m, 3, 0, 0, &o);
+	assert_int_equal(bank_packs_total(&o), 3);
+	/* Online, but no member publishes a CVL: the last one stays valid,
+	 * the currents are 0. */
+	for (unsigned k = 0; k < 3; k++) {
+		for (unsigned l = 0; l < BANK_LIMIT_COUNT; l++)
+			m[k].has_limit[l] = false;
+	}
+	bank_combine(m, 3, 0, 54800, &o);
+	assert_int_equal(o.online, 3);
+	assert_true(o.has_limits);
+	assert_int_equal(o.cvl_mv, 54800);
+	assert_int_equal(o.ccl_ma, 0);
+	assert_int_equal(o.dcl_ma, 0);
+	assert_string_equal(o.charge_limitation, "P1: no limits published");
+	/* Never had one: no limits at all (the bank does not register). */
+	bank_combine(m, 3, 0, 0, &o);
+	assert_false(o.has_limits);
+}
+
 static void test_one_member(void **state)
 {
 	struct bank_member m;
@@ -348,6 +380,7 @@ int main(void)
 		cmocka_unit_test(test_one_pack_offline),
 		cmocka_unit_test(test_all_offline),
 		cmocka_unit_test(test_missing_values),
+		cmocka_unit_test(test_expected_and_no_limits),
 		cmocka_unit_test(test_one_member),
 		cmocka_unit_test(test_sixteen_members),
 		cmocka_unit_test(test_ramp),

@@ -16,6 +16,10 @@
 
 #define BANK_MAX_MEMBERS 16
 
+/* A member limit above this (V or A) is no limit: not a number a pack
+ * publishes, and it would overflow the bank's mV and mA. */
+#define BANK_LIMIT_MAX 100000.0
+
 /* The alarms a bank combines: the policy's, then /Alarms/BmsCable. */
 enum {
 	BANK_ALARM_BMS_CABLE = POLICY_ALARM_COUNT,
@@ -71,7 +75,7 @@ bool bank_member_online(const struct bank_member *m);
 unsigned bank_position(const struct bank_member *members, unsigned n, unsigned k);
 
 struct bank_output {
-	unsigned known, online;
+	unsigned known, online, expected; /* expected: bank_packs, 0 = any */
 	unsigned blocking_charge, blocking_discharge;
 	double value[BANK_VALUE_COUNT];
 	bool has[BANK_VALUE_COUNT];
@@ -84,6 +88,9 @@ struct bank_output {
 	uint32_t ccl_ceiling_ma, dcl_ceiling_ma;
 	char charge_limitation[160], discharge_limitation[160];
 };
+
+/* The packs the bank is made of: those known, or bank_packs if more. */
+unsigned bank_packs_total(const struct bank_output *o);
 
 /* Combine n members (at most BANK_MAX_MEMBERS). expected: bank_packs (0 =
  * any number). last_cvl_mv: the CVL the bank published last (0 = none),

@@ -223,6 +223,12 @@ static int parse_args(struct app *app, int argc, char **argv)
 	}
 	for (int i = optind; i < argc; i++)
 		add_positional(app, argv[i]);
+	if (app->bank && (app->once || app->decode || app->list_ports)) {
+		fprintf(stderr,
+			"dbus-jkbms: --bank runs the bank service; it does not combine with --once, --decode "
+			"or --list-ports\n");
+		return 2;
+	}
 	if (app->decode || app->list_ports || app->bank) {
 		if (app->device) {
 			fprintf(stderr, "dbus-jkbms: unexpected argument '%s' (%s takes no DEVICE)\n", app->device,

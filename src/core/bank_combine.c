@@ -19,6 +19,11 @@ bool bank_member_online(const struct bank_member *m)
 	return m->present && m->connected;
 }
 
+unsigned bank_packs_total(const struct bank_output *o)
+{
+	return o->expected > o->known ? o->expected : o->known;
+}
+
 unsigned bank_position(const struct bank_member *members, unsigned n, unsigned k)
 {
 	unsigned pos = 1;
@@ -162,8 +167,8 @@ static void combine_current(const struct bank_member *m, unsigned n, const unsig
 
 /* CVL: the least of the online members'. A pack that is known but offline
  * may still sit on the bus in parallel, unwatched: it caps CVL at its
- * float voltage, as a single pack's link loss does. With no pack online,
- * CVL does not rise above the last one either. */
+ * float voltage, as a single pack's link loss does. With no online pack
+ * that has a CVL, CVL does not rise above the last one either. */
 static void combine_voltages(const struct bank_member *m, unsigned n, uint32_t last_cvl_mv, struct bank_output *o)
 {
 	double cvl = INFINITY, blv = 0;
@@ -183,9 +188,9 @@ static void combine_voltages(const struct bank_member *m, unsigned n, uint32_t l
 			cvl = fmin(cvl, x->limit[BANK_FLOAT]);
 		}
 	}
-	if (o->online == 0 && last_cvl_mv)
+	if (!have_online && last_cvl_mv)
 		cvl = fmin(cvl, last_cvl_mv / 1000.0);
-	o->has_limits = o->online ? have_online : isfinite(cvl);
+	o->has_limits = isfinite(cvl);
 	o->cvl_mv = isfinite(cvl) ? (uint32_t)lround(cvl * 1000.0) : 0;
 	o->blv_mv = (uint32_t)lround(blv * 1000.0);
 }
@@ -220,6 +225,7 @@ void bank_combine(const struct bank_member *m, unsigned n, unsigned expected, ui
 	for (unsigned k = 0; k < n; k++)
 		pos[k] = bank_position(m, n, k);
 	o->known = n;
+	o->expected = expected;
 	count_members(m, n, expected, o);
 	for (unsigned v = 0; v < BANK_VALUE_COUNT; v++) {
 		int k = combine_value(m, n, pos, (enum bank_value)v, o);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bank_items.h"
 #include "bank_private.h"
 #include "log.h"
 
@@ -21,174 +22,6 @@
 	"type='signal',sender='" DBUS_SERVICE_DBUS "',interface='" DBUS_INTERFACE_DBUS \
 	"',member='NameOwnerChanged',arg0namespace='com.victronenergy.battery'"
 #define MATCH_ITEMS "type='signal',interface='com.victronenergy.BusItem',member='ItemsChanged',path='/'"
-
-/* What a member path feeds. */
-enum field_kind {
-	F_VALUE,      /* a measurement (enum bank_value) */
-	F_LIMIT,      /* a /Bank/ limit (enum bank_limit) */
-	F_ALARM,      /* an alarm level */
-	F_CONNECTED,  /* /Connected */
-	F_BLOCK,      /* /System/NrOfModulesBlocking*: 0 charge, 1 discharge */
-	F_CELL_ID,    /* 0 min, 1 max */
-	F_LIMITATION, /* 0 charge, 1 discharge */
-	F_SERIAL,     /* the unique id */
-	F_MEMBER,     /* /Bank/Member */
-};
-
-struct bank_field {
-	enum field_kind kind;
-	unsigned arg;
-};
-
-static const struct {
-	const char *path;
-	struct bank_field f;
-} field_table[] = {
-	{ "/Dc/0/Voltage", { F_VALUE, BANK_VOLTAGE } },
-	{ "/Dc/0/Current", { F_VALUE, BANK_CURRENT } },
-	{ "/Dc/0/Power", { F_VALUE, BANK_POWER } },
-	{ "/Dc/0/Temperature", { F_VALUE, BANK_TEMPERATURE } },
-	{ "/Soc", { F_VALUE, BANK_SOC } },
-	{ "/Capacity", { F_VALUE, BANK_CAPACITY } },
-	{ "/InstalledCapacity", { F_VALUE, BANK_INSTALLED } },
-	{ "/ConsumedAmphours", { F_VALUE, BANK_CONSUMED } },
-	{ "/System/MinCellVoltage", { F_VALUE, BANK_MIN_CELL } },
-	{ "/System/MaxCellVoltage", { F_VALUE, BANK_MAX_CELL } },
-	{ "/System/MinVoltageCellId", { F_CELL_ID, 0 } },
-	{ "/System/MaxVoltageCellId", { F_CELL_ID, 1 } },
-	{ "/System/NrOfModulesBlockingCharge", { F_BLOCK, 0 } },
-	{ "/System/NrOfModulesBlockingDischarge", { F_BLOCK, 1 } },
-	{ "/Bank/MaxChargeVoltage", { F_LIMIT, BANK_CVL } },
-	{ "/Bank/MaxChargeCurrent", { F_LIMIT, BANK_CCL } },
-	{ "/Bank/MaxDischargeCurrent", { F_LIMIT, BANK_DCL } },
-	{ "/Bank/BatteryLowVoltage", { F_LIMIT, BANK_BLV } },
-	{ "/Bank/FloatVoltage", { F_LIMIT, BANK_FLOAT } },
-	{ "/Bank/Member", { F_MEMBER, 0 } },
-	{ "/Info/ChargeLimitation", { F_LIMITATION, 0 } },
-	{ "/Info/DischargeLimitation", { F_LIMITATION, 1 } },
-	{ "/Connected", { F_CONNECTED, 0 } },
-	{ "/Serial", { F_SERIAL, 0 } },
-	{ "/Alarms/BmsCable", { F_ALARM, BANK_ALARM_BMS_CABLE } },
-};
-
-static void build_fields(struct bank_service *b)
-{
-	static struct bank_field alarms[POLICY_ALARM_COUNT];
-
-	b->fields = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	for (size_t k = 0; k < G_N_ELEMENTS(field_table); k++)
-		g_hash_table_insert(b->fields, g_strdup(field_table[k].path), (gpointer)&field_table[k].f);
-	for (unsigned a = 0; a < POLICY_ALARM_COUNT; a++) {
-		alarms[a] = (struct bank_field){ F_ALARM, a };
-		g_hash_table_insert(b->fields, g_strdup_printf("/Alarms/%s", policy_alarm_name((enum policy_alarm)a)),
-				    &alarms[a]);
-	}
-}
-
-/* ---- reading values ----------------------------------------------------- */
-
-/* A variant's number (int or double); false when invalid (an empty array)
- * or of another type. */
-static bool variant_number(DBusMessageIter *var, double *out)
-{
-	int32_t i;
-
-	switch (dbus_message_iter_get_arg_type(var)) {
-	case DBUS_TYPE_DOUBLE:
-		dbus_message_iter_get_basic(var, out);
-		return true;
-	case DBUS_TYPE_INT32:
-		dbus_message_iter_get_basic(var, &i);
-		*out = i;
-		return true;
-	default:
-		return false;
-	}
-}
-
-static const char *variant_string(DBusMessageIter *var)
-{
-	const char *s = "";
-
-	if (dbus_message_iter_get_arg_type(var) == DBUS_TYPE_STRING)
-		dbus_message_iter_get_basic(var, &s);
-	return s;
-}
-
-static void apply_field(struct bank_member *m, const struct bank_field *f, DBusMessageIter *var, bool *member)
-{
-	double x = 0;
-	bool ok = variant_number(var, &x);
-
-	switch (f->kind) {
-	case F_VALUE:
-		m->value[f->arg] = x;
-		m->has[f->arg] = ok;
-		break;
-	case F_LIMIT:
-		m->limit[f->arg] = x;
-		m->has_limit[f->arg] = ok;
-		break;
-	case F_ALARM:
-		m->alarm[f->arg] = ok && x >= 0 && x <= 2 ? (uint8_t)x : 0;
-		break;
-	case F_CONNECTED:
-		m->connected = ok && x == 1;
-		break;
-	case F_BLOCK:
-		*(f->arg ? &m->blocking_discharge : &m->blocking_charge) = ok && x > 0;
-		break;
-	case F_CELL_ID:
-		snprintf(f->arg ? m->max_cell_id : m->min_cell_id, sizeof(m->min_cell_id), "%s", variant_string(var));
-		break;
-	case F_LIMITATION:
-		snprintf(f->arg ? m->discharge_limitation : m->charge_limitation, sizeof(m->charge_limitation), "%s",
-			 variant_string(var));
-		break;
-	case F_SERIAL:
-		snprintf(m->uid, sizeof(m->uid), "%s", variant_string(var));
-		break;
-	case F_MEMBER:
-		*member = ok && x == 1;
-		break;
-	}
-}
-
-/* Apply an a{sa{sv}} (GetItems reply or ItemsChanged) to m; false if the
- * message is not one. */
-static bool apply_items(struct bank_service *b, DBusMessage *msg, struct bank_member *m, bool *member)
-{
-	DBusMessageIter it, arr, entry, props, kv, var;
-
-	if (!dbus_message_has_signature(msg, "a{sa{sv}}"))
-		return false;
-	dbus_message_iter_init(msg, &it);
-	dbus_message_iter_recurse(&it, &arr);
-	for (; dbus_message_iter_get_arg_type(&arr) == DBUS_TYPE_DICT_ENTRY; dbus_message_iter_next(&arr)) {
-		const char *path;
-
-		dbus_message_iter_recurse(&arr, &entry);
-		dbus_message_iter_get_basic(&entry, &path);
-		const struct bank_field *f = g_hash_table_lookup(b->fields, path);
-
-		if (!f)
-			continue;
-		dbus_message_iter_next(&entry);
-		dbus_message_iter_recurse(&entry, &props);
-		for (; dbus_message_iter_get_arg_type(&props) == DBUS_TYPE_DICT_ENTRY; dbus_message_iter_next(&props)) {
-			const char *key;
-
-			dbus_message_iter_recurse(&props, &kv);
-			dbus_message_iter_get_basic(&kv, &key);
-			if (strcmp(key, "Value") != 0)
-				continue;
-			dbus_message_iter_next(&kv);
-			dbus_message_iter_recurse(&kv, &var);
-			apply_field(m, f, &var, member);
-		}
-	}
-	return true;
-}
 
 /* ---- members -------------------------------------------------------------- */
 
@@ -281,7 +114,7 @@ static void get_items_reply(DBusPendingCall *call, void *data)
 	peer->call = NULL;
 	memset(&m, 0, sizeof(m));
 	if (reply && dbus_message_get_type(reply) == DBUS_MESSAGE_TYPE_METHOD_RETURN &&
-	    apply_items(b, reply, &m, &member) && member && dbus_message_get_sender(reply)) {
+	    bank_items_apply(b->fields, reply, &m, &member) && member && dbus_message_get_sender(reply)) {
 		if (!m.uid[0])
 			snprintf(m.uid, sizeof(m.uid), "%s", peer->name);
 		member_found(b, peer->name, dbus_message_get_sender(reply), &m);
@@ -370,7 +203,7 @@ static void on_items_changed(struct bank_service *b, DBusMessage *msg)
 
 	if (k < 0)
 		return; /* not a member, or not read yet: its GetItems reply is newer */
-	if (apply_items(b, msg, &b->m[k], &member))
+	if (bank_items_apply(b->fields, msg, &b->m[k], &member))
 		bank_publish(b);
 }
 
@@ -389,7 +222,7 @@ int bank_members_start(struct bank_service *b)
 	DBusError err;
 	DBusPendingCall *call = NULL;
 
-	build_fields(b);
+	b->fields = bank_items_fields_new();
 	b->peers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, peer_free);
 	dbus_connection_add_filter(b->conn, filter, b, NULL);
 	dbus_error_init(&err);

@@ -58,10 +58,10 @@ static enum path_result get_count(const struct service_view *v, unsigned arg, st
 	const struct bank_output *b = bo(v);
 	const int32_t values[] = {
 		[N_ONLINE] = (int32_t)b->online,
-		[N_OFFLINE] = (int32_t)(b->known - b->online),
+		[N_OFFLINE] = (int32_t)(bank_packs_total(b) - b->online),
 		[N_BLOCK_CHARGE] = (int32_t)b->blocking_charge,
 		[N_BLOCK_DISCHARGE] = (int32_t)b->blocking_discharge,
-		[N_KNOWN] = (int32_t)b->known,
+		[N_KNOWN] = (int32_t)bank_packs_total(b),
 		[N_CONNECTED] = b->online > 0,
 		[N_STATE] = b->online > 0 ? VENUS_STATE_RUNNING : VENUS_STATE_ERROR,
 		[N_ALLOW_CHARGE] = b->has_limits && b->ccl_ma > 0,
@@ -75,7 +75,7 @@ static enum path_result get_count(const struct service_view *v, unsigned arg, st
 static enum path_result get_connection(const struct service_view *v, unsigned arg, struct path_value *o)
 {
 	(void)arg;
-	snprintf(o->buf, sizeof(o->buf), "Bank of %u packs", bo(v)->known);
+	snprintf(o->buf, sizeof(o->buf), "Bank of %u packs", bank_packs_total(bo(v)));
 	o->s = o->buf;
 	return PATH_SET;
 }

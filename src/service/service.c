@@ -227,6 +227,8 @@ static void first_reply(struct service *s)
 	s->first_reply_ms = link_now_ms();
 	LOG_INFO("JK-BMS found for %s: %s, %u cells, protocol %u", s->bus_name, b->software_version, b->cell_count,
 		 b->protocol_version);
+	if (s->cfg.bank)
+		LOG_INFO("bank member: the limits go under /Bank/, /Info/ limits stay invalid (docs/bank.md)");
 	add_cells(s, b->cell_count);
 	publish_identity(s);
 	service_state_load(s);
