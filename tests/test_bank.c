@@ -462,6 +462,16 @@ static void test_bank_silent(void **state)
 	assert_int_equal(bank_int(w, "/Alarms/BmsCable"), 1);
 	assert_bank_matches(w, &e, 2000); /* its float voltage caps CVL */
 	assert_int_equal(e.online, 2);
+	/* The member keeps its own comm-loss rules, under /Bank/. */
+	GVariant *lost = bus_get_items(&w->bus, w->names[0]);
+
+	assert_int_equal(i32(lost, "/Connected"), 0);
+	assert_float_equal(dbl(lost, "/Bank/MaxChargeCurrent"), 0, 1e-9);
+	assert_float_equal(dbl(lost, "/Bank/MaxDischargeCurrent"), 0, 1e-9);
+	assert_true(dbl(lost, "/Bank/MaxChargeVoltage") <= dbl(lost, "/Bank/FloatVoltage") + 1e-9);
+	assert_int_equal(i32(lost, "/Alarms/BmsCable"), 2);
+	assert_true(invalid(lost, "/Info/MaxChargeVoltage"));
+	g_variant_unref(lost);
 	/* All silent: zeros, CVL no higher than float, stays on the bus. */
 	assert_string_equal(sim_cmd(&w->sim[1], "fault silent"), "ok fault silent");
 	assert_string_equal(sim_cmd(&w->sim[2], "fault silent"), "ok fault silent");

@@ -164,9 +164,12 @@ static void add(struct bank_service *b, const struct path_def *d, busitem_set_fn
 	struct path_def *def = g_new(struct path_def, 1);
 	bool writable = strcmp(d->path, "/CustomName") == 0;
 
-	*def = *d;
-	def->type = same->type;
-	def->fmt = same->fmt;
+	/* Everything but the getter is the battery service's own entry. */
+	*def = *same;
+	def->group = d->group;
+	def->get = d->get;
+	def->arg = d->arg;
+	def->member_only = false;
 	struct busitem *it = busitem_add(b->tree, def->path, def->type, def->fmt, writable ? set : NULL,
 					 writable ? b : NULL);
 
