@@ -8,6 +8,7 @@
  */
 #include <math.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -67,7 +68,7 @@ static void start_bank(struct bank_world *w)
 
 /* Pack k+1: SoC 30/60/90 %, 100/200/300 Ah, its user data "PACKk" (the
  * unique ids sort as the packs are numbered: P1..P3). */
-static struct bank_world *bank_up(void)
+static struct bank_world *bank_up(const char *extra)
 {
 	static const char *const settings_argv[] = { FAKE_SETTINGS_BIN, NULL };
 	struct bank_world *w = g_new0(struct bank_world, 1);
@@ -79,7 +80,7 @@ static struct bank_world *bank_up(void)
 	child_spawn(&w->settings, &w->bus, "settings", settings_argv);
 	assert_true(bus_wait_name(&w->bus, "com.victronenergy.settings", 5000));
 	snprintf(w->config, sizeof(w->config), "%s/jkbms.ini", w->bus.dir);
-	char *text = g_strdup_printf("%sstate_dir=%s/state\n", config_text, w->bus.dir);
+	char *text = g_strdup_printf("%sstate_dir=%s/state\n%s", config_text, w->bus.dir, extra ? extra : "");
 
 	assert_true(g_file_set_contents(w->config, text, -1, NULL));
 	g_free(text);
@@ -120,8 +121,11 @@ static int bank_teardown(void **state)
 	if (!w)
 		return 0;
 	child_stop(&w->bank);
-	for (unsigned k = 0; k < PACKS; k++)
+	for (unsigned k = 0; k < PACKS; k++) {
+		if (w->member[k].pid > 0 && !child_exited(&w->member[k]))
+			kill(w->member[k].pid, SIGCONT); /* a test that stopped it failed */
 		child_stop(&w->member[k]);
+	}
 	/* The last simulator first: each later child inherited the stdin
 	 * pipes of those before it, so an earlier one sees EOF only then. */
 	for (unsigned k = PACKS; k-- > 0;)
@@ -301,7 +305,7 @@ static void wait_int(struct bank_world *w, const char *path, int32_t want, unsig
 
 static void test_bank_values(void **state)
 {
-	struct bank_world *w = bank_up();
+	struct bank_world *w = bank_up(NULL);
 	struct expect e;
 	GVariant *b;
 
@@ -404,7 +408,7 @@ static bool signal_seen(void *ud)
 
 static void test_bank_member_restart(void **state)
 {
-	struct bank_world *w = bank_up();
+	struct bank_world *w = bank_up(NULL);
 	struct expect e;
 
 	(void)state;
@@ -450,7 +454,7 @@ static void test_bank_member_restart(void **state)
 
 static void test_bank_silent(void **state)
 {
-	struct bank_world *w = bank_up();
+	struct bank_world *w = bank_up(NULL);
 	struct expect e;
 
 	(void)state;
@@ -494,7 +498,7 @@ static void test_bank_silent(void **state)
 
 static void test_bank_restart(void **state)
 {
-	struct bank_world *w = bank_up();
+	struct bank_world *w = bank_up(NULL);
 	struct expect e;
 	int32_t instance;
 
@@ -516,6 +520,33 @@ static void test_bank_restart(void **state)
 	bank_teardown(NULL);
 }
 
+/* A member that hangs keeps its name: the bank notices its silence. */
+static void test_bank_hung_member(void **state)
+{
+	struct bank_world *w = bank_up("bank_member_timeout=2\n");
+
+	(void)state;
+	/* Values that move every poll, so that every member speaks often. */
+	for (unsigned k = 0; k < PACKS; k++)
+		assert_string_equal(sim_cmd(&w->sim[k], "sine 20 3"), "ok sine");
+	wait_int(w, "/System/NrOfModulesOnline", 3, 3000);
+	run_for(2500); /* longer than the timeout: every member still counts */
+	assert_int_equal(bank_int(w, "/System/NrOfModulesOnline"), 3);
+	assert_int_equal(kill(w->member[0].pid, SIGSTOP), 0);
+	wait_int(w, "/System/NrOfModulesOnline", 2, 5000);
+	assert_true(bus_has_owner(&w->bus, w->names[0])); /* still on the bus */
+	assert_float_equal(bank_dbl(w, "/InstalledCapacity"), 500, 1e-9);
+	assert_int_equal(bank_int(w, "/Alarms/BmsCable"), 1);
+	assert_int_equal(kill(w->member[0].pid, SIGCONT), 0);
+	wait_int(w, "/System/NrOfModulesOnline", 3, 3000);
+	char *log = child_log(&w->bank);
+
+	assert_non_null(strstr(log, "silent for"));
+	assert_non_null(strstr(log, "speaks again"));
+	g_free(log);
+	bank_teardown(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -523,6 +554,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_bank_member_restart, bank_teardown),
 		cmocka_unit_test_teardown(test_bank_silent, bank_teardown),
 		cmocka_unit_test_teardown(test_bank_restart, bank_teardown),
+		cmocka_unit_test_teardown(test_bank_hung_member, bank_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

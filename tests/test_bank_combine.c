@@ -183,6 +183,13 @@ static void test_one_pack_offline(void **state)
 	/* The unwatched pack still caps CVL at its float voltage. */
 	assert_int_equal(o.cvl_mv, 54000);
 	assert_int_equal(o.alarm[BANK_ALARM_BMS_CABLE], 0);
+	/* On the bus and connected, but silent (a hung service): the same. */
+	m[1].connected = true;
+	m[1].silent = true;
+	bank_combine(m, 3, 0, 0, &o);
+	assert_int_equal(o.online, 2);
+	assert_int_equal(o.cvl_mv, 54000); /* its float voltage */
+	m[1].silent = false;
 	/* Gone from the bus: the same. */
 	m[1].connected = true;
 	m[1].present = false;

@@ -56,6 +56,7 @@ struct bank_member {
 	char uid[64];   /* /Serial: its unique id, which orders the positions */
 	bool present;   /* on the bus now (its service runs) */
 	bool connected; /* /Connected = 1 */
+	bool silent;    /* nothing heard from it for bank_member_timeout */
 	double value[BANK_VALUE_COUNT];
 	bool has[BANK_VALUE_COUNT];
 	char min_cell_id[16], max_cell_id[16]; /* "C7" */
@@ -66,8 +67,8 @@ struct bank_member {
 	char charge_limitation[96], discharge_limitation[96]; /* /Info/... */
 };
 
-/* A member counts (online) while its service is present and /Connected =
- * 1. */
+/* A member counts (online) while its service is present, speaks, and its
+ * /Connected = 1. */
 bool bank_member_online(const struct bank_member *m);
 
 /* Its position (1-based): its rank by unique id among the n members known,

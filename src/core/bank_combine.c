@@ -16,7 +16,7 @@
 
 bool bank_member_online(const struct bank_member *m)
 {
-	return m->present && m->connected;
+	return m->present && m->connected && !m->silent;
 }
 
 unsigned bank_packs_total(const struct bank_output *o)

@@ -69,6 +69,7 @@ static const struct key keys[] = {
 	K("state_dir", KEY_STRING, state_dir, 1, 159, "characters"),
 	K("bank", KEY_BOOL, bank, 0, 1, ""),
 	K("bank_packs", KEY_UINT, bank_packs, 0, 16, "packs"),
+	K("bank_member_timeout", KEY_SECONDS, bank_member_timeout_ms, 2, 600, "s"),
 };
 
 void config_defaults(struct config *c)
@@ -81,6 +82,7 @@ void config_defaults(struct config *c)
 	c->settings_timeout_ms = 5000;
 	c->properties_changed = false;
 	c->ttg_floor_pct = 10;
+	c->bank_member_timeout_ms = 30000;
 	snprintf(c->state_dir, sizeof(c->state_dir), "%s", "/data/var/lib/dbus-jkbms");
 	poller_config_default(&c->poll);
 	policy_config_default(&c->policy);

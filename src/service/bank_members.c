@@ -65,6 +65,7 @@ static void member_found(struct bank_service *b, const char *name, const char *o
 	g_free(b->name[k]);
 	b->owner[k] = g_strdup(owner);
 	b->name[k] = g_strdup(name);
+	b->heard_ms[k] = bank_now_ms();
 	LOG_INFO("member %s (%s) %s", name, m->uid, m->connected ? "online" : "found, not connected");
 }
 
@@ -77,6 +78,19 @@ static void member_gone(struct bank_service *b, const char *name)
 			b->owner[k] = NULL;
 			LOG_WARN("member %s left the bus", name);
 		}
+	}
+}
+
+void bank_members_check_silent(struct bank_service *b, uint64_t now_ms)
+{
+	for (unsigned k = 0; k < b->n; k++) {
+		struct bank_member *m = &b->m[k];
+
+		if (!m->present || m->silent || now_ms - b->heard_ms[k] < b->cfg.bank_member_timeout_ms)
+			continue;
+		m->silent = true;
+		LOG_WARN("member %s silent for %.0f s: offline until it speaks again", b->name[k],
+			 (double)(now_ms - b->heard_ms[k]) / 1000.0);
 	}
 }
 
@@ -203,6 +217,11 @@ static void on_items_changed(struct bank_service *b, DBusMessage *msg)
 
 	if (k < 0)
 		return; /* not a member, or not read yet: its GetItems reply is newer */
+	b->heard_ms[k] = bank_now_ms();
+	if (b->m[k].silent) {
+		b->m[k].silent = false;
+		LOG_INFO("member %s speaks again", b->name[k]);
+	}
 	if (bank_items_apply(b->fields, msg, &b->m[k], &member))
 		bank_publish(b);
 }

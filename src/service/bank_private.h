@@ -42,6 +42,7 @@ struct bank_service {
 	struct bank_member m[BANK_MAX_MEMBERS];
 	char *owner[BANK_MAX_MEMBERS]; /* unique name while present */
 	char *name[BANK_MAX_MEMBERS];
+	uint64_t heard_ms[BANK_MAX_MEMBERS]; /* its last GetItems reply or ItemsChanged */
 	unsigned n;
 	/* combination */
 	struct bank_output out;
@@ -54,6 +55,12 @@ struct bank_service {
 /* bank_members.c */
 int bank_members_start(struct bank_service *b);
 void bank_members_stop(struct bank_service *b);
+/* A member present but silent for bank_member_timeout is offline until it
+ * speaks again (a hung service keeps its name). */
+void bank_members_check_silent(struct bank_service *b, uint64_t now_ms);
+
+/* Monotonic ms. */
+uint64_t bank_now_ms(void);
 
 /* bank_service.c: combine and publish (one ItemsChanged). */
 void bank_publish(struct bank_service *b);

@@ -24,7 +24,7 @@ static void quit(struct bank_service *b, int code)
 		b->quit(b->quit_data, code);
 }
 
-static uint64_t now_ms(void)
+uint64_t bank_now_ms(void)
 {
 	return (uint64_t)g_get_monotonic_time() / 1000;
 }
@@ -93,7 +93,7 @@ void bank_publish(struct bank_service *b)
 	if (!b->started)
 		return; /* the first combination waits for every member there at start */
 	bank_combine(b->m, b->n, b->cfg.bank_packs, b->last_cvl_mv, &b->out);
-	bank_ramp_apply(&b->ramp, now_ms(), &b->out);
+	bank_ramp_apply(&b->ramp, bank_now_ms(), &b->out);
 	if (b->out.has_limits)
 		b->last_cvl_mv = b->out.cvl_mv;
 	log_changes(&was, &b->out);
@@ -108,6 +108,7 @@ void bank_publish(struct bank_service *b)
 
 static gboolean tick_cb(gpointer data)
 {
+	bank_members_check_silent(data, bank_now_ms());
 	bank_publish(data);
 	return G_SOURCE_CONTINUE;
 }
