@@ -523,17 +523,17 @@ static void test_bank_restart(void **state)
 /* A member that hangs keeps its name: the bank notices its silence. */
 static void test_bank_hung_member(void **state)
 {
-	struct bank_world *w = bank_up("bank_member_timeout=2\n");
+	struct bank_world *w = bank_up("bank_member_timeout=3\n");
 
 	(void)state;
 	/* Values that move every poll, so that every member speaks often. */
 	for (unsigned k = 0; k < PACKS; k++)
 		assert_string_equal(sim_cmd(&w->sim[k], "sine 20 3"), "ok sine");
 	wait_int(w, "/System/NrOfModulesOnline", 3, 3000);
-	run_for(2500); /* longer than the timeout: every member still counts */
+	run_for(3500); /* longer than the timeout: every member still counts */
 	assert_int_equal(bank_int(w, "/System/NrOfModulesOnline"), 3);
 	assert_int_equal(kill(w->member[0].pid, SIGSTOP), 0);
-	wait_int(w, "/System/NrOfModulesOnline", 2, 5000);
+	wait_int(w, "/System/NrOfModulesOnline", 2, 6000);
 	assert_true(bus_has_owner(&w->bus, w->names[0])); /* still on the bus */
 	assert_float_equal(bank_dbl(w, "/InstalledCapacity"), 500, 1e-9);
 	assert_int_equal(bank_int(w, "/Alarms/BmsCable"), 1);
