@@ -63,9 +63,8 @@ struct path_def {
 	enum busitem_type type;
 	const char *fmt;
 	enum path_group group;
-	path_get_fn get;  /* NULL for PATH_FIXED */
-	unsigned arg;     /* e.g. which alarm */
-	bool member_only; /* exists only on a bank member (/Bank/...) */
+	path_get_fn get; /* NULL for PATH_FIXED */
+	unsigned arg;    /* e.g. which alarm */
 };
 
 extern const struct path_def service_paths[];
@@ -74,6 +73,9 @@ extern const size_t service_path_count;
 /* A value rounded to a path's resolution (step, e.g. 0.01 V): the one
  * rounding every published double goes through, the bank's too. */
 double service_path_round(double v, double step);
+
+/* A path that exists only on a bank member: /Bank/... (docs/bank.md). */
+bool service_path_member_only(const struct path_def *def);
 
 /* Index of a path in the table, for the service's own paths; the path must
  * be there. */

@@ -108,11 +108,11 @@ static enum path_result get_alarm(const struct service_view *v, unsigned arg, st
 
 #define FIXED(p) \
 	{ \
-		p, BUSITEM_INT, NULL, PATH_FIXED, NULL, 0, false \
+		p, BUSITEM_INT, NULL, PATH_FIXED, NULL, 0 \
 	}
 #define GET(p, g, a) \
 	{ \
-		p, BUSITEM_INT, NULL, PATH_CONTROL, g, a, false \
+		p, BUSITEM_INT, NULL, PATH_CONTROL, g, a \
 	}
 
 /* Type and format are filled from the battery service's table. */
@@ -169,7 +169,6 @@ static void add(struct bank_service *b, const struct path_def *d, busitem_set_fn
 	def->group = d->group;
 	def->get = d->get;
 	def->arg = d->arg;
-	def->member_only = false;
 	struct busitem *it = busitem_add(b->tree, def->path, def->type, def->fmt, writable ? set : NULL,
 					 writable ? b : NULL);
 

@@ -77,7 +77,7 @@ static void build_tree(struct service *s)
 		const struct path_def *d = &service_paths[k];
 		busitem_set_fn set = NULL;
 
-		if (d->member_only && !s->cfg.bank)
+		if (service_path_member_only(d) && !s->cfg.bank)
 			continue; /* s->items[k] stays NULL: never published */
 		if (strcmp(d->path, "/CustomName") == 0)
 			set = custom_name_set_cb;

@@ -267,32 +267,28 @@ static enum path_result get_reject(const struct service_view *v, unsigned arg, s
 
 #define FIXED(p, t, f) \
 	{ \
-		p, t, f, PATH_FIXED, NULL, 0, false \
+		p, t, f, PATH_FIXED, NULL, 0 \
 	}
 #define MEASURE(p, t, f, g, a) \
 	{ \
-		p, t, f, PATH_MEASURE, g, a, false \
+		p, t, f, PATH_MEASURE, g, a \
 	}
 #define INFO(p, t, f, g) \
 	{ \
-		p, t, f, PATH_INFO, g, 0, false \
+		p, t, f, PATH_INFO, g, 0 \
 	}
 #define CONTROL(p, t, f, g, a) \
 	{ \
-		p, t, f, PATH_CONTROL, g, a, false \
-	}
-#define MEMBER(p, t, f, g, a) \
-	{ \
-		p, t, f, PATH_CONTROL, g, a, true \
+		p, t, f, PATH_CONTROL, g, a \
 	}
 #define ALARM(name, a) CONTROL("/Alarms/" name, BUSITEM_INT, NULL, get_alarm, a)
 #define COUNTER(name, a) \
 	{ \
-		DIAG name, BUSITEM_INT, NULL, PATH_COUNTER, get_counter, a, false \
+		DIAG name, BUSITEM_INT, NULL, PATH_COUNTER, get_counter, a \
 	}
 #define REJECT(name, a) \
 	{ \
-		DIAG "Rejected/" name, BUSITEM_INT, NULL, PATH_COUNTER, get_reject, a, false \
+		DIAG "Rejected/" name, BUSITEM_INT, NULL, PATH_COUNTER, get_reject, a \
 	}
 
 const struct path_def service_paths[] = {
@@ -355,12 +351,12 @@ const struct path_def service_paths[] = {
 	CONTROL("/Info/MaxDischargeCurrent", BUSITEM_DOUBLE, "%.1fA", get_limit, 2),
 	CONTROL("/Info/BatteryLowVoltage", BUSITEM_DOUBLE, "%.2fV", get_limit, 3),
 	/* A bank member's own limits (docs/bank.md). */
-	MEMBER("/Bank/MaxChargeVoltage", BUSITEM_DOUBLE, "%.2fV", get_limit, 4),
-	MEMBER("/Bank/MaxChargeCurrent", BUSITEM_DOUBLE, "%.1fA", get_limit, 5),
-	MEMBER("/Bank/MaxDischargeCurrent", BUSITEM_DOUBLE, "%.1fA", get_limit, 6),
-	MEMBER("/Bank/BatteryLowVoltage", BUSITEM_DOUBLE, "%.2fV", get_limit, 7),
-	MEMBER("/Bank/FloatVoltage", BUSITEM_DOUBLE, "%.2fV", get_limit, 8),
-	MEMBER("/Bank/Member", BUSITEM_INT, NULL, get_limit, 9),
+	CONTROL("/Bank/MaxChargeVoltage", BUSITEM_DOUBLE, "%.2fV", get_limit, 4),
+	CONTROL("/Bank/MaxChargeCurrent", BUSITEM_DOUBLE, "%.1fA", get_limit, 5),
+	CONTROL("/Bank/MaxDischargeCurrent", BUSITEM_DOUBLE, "%.1fA", get_limit, 6),
+	CONTROL("/Bank/BatteryLowVoltage", BUSITEM_DOUBLE, "%.2fV", get_limit, 7),
+	CONTROL("/Bank/FloatVoltage", BUSITEM_DOUBLE, "%.2fV", get_limit, 8),
+	CONTROL("/Bank/Member", BUSITEM_INT, NULL, get_limit, 9),
 	CONTROL("/Info/ChargeMode", BUSITEM_STRING, NULL, get_limit_text, 0),
 	CONTROL("/Info/ChargeLimitation", BUSITEM_STRING, NULL, get_limit_text, 1),
 	CONTROL("/Info/DischargeLimitation", BUSITEM_STRING, NULL, get_limit_text, 2),
@@ -419,6 +415,11 @@ const struct path_def service_paths[] = {
 };
 
 const size_t service_path_count = sizeof(service_paths) / sizeof(service_paths[0]);
+
+bool service_path_member_only(const struct path_def *def)
+{
+	return strncmp(def->path, "/Bank/", 6) == 0;
+}
 
 size_t service_path_index(const char *path)
 {
