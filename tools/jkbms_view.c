@@ -114,6 +114,21 @@ static int get_items(DBusConnection *c, const char *service)
 	return 0;
 }
 
+/* What the GX's Battery -> History page shows. */
+static void show_history(void)
+{
+	printf("History    cells %s..%s, pack %s..%s, %s..%s\n", text("/History/MinimumCellVoltage"),
+	       text("/History/MaximumCellVoltage"), text("/History/MinimumVoltage"), text("/History/MaximumVoltage"),
+	       text("/History/MinimumTemperature"), text("/History/MaximumTemperature"));
+	printf("           charged %s, discharged %s, drawn %s; discharge deepest %s, last %s, average %s\n",
+	       text("/History/ChargedEnergy"), text("/History/DischargedEnergy"), text("/History/TotalAhDrawn"),
+	       text("/History/DeepestDischarge"), text("/History/LastDischarge"), text("/History/AverageDischarge"));
+	printf("           full discharges %s, since the last full charge %s, voltage alarms low %s high %s, "
+	       "cycles %s\n",
+	       text("/History/FullDischarges"), text("/History/TimeSinceLastFullCharge"),
+	       text("/History/LowVoltageAlarms"), text("/History/HighVoltageAlarms"), text("/History/ChargeCycles"));
+}
+
 /* A bank of parallel packs (dbus-jkbms --bank): its packs instead of a
  * link, cells and sensors. */
 static bool show_bank(void)
@@ -191,6 +206,8 @@ static void show(const char *service, bool clear)
 		printf("           mode %s; charge: %s; discharge: %s\n", text("/Info/ChargeMode"),
 		       text("/Info/ChargeLimitation"), text("/Info/DischargeLimitation"));
 	show_alarms();
+	if (!bank)
+		show_history();
 	if (!bank)
 		printf("Polls      %s sent, %s answered, %s timeouts, %s rejected frames\n",
 		       text("/Diagnostics/Link/Polls"), text("/Diagnostics/Link/Replies"),
