@@ -78,6 +78,10 @@ extern const size_t service_path_count;
  * rounding every published double goes through, the bank's too. */
 double service_path_round(double v, double step);
 
+/* The GetText format of a path (what busitem_add() takes), the bank's
+ * paths too. */
+const char *service_path_format(const struct path_def *def);
+
 /* A path that exists only on a bank member: /Bank/... (docs/bank.md). */
 bool service_path_member_only(const struct path_def *def);
 

@@ -169,7 +169,7 @@ static void add(struct bank_service *b, const struct path_def *d, busitem_set_fn
 	def->group = d->group;
 	def->get = d->get;
 	def->arg = d->arg;
-	struct busitem *it = busitem_add(b->tree, def->path, def->type, def->fmt, writable ? set : NULL,
+	struct busitem *it = busitem_add(b->tree, def->path, def->type, service_path_format(def), writable ? set : NULL,
 					 writable ? b : NULL);
 
 	g_assert(it); /* a duplicate path is a bug in the table */

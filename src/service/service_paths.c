@@ -530,6 +530,11 @@ const struct path_def service_paths[] = {
 
 const size_t service_path_count = sizeof(service_paths) / sizeof(service_paths[0]);
 
+const char *service_path_format(const struct path_def *def)
+{
+	return def->fmt;
+}
+
 bool service_path_member_only(const struct path_def *def)
 {
 	return strncmp(def->path, "/Bank/", 6) == 0;
