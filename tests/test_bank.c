@@ -517,6 +517,27 @@ static void test_bank_restart(void **state)
 
 	assert_string_equal(id, "P2-C7");
 	g_free(id);
+
+	/* A fourth pack whose BMS has the same user data as pack 2: two
+	 * members all the same (merging them would hide a pack). */
+	struct simproc dup;
+	struct child dup_member;
+	const char *sim_args[] = { "--id", "PACK2", "--cells", "8", "--capacity", "50", "--exit-on-eof", NULL };
+
+	sim_start_named(&dup, "ttyDup", sim_args);
+	const char *argv[] = { DBUS_JKBMS_BIN, dup.link, "--config", w->config, NULL };
+
+	child_spawn(&dup_member, &w->bus, "dup", argv);
+	wait_int(w, "/System/NrOfModulesOnline", 4, 8000);
+	assert_float_equal(bank_dbl(w, "/InstalledCapacity"), 650, 1e-9);
+	char *log = child_log(&w->bank);
+
+	assert_non_null(strstr(log, "has the unique id"));
+	g_free(log);
+	assert_int_equal(child_stop(&dup_member), 0);
+	sim_stop(&dup);
+	wait_int(w, "/System/NrOfModulesOnline", 3, 2000);
+	assert_int_equal(bank_int(w, "/System/NrOfModulesOffline"), 1);
 	bank_teardown(NULL);
 }
 

@@ -34,13 +34,23 @@ static int member_by_owner(struct bank_service *b, const char *owner)
 	return -1;
 }
 
-/* Its slot: the same unique id (a pack on another port keeps its
- * position), else the same bus name, else a new one (-1: full). */
+/* Its slot: its own (the same bus name, still present: read again), else
+ * the same unique id of a member gone (a pack on another port keeps its
+ * position), else the same bus name, else a new one (-1: full). Two
+ * services present with one unique id (the same user data set in two
+ * BMSs) stay two members: merging them would hide a pack. */
 static int member_slot(struct bank_service *b, const char *uid, const char *name)
 {
 	for (unsigned k = 0; k < b->n; k++) {
-		if (uid[0] && strcmp(b->m[k].uid, uid) == 0)
+		if (b->m[k].present && strcmp(b->name[k], name) == 0)
 			return (int)k;
+	}
+	for (unsigned k = 0; k < b->n; k++) {
+		if (strcmp(b->m[k].uid, uid) != 0)
+			continue;
+		if (!b->m[k].present)
+			return (int)k;
+		LOG_WARN("%s has the unique id %s of %s too: give each BMS its own user data", name, uid, b->name[k]);
 	}
 	for (unsigned k = 0; k < b->n; k++) {
 		if (!b->m[k].present && strcmp(b->name[k], name) == 0)
