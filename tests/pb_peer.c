@@ -26,8 +26,7 @@ void pb_peer_serial(uint8_t addr, char *buf, size_t size)
 	snprintf(buf, size, "401194914%02u", addr);
 }
 
-/* tests/data/<name> (a hex dump), its first 300 bytes. Not through
- * testutil: that library's policy fixture defines a poll() of its own. */
+/* tests/data/<name> (a hex dump), its first 300 bytes. */
 static void load(const char *name, uint8_t *f)
 {
 	char *path = g_strdup_printf("%s/%s", TEST_DATA_DIR, name);

@@ -89,7 +89,6 @@ static size_t collect(struct bus *b, uint8_t *buf, size_t size, size_t want, uns
 	uint64_t end = ms_now() + 2000;
 
 	while (n < want && n < size && ms_now() < end) {
-		/* ppoll, not poll: the test library has a poll() of its own. */
 		struct pollfd p = { .fd = b->fd, .events = POLLIN };
 		struct timespec t = { .tv_sec = quiet_ms / 1000, .tv_nsec = (long)(quiet_ms % 1000) * 1000000 };
 
