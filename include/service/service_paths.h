@@ -29,8 +29,12 @@
 #define VENUS_ERROR_MEASURE 7 /* "Battery measure error": a cell not measured */
 #define VENUS_ERROR_COMM 23   /* "Battery comm. error": the link is lost */
 
+struct bank_output;
+
 /* What the getters read. */
 struct service_view {
+	bool member;                    /* a member of a bank: its limits under /Bank/, /Info/ limits invalid */
+	const struct bank_output *bank; /* the bank service's combination (bank_paths.c), else NULL */
 	const struct battery *bat;
 	const struct policy_output *pol; /* NULL before the policy ran */
 	const struct history *hist;      /* NULL before it was loaded */
@@ -77,6 +81,9 @@ struct path_def {
 extern const struct path_def service_paths[];
 extern const size_t service_path_count;
 
+/* A path that exists only on a bank member: /Bank/... (docs/bank.md). */
+bool service_path_member_only(const struct path_def *def);
+
 /* Index of a path in the table, for the service's own paths; the path must
  * be there. */
 size_t service_path_index(const char *path);
@@ -84,7 +91,9 @@ size_t service_path_index(const char *path);
 /* Index of an alarm's path ("/Alarms/LowSoc"). */
 size_t service_alarm_index(enum policy_alarm a);
 
-/* The GetText format of a path: its unit's for a double. */
+/* The GetText format of a path (what busitem_add() takes, the bank's paths
+ * too): its unit's for a double, whose value busitem_set_double() then
+ * rounds to that unit's resolution (units.h). */
 const char *service_path_format(const struct path_def *def);
 
 /* Set item from def's getter (or invalidate it, or leave it). */
