@@ -55,6 +55,7 @@ struct link {
 	unsigned next_offer;
 	uint64_t bus_sent_ms; /* last frame on the bus */
 	bool bus_sent;
+	bool rx_clean; /* the last frame sent got one valid answer, and nothing came after it */
 	bool pumping, again;
 };
 
@@ -117,7 +118,13 @@ static gboolean readable_cb(gint fd, GIOCondition cond, gpointer data);
 
 static void attach(struct link *l)
 {
+	l->rx_clean = false; /* whatever waits in a reopened port is flushed */
 	l->fd_source = g_unix_fd_add(transport_fd(l->t), G_IO_IN | G_IO_HUP | G_IO_ERR, readable_cb, l);
+	/* Without this GLib takes the fd out of the poll set around every
+	 * dispatch and puts it back, signalling its wakeup eventfd both times:
+	 * two writes, a poll and a read per reply. readable_cb() never runs
+	 * the loop, so it cannot recurse. */
+	g_source_set_can_recurse(g_main_context_find_source_by_id(NULL, l->fd_source), TRUE);
 	l->cfg.driver->rx_reset(&l->rx);
 }
 
@@ -167,7 +174,8 @@ static gboolean timer_cb(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-static void handle_frame(struct link *l, const struct bms_frame *f, uint64_t now)
+/* Returns true when the frame answered the request on the bus. */
+static bool handle_frame(struct link *l, const struct bms_frame *f, uint64_t now)
 {
 	/* A reply answers the unit that holds the bus. */
 	struct unit *u = &l->units[l->holder >= 0 ? (unsigned)l->holder : l->last_holder];
@@ -178,7 +186,7 @@ static void handle_frame(struct link *l, const struct bms_frame *f, uint64_t now
 	switch (l->cfg.driver->decode(f, &snap, &e)) {
 	case BMS_REPLY_WRITE_ACK:
 		poller_on_write_ack(&u->poller, now);
-		return;
+		return false;
 	case BMS_REPLY_BAD: {
 		char msg[160];
 
@@ -186,37 +194,52 @@ static void handle_frame(struct link *l, const struct bms_frame *f, uint64_t now
 		codec_error_format(&e, 0, msg, sizeof(msg));
 		LOG_DBG("%s: reply rejected: %s", l->device, msg);
 		poller_on_bad_reply(&u->poller, now);
-		return;
+		return false;
 	}
 	case BMS_REPLY_DATA:
 		break;
 	}
 	/* Only a reply to our request is delivered (later, see deliver()). */
-	if (poller_on_snapshot(&u->poller, &snap, now) && u->nsnaps < LINK_SNAPSHOTS)
+	if (!poller_on_snapshot(&u->poller, &snap, now))
+		return false;
+	if (u->nsnaps < LINK_SNAPSHOTS)
 		u->snaps[u->nsnaps++] = snap;
+	return true;
 }
 
+/* Deframe and handle what arrived, and keep rx_clean: true only when the
+ * last thing received is a whole valid answer to the request (a frame
+ * after it, a rejected one, junk or a partial frame make it false). */
 static void feed(struct link *l, const uint8_t *data, size_t len, uint64_t now)
 {
+	const struct bms_driver *drv = l->cfg.driver;
 	struct bms_frame frame;
 	struct codec_error e;
+	uint64_t junk = 0;
 
+	l->rx_clean = false;
 	for (;;) {
 		size_t used = 0;
-		int r = l->cfg.driver->rx_feed(&l->rx, data, len, &used, &frame, &e);
+		int r = drv->rx_feed(&l->rx, data, len, &used, &frame, &e);
 
 		data += used;
 		len -= used;
 		if (r == 0)
 			break;
+		l->rx_clean = false;
 		if (r < 0) {
 			l->counters.rejects[e.reason]++;
 			LOG_DBG("%s: frame rejected: %s", l->device, codec_reject_name(e.reason));
 			continue;
 		}
-		handle_frame(l, &frame, now);
+		if (handle_frame(l, &frame, now)) {
+			l->rx_clean = true;
+			junk = drv->rx_junk(&l->rx);
+		}
 	}
-	l->counters.junk_bytes = l->cfg.driver->rx_junk(&l->rx);
+	l->counters.junk_bytes = drv->rx_junk(&l->rx);
+	if (drv->rx_pending(&l->rx) > 0 || l->counters.junk_bytes != junk)
+		l->rx_clean = false;
 }
 
 static gboolean readable_cb(gint fd, GIOCondition cond, gpointer data)
@@ -241,6 +264,10 @@ static gboolean readable_cb(gint fd, GIOCondition cond, gpointer data)
 		got = true;
 		l->counters.bytes_in += (uint64_t)n;
 		feed(l, buf, (size_t)n, now);
+		/* A short read took all there was: asking again would only get
+		 * EAGAIN. Bytes that come later wake the loop again. */
+		if ((size_t)n < sizeof(buf))
+			break;
 	}
 	if (!got && (cond & (G_IO_HUP | G_IO_ERR))) {
 		l->fd_source = 0;
@@ -261,10 +288,15 @@ static void send_frame(struct link *l, const struct poller_action *act, uint64_t
 	l->bus_sent = true;
 	if (!l->t)
 		return; /* the device is away: the request is lost, the poller times out */
-	if (act->flush_rx) {
+	/* Stale input is possible only when the last exchange did not end
+	 * cleanly (docs/protocol-4e57.md "Receiving a stream"): flush then,
+	 * and not before every request (a system call per poll). */
+	if (act->flush_rx || !l->rx_clean) {
 		transport_flush_input(l->t);
 		l->cfg.driver->rx_reset(&l->rx);
+		l->counters.flushes++;
 	}
+	l->rx_clean = false;
 	int r = transport_write(l->t, act->frame, act->len);
 
 	if (r < 0) {
