@@ -9,6 +9,7 @@
 
 #include "busitem.h"
 
+#include <errno.h>
 #include <glib.h>
 #include <math.h>
 #include <stdio.h>
@@ -363,27 +364,44 @@ static void put_dict(struct wire *w, const GPtrArray *items, size_t skip, enum d
 	wire_array_end(w, slot, start);
 }
 
+/* The next serial of the messages the tree writes. libdbus numbers the
+ * messages it sends itself from 1 up: ours come from the upper half, so no
+ * two messages of the connection share a serial. */
+static uint32_t next_serial(struct busitem_tree *t)
+{
+	if (++t->serial < BUSITEM_SERIAL_FIRST)
+		t->serial = BUSITEM_SERIAL_FIRST;
+	return t->serial;
+}
+
 /* The message written in t->wire, or NULL: libdbus refused our bytes, which
  * is a bug in the encoder (logged). */
 static DBusMessage *finish(struct busitem_tree *t, const char *what)
 {
-	if (++t->serial == 0)
-		t->serial = 1;
-
-	DBusMessage *m = wire_finish(&t->wire, t->serial);
+	DBusMessage *m = wire_finish(&t->wire, next_serial(t));
 
 	if (!m)
 		LOG_ERR("%s: libdbus refused the message written (an encoder bug)", what);
 	return m;
 }
 
-static void send_signal(struct busitem_tree *t, DBusMessage *sig)
+/* The signal written in t->wire, straight onto the bus socket when it can
+ * be (docs/architecture.md "Publish"). */
+static void send_signal(struct busitem_tree *t, const char *what)
 {
-	if (!sig)
-		return;
-	if (t->conn)
-		dbus_connection_send(t->conn, sig, NULL);
-	dbus_message_unref(sig);
+	uint32_t serial = next_serial(t);
+
+	if (t->conn) {
+		int r = wire_send(&t->wire, t->conn, serial);
+
+		if (r == -ETIMEDOUT) {
+			LOG_ERR("%s: the bus did not take the rest of a message in %d ms; connection closed", what,
+				WIRE_SEND_WAIT_MS);
+		} else if (r < 0) {
+			LOG_ERR("%s: the message written could not be sent (%s; an encoder bug)", what, g_strerror(-r));
+			return;
+		}
+	}
 	t->signals++;
 }
 
@@ -395,7 +413,7 @@ unsigned busitem_flush(struct busitem_tree *t)
 		return 0;
 	wire_begin_signal(&t->wire, "/", BUSITEM_IFACE, "ItemsChanged", "a{sa{sv}}");
 	put_dict(&t->wire, t->pending, 0, DICT_ITEMS);
-	send_signal(t, finish(t, "ItemsChanged"));
+	send_signal(t, "ItemsChanged");
 	for (guint k = 0; k < n; k++) {
 		struct busitem *it = g_ptr_array_index(t->pending, k);
 
@@ -404,7 +422,7 @@ unsigned busitem_flush(struct busitem_tree *t)
 			continue;
 		wire_begin_signal(&t->wire, it->path, BUSITEM_IFACE, "PropertiesChanged", "a{sv}");
 		put_value_text(&t->wire, it);
-		send_signal(t, finish(t, "PropertiesChanged"));
+		send_signal(t, "PropertiesChanged");
 	}
 	g_ptr_array_set_size(t->pending, 0);
 	return n;

@@ -38,6 +38,9 @@ struct busitem {
 	char *s;
 };
 
+/* The tree's messages are numbered from here up (busitem.c next_serial()). */
+#define BUSITEM_SERIAL_FIRST 0x80000000u
+
 struct busitem_tree {
 	DBusConnection *conn;
 	bool properties_changed;
