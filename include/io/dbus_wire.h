@@ -32,7 +32,7 @@ struct wire {
 void wire_init(struct wire *w);
 void wire_free(struct wire *w);
 
-void wire_align(struct wire *w, size_t n);
+void wire_align(struct wire *w, size_t n); /* n: 1, 2, 4 or 8 */
 void wire_byte(struct wire *w, uint8_t v);
 void wire_u32(struct wire *w, uint32_t v);
 void wire_i32(struct wire *w, int32_t v);

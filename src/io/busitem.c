@@ -224,6 +224,8 @@ void busitem_set_string(struct busitem *it, const char *v)
 {
 	if (!type_is(it, BUSITEM_STRING))
 		return;
+	if (it->valid && strcmp(it->s, v) == 0) /* it->s is valid UTF-8: so is v */
+		return;
 	/* libdbus refuses invalid UTF-8 in a message: repair it here. */
 	char *s = g_utf8_validate(v, -1, NULL) ? g_strdup(v) : g_utf8_make_valid(v, -1);
 

@@ -25,20 +25,26 @@ void wire_free(struct wire *w)
 	wire_init(w);
 }
 
-static uint8_t *room(struct wire *w, size_t n)
+static __attribute__((noinline)) void grow(struct wire *w, size_t n)
 {
-	if (w->len + n > w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 1024;
+	size_t cap = w->cap ? w->cap * 2 : 4096;
 
-		while (cap < w->len + n)
-			cap *= 2;
-		uint8_t *b = realloc(w->buf, cap);
+	while (cap < w->len + n)
+		cap *= 2;
+	uint8_t *b = realloc(w->buf, cap);
 
-		if (!b)
-			abort(); /* as GLib does on allocation failure */
-		w->buf = b;
-		w->cap = cap;
-	}
+	if (!b)
+		abort(); /* as GLib does on allocation failure */
+	w->buf = b;
+	w->cap = cap;
+}
+
+/* Called for every few bytes written: the growing stays out of line. */
+static inline uint8_t *room(struct wire *w, size_t n)
+{
+	if (w->len + n > w->cap)
+		grow(w, n);
+
 	uint8_t *p = w->buf + w->len;
 
 	w->len += n;
@@ -54,10 +60,14 @@ static void put_u32_at(struct wire *w, size_t off, uint32_t v)
 
 void wire_align(struct wire *w, size_t n)
 {
-	size_t pad = (n - (w->len % n)) % n;
+	size_t pad = (0 - w->len) & (n - 1); /* n is 1, 2, 4 or 8 */
 
-	if (pad)
-		memset(room(w, pad), 0, pad);
+	if (pad) {
+		uint8_t *p = room(w, pad);
+
+		while (pad--)
+			*p++ = 0;
+	}
 }
 
 void wire_byte(struct wire *w, uint8_t v)
