@@ -4,7 +4,7 @@
 # machine. Each scenario runs the service and the floor (bench/floor.c: the
 # unavoidable I/O of a poll and nothing else) one after the other against
 # the same simulator on a private bus, and prints per poll: CPU (scheduler
-# time) and its ratio to the floor, context switches and wake-ups, system
+# time, service and floor measured in turns) and its ratio to the floor, context switches and wake-ups, system
 # calls by kind, self-wake-ups, callgrind instructions split by library,
 # D-Bus messages and the reply-to-signal latency; then resident memory and
 # start-up time, and the codec's decode rate.
@@ -14,12 +14,14 @@
 # measured in the same kind of window. callgrind counts from a zeroing to a
 # dump taken while the program runs, so start-up and exit are left out.
 #
-# Usage: scripts/bench.sh [seconds-per-window]   (default 20)
+# Usage: scripts/bench.sh [seconds-per-window]   (default 20; BENCH_ROUNDS=3
+# alternating CPU windows of the service and the floor)
 # A scenario is one function (scenario_*): it starts the simulator, runs
 # measure_service and measure_floor, and stops the simulator.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-20}
+rounds=${BENCH_ROUNDS:-3}
 "$top/scripts/bootstrap.sh"
 for tool in valgrind strace; do
 	command -v $tool >/dev/null || apt-get install -y -qq $tool >/dev/null 2>&1 || true
@@ -106,10 +108,11 @@ window_cpu() { # PREFIX KIND
 	c1=$(cpu_ns "$pid")
 	s1=$(switches "$pid")
 	n=$(replies)
-	eval "$1_rss=$(status_kb "$pid" VmRSS) $1_hwm=$(status_kb "$pid" VmHWM) $1_polls=$n"
+	eval "$1_rss=$(status_kb "$pid" VmRSS) $1_hwm=$(status_kb "$pid" VmHWM) $1_anon=$(status_kb "$pid" RssAnon) $1_polls=$n"
 	prog_stop
 	msgs=$(sed -n 's/.*messages=\([0-9]*\).*/\1/p' "$dir/listen")
 	med=$(sed -n 's/.*latency_median_us=\([0-9]*\).*/\1/p' "$dir/listen")
+	echo "$1 $(((c1 - c0) / n))" >>"$dir/rounds"
 	eval "$(awk -v p="$1" -v n="$n" -v c="$((c1 - c0))" -v s0="$s0" -v s1="$s1" \
 		-v m="${msgs:-}" -v med="${med:-}" 'BEGIN {
 		split(s0, a, " "); split(s1, z, " ")
@@ -173,16 +176,37 @@ window_callgrind() { # PREFIX KIND
 			printf "\n" }' "$dump")"
 }
 
-measure_service() { # the static build for CPU, calls and memory; callgrind splits the dynamic one by library
+# The service and the floor take turns, ROUNDS windows each, so that a
+# load elsewhere on the machine weighs on both alike: CPU per poll is the
+# median of each, the ratio the median of the rounds' ratios.
+cpu_rounds() { # ROUNDS
+	: >"$dir/rounds"
 	service_bin="$bs/dbus-jkbms"
-	window_cpu svc service
+	r=0
+	while [ "$r" -lt "$1" ]; do
+		window_cpu svc service
+		window_cpu floor floor
+		r=$((r + 1))
+	done
+	eval "$(awk '
+		function median(a, n,   i, j, t) {
+			for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+		$1 == "svc" { s[++ns] = $2 } $1 == "floor" { f[++nf] = $2; q[nf] = s[nf] / $2 }
+		END {
+			all = ""; for (i = 1; i <= ns; i++) all = all sprintf("%.0f/%.0f ", s[i] / 1000, f[i] / 1000)
+			printf "svc_cpu=%.1f floor_cpu=%.1f cpu_ratio=%.2f cpu_all=\"%s\"\n",
+				median(s, ns) / 1000, median(f, nf) / 1000, median(q, nf), all }' "$dir/rounds")"
+}
+
+measure_service() { # the static build for calls and memory; callgrind splits the dynamic one by library
+	service_bin="$bs/dbus-jkbms"
 	window_syscalls svc service
 	service_bin="$b/dbus-jkbms"
 	window_callgrind svc service
 }
 
 measure_floor() {
-	window_cpu floor floor
 	window_syscalls floor floor
 	window_callgrind floor floor
 }
@@ -194,7 +218,7 @@ report() { # TITLE: the table of the service (svc_*) against the floor (floor_*)
 	echo
 	echo "| per poll | service (static) | floor | service / floor |"
 	echo "|---|---|---|---|"
-	awk -v s="$svc_cpu" -v f="$floor_cpu" 'BEGIN { printf "| CPU | %.1f us | %.1f us | %.2f |\n", s, f, s / f }'
+	echo "| CPU (median of $rounds rounds) | $svc_cpu us | $floor_cpu us | $cpu_ratio |"
 	echo "| wake-ups (voluntary context switches) | $svc_vol | $floor_vol | |"
 	echo "| involuntary context switches | $svc_invol | $floor_invol | |"
 	echo "| system calls | $svc_sys | $floor_sys | |"
@@ -205,10 +229,37 @@ report() { # TITLE: the table of the service (svc_*) against the floor (floor_*)
 	done
 	echo "| D-Bus messages | $svc_msgs | 1 | |"
 	echo
+	echo "CPU per poll in each round, service/floor (us): $cpu_all"
 	echo "System calls per poll by kind: service: ${svc_kinds%, }; floor: ${floor_kinds%, }"
 	echo "Polls counted: CPU window $svc_polls (service) and $floor_polls (floor); reply to ItemsChanged latency, median: $svc_lat us"
-	awk -v r="$svc_rss" -v h="$svc_hwm" 'BEGIN { printf "Resident memory of the static build (x86_64, MinSizeRel): %.2f MB now, %.2f MB peak\n", r / 1024, h / 1024 }'
+	awk -v r="$svc_rss" -v h="$svc_hwm" -v a="$svc_anon" 'BEGIN {
+		printf "Resident memory of the static build (x86_64, MinSizeRel): %.2f MB now, %.2f MB peak, %d kB of it anonymous\n", r / 1024, h / 1024, a }'
+	armhf_bound
 	echo
+}
+
+# The GX binary's resident memory, bounded from above without an ARM
+# machine: under qemu the figure would be qemu's. At worst every page of
+# the binary's loadable segments is mapped (the kernel maps the pages
+# around each fault too), plus the anonymous memory (heap, stacks) the
+# x86_64 build uses, whose pointers are twice as wide. The x86_64 figure
+# itself overstates the GX: its static glibc carries several variants of
+# each string function (SSE2, AVX2, EVEX...), which armhf's does not.
+armhf_bound() {
+	arm="$top/build-armhf-static/dbus-jkbms.stripped"
+	if [ ! -f "$arm" ]; then
+		echo "GX (armhf) bound: no build-armhf-static/ here (scripts/cross-build.sh makes it)"
+		return 0
+	fi
+	readelf=$(command -v arm-linux-gnueabihf-readelf || command -v readelf)
+	kb=0
+	for seg in $("$readelf" -lW "$arm" | awk '$1 == "LOAD" { print $3 ":" $6 }'); do
+		start=$(printf '%d' "${seg%%:*}")
+		end=$((start + $(printf '%d' "${seg#*:}")))
+		kb=$((kb + ((end + 4095) / 4096 - start / 4096) * 4))
+	done
+	awk -v kb="$kb" -v a="$svc_anon" 'BEGIN {
+		printf "GX (armhf static binary): at most %.2f MB resident: %d kB of loadable segments, all mapped at worst, + %d kB anonymous as measured on x86_64\n", (kb + a) / 1024, kb, a }'
 }
 
 # ---- scenarios ---------------------------------------------------------------
@@ -231,6 +282,7 @@ scenario_jk_16() {
 	interval=0.1 interval_ms=100
 	sim_start --cells 16 --current 20
 	rig_sim sine 30 7
+	cpu_rounds "$rounds"
 	measure_service
 	measure_floor
 	sim_stop

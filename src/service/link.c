@@ -20,6 +20,7 @@
 #include <glib.h>
 #include <string.h>
 
+#include "deadline.h"
 #include "log.h"
 
 /* One BMS on the port: its poller, its events, what waits for delivery. */
@@ -39,7 +40,7 @@ struct link {
 	struct link_config cfg;
 	struct transport *t;
 	guint fd_source;
-	guint timer_source;
+	struct deadline *timer; /* the poller's next deadline */
 	guint reopen_source;
 	uint32_t backoff_ms;
 	bool reopen_logged;
@@ -165,13 +166,9 @@ static gboolean reopen_cb(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-static gboolean timer_cb(gpointer data)
+static void timer_cb(void *data)
 {
-	struct link *l = data;
-
-	l->timer_source = 0;
-	pump(l);
-	return G_SOURCE_REMOVE;
+	pump(data);
 }
 
 /* Returns true when the frame answered the request on the bus. */
@@ -363,11 +360,8 @@ static void run(struct link *l)
 				l->holder = -1;
 		}
 	}
-	if (l->timer_source)
-		g_source_remove(l->timer_source);
-	uint64_t delay = until > now ? until - now : 0;
-
-	l->timer_source = g_timeout_add((guint)MIN(delay, 60000), timer_cb, l);
+	/* Moved, not replaced: no GLib call per poll (deadline.h). */
+	deadline_set(l->timer, MIN(until, now + 60000));
 }
 
 /* Every entry point ends here: run the poller, then deliver what happened;
@@ -396,6 +390,8 @@ int link_new(const struct link_config *cfg, const struct link_events *events, vo
 		return r;
 
 	struct link *l = g_new0(struct link, 1);
+
+	l->timer = deadline_new(timer_cb, l);
 
 	l->cfg = *cfg;
 	l->device = g_strdup(cfg->device);
@@ -455,9 +451,7 @@ int link_unit_queue_write(struct link *l, unsigned unit, enum bms_fet fet, bool 
 	if (l->pumping) {
 		l->again = true;
 	} else {
-		if (l->timer_source)
-			g_source_remove(l->timer_source);
-		l->timer_source = g_timeout_add(0, timer_cb, l);
+		deadline_set(l->timer, link_now_ms());
 	}
 	return 0;
 }
@@ -528,8 +522,7 @@ void link_free(struct link *l)
 		return;
 	if (l->fd_source)
 		g_source_remove(l->fd_source);
-	if (l->timer_source)
-		g_source_remove(l->timer_source);
+	deadline_free(l->timer);
 	if (l->reopen_source)
 		g_source_remove(l->reopen_source);
 	transport_free(l->t);
