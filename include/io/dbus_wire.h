@@ -37,8 +37,9 @@ void wire_byte(struct wire *w, uint8_t v);
 void wire_u32(struct wire *w, uint32_t v);
 void wire_i32(struct wire *w, int32_t v);
 void wire_double(struct wire *w, double v);
-void wire_string(struct wire *w, const char *s);    /* also object paths; valid UTF-8 */
-void wire_signature(struct wire *w, const char *s); /* also a variant's type */
+void wire_string(struct wire *w, const char *s);          /* also object paths; valid UTF-8 */
+void wire_signature(struct wire *w, const char *s);       /* also a variant's type */
+void wire_bytes(struct wire *w, const void *p, size_t n); /* bytes as they are, no alignment */
 
 /* Numbers as text, without printf (the hot path of every ItemsChanged): a
  * string of prefix, v and suffix. v in decimal, or in upper-case hex of its

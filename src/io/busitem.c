@@ -34,6 +34,7 @@ static void item_free(gpointer p)
 	g_free(it->prefix);
 	g_free(it->suffix);
 	g_free(it->s);
+	g_free(it->head);
 	g_free(it);
 }
 
@@ -274,28 +275,37 @@ uint64_t busitem_signals_sent(const struct busitem_tree *t)
 
 /* ---- the encoder: every value and text the tree sends ------------------- */
 
-/* The value as a variant; invalid is an empty array of int32. */
-static void put_value(struct wire *w, const struct busitem *it)
+/* A variant's type, then its value; invalid is an empty array of int32. */
+static void put_value_type(struct wire *w, const struct busitem *it)
+{
+	static const char *const sig[] = { [BUSITEM_INT] = "i", [BUSITEM_DOUBLE] = "d", [BUSITEM_STRING] = "s" };
+
+	wire_signature(w, it->valid ? sig[it->type] : "ai");
+}
+
+static void put_value_data(struct wire *w, const struct busitem *it)
 {
 	if (!it->valid) {
-		wire_signature(w, "ai");
 		wire_u32(w, 0);
 		return;
 	}
 	switch (it->type) {
 	case BUSITEM_INT:
-		wire_signature(w, "i");
 		wire_i32(w, it->i);
 		break;
 	case BUSITEM_DOUBLE:
-		wire_signature(w, "d");
 		wire_double(w, it->d);
 		break;
 	case BUSITEM_STRING:
-		wire_signature(w, "s");
 		wire_string(w, it->s);
 		break;
 	}
+}
+
+static void put_value(struct wire *w, const struct busitem *it)
+{
+	put_value_type(w, it);
+	put_value_data(w, it);
 }
 
 /* The text: "---" when invalid, else as the item's format says. */
@@ -340,6 +350,46 @@ static void put_value_text(struct wire *w, const struct busitem *it)
 	wire_array_end(w, slot, start);
 }
 
+/* The "Text" entry of an a{sv} up to its string, from an 8-aligned offset:
+ * the key (length 4, "Text", NUL), then the variant's type "s". The string
+ * that follows is 4-aligned already. */
+static const uint8_t text_key[12] = { 4, 0, 0, 0, 'T', 'e', 'x', 't', 0, 1, 's', 0 };
+
+/* {path: {"Value": v, "Text": s}}, a dict entry of ItemsChanged and
+ * GetItems, starting 8-aligned. Everything up to the value is the item's
+ * cached head; written out and kept the first time (and when the value
+ * changes type or validity). */
+static void put_entry(struct wire *w, struct busitem *it)
+{
+	uint8_t kind = it->valid ? (uint8_t)(it->type + 1) : 0;
+	size_t start;
+
+	wire_align(w, 8);
+	start = w->len;
+	if (it->head && it->head_kind == kind) {
+		wire_bytes(w, it->head, it->head_len);
+	} else {
+		size_t astart, slot;
+
+		wire_string(w, it->path);
+		slot = wire_array_begin(w, 8, &astart);
+		wire_string(w, "Value");
+		put_value_type(w, it);
+		g_free(it->head);
+		it->head = g_malloc(w->len - start);
+		memcpy(it->head, w->buf + start, w->len - start);
+		it->head_len = (uint16_t)(w->len - start);
+		it->head_slot = (uint16_t)(slot - start);
+		it->head_start = (uint16_t)(astart - start);
+		it->head_kind = kind;
+	}
+	put_value_data(w, it);
+	wire_align(w, 8);
+	wire_bytes(w, text_key, sizeof(text_key));
+	put_text(w, it);
+	wire_array_end(w, start + it->head_slot, start + it->head_start);
+}
+
 enum dict {
 	DICT_ITEMS,  /* a{sa{sv}}: {"Value", "Text"} per path */
 	DICT_VALUES, /* a{sv} */
@@ -352,8 +402,12 @@ static void put_dict(struct wire *w, const GPtrArray *items, size_t skip, enum d
 	size_t start, slot = wire_array_begin(w, 8, &start);
 
 	for (guint k = 0; k < items->len; k++) {
-		const struct busitem *it = g_ptr_array_index(items, k);
+		struct busitem *it = g_ptr_array_index(items, k);
 
+		if (kind == DICT_ITEMS && skip == 0) {
+			put_entry(w, it);
+			continue;
+		}
 		wire_align(w, 8);
 		wire_string(w, it->path + skip);
 		if (kind == DICT_ITEMS)

@@ -108,6 +108,11 @@ void wire_string(struct wire *w, const char *s)
 	memcpy(room(w, n + 1), s, n + 1);
 }
 
+void wire_bytes(struct wire *w, const void *p, size_t n)
+{
+	memcpy(room(w, n), p, n);
+}
+
 void wire_signature(struct wire *w, const char *s)
 {
 	size_t n = strlen(s);
