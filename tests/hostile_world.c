@@ -26,6 +26,7 @@ static const char *const stable[] = {
 	"/CustomName",
 	"/Settings/ForceChargingOff",
 	"/Settings/ForceDischargingOff",
+	"/History/Clear",
 	"/Settings/HasTemperature",
 	"/ProductName",
 	"/ProductId",
@@ -253,6 +254,12 @@ int expected(enum kind k, GVariant *v, GVariant **accepted)
 	}
 	if (!as_int64(v, &n) || n < INT32_MIN || n > INT32_MAX)
 		return 1;
+	if (k == COMMAND) {
+		if (n != 1)
+			return 2;
+		*accepted = g_variant_new_int32(0);
+		return 0;
+	}
 	if (n != 0 && n != 1)
 		return 2;
 	*accepted = g_variant_new_int32((int32_t)n);
@@ -368,6 +375,7 @@ const struct target targets[] = {
 	{ "/CustomName", NAME_PATH },
 	{ "/Settings/ForceChargingOff", FLAG },
 	{ "/Settings/ForceDischargingOff", FLAG },
+	{ "/History/Clear", COMMAND },
 	{ "/ProductName", RO },
 	{ "/DeviceInstance", RO },
 	{ "/Dc/0/Voltage", RO },

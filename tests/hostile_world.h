@@ -55,7 +55,8 @@ void assert_log_has(struct world *w, const char *text);
 enum kind {
 	RO,
 	NAME_PATH,
-	FLAG
+	FLAG,
+	COMMAND /* /History/Clear: only 1, and the path keeps reading 0 */
 };
 
 /* The SetValue code for v on a path of kind k; *accepted gets the value it

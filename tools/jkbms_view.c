@@ -114,6 +114,21 @@ static int get_items(DBusConnection *c, const char *service)
 	return 0;
 }
 
+/* What the GX's Battery -> History page shows. */
+static void show_history(void)
+{
+	printf("History    cells %s..%s, pack %s..%s, %s..%s\n", text("/History/MinimumCellVoltage"),
+	       text("/History/MaximumCellVoltage"), text("/History/MinimumVoltage"), text("/History/MaximumVoltage"),
+	       text("/History/MinimumTemperature"), text("/History/MaximumTemperature"));
+	printf("           charged %s, discharged %s, drawn %s; discharge deepest %s, last %s, average %s\n",
+	       text("/History/ChargedEnergy"), text("/History/DischargedEnergy"), text("/History/TotalAhDrawn"),
+	       text("/History/DeepestDischarge"), text("/History/LastDischarge"), text("/History/AverageDischarge"));
+	printf("           full discharges %s, since the last full charge %s, voltage alarms low %s high %s, "
+	       "cycles %s\n",
+	       text("/History/FullDischarges"), text("/History/TimeSinceLastFullCharge"),
+	       text("/History/LowVoltageAlarms"), text("/History/HighVoltageAlarms"), text("/History/ChargeCycles"));
+}
+
 static void show(const char *service, bool clear)
 {
 	const struct item *n = find("/System/NrOfCellsPerBattery");
@@ -154,6 +169,7 @@ static void show(const char *service, bool clear)
 		}
 	}
 	printf("%s\n", shown ? "" : " none");
+	show_history();
 	printf("Polls      %s sent, %s answered, %s timeouts, %s rejected frames\n", text("/Diagnostics/Link/Polls"),
 	       text("/Diagnostics/Link/Replies"), text("/Diagnostics/Link/Timeouts"),
 	       text("/Diagnostics/Link/RejectedFrames"));

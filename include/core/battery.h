@@ -44,21 +44,12 @@ struct battery_display {
 	int64_t ttg_s; /* -1 = unknown */
 };
 
-/* Extremes since the service started. */
-struct battery_extremes {
-	bool any;
-	uint16_t min_cell_mv, max_cell_mv;
-	uint32_t min_mv, max_mv;
-	int16_t min_temp_c, max_temp_c;
-};
-
 struct battery {
 	bool valid; /* a reply has arrived */
 	uint64_t updated_ms;
 	struct bms_snapshot snap; /* the last reply */
 	struct battery_cells cells;
 	struct battery_display show;
-	struct battery_extremes seen;
 	struct ttg ttg;
 	uint32_t ttg_floor_pct; /* time to go counts down to this SoC */
 };

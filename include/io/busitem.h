@@ -45,8 +45,10 @@ struct busitem_tree;
 
 /* Validates (and may act on) a SetValue, also of the value the item already
  * has. Return 0 to accept (the item then takes the value and signals a
- * change), or a negative errno to refuse (the caller gets 2 and nothing
- * changes). */
+ * change), BUSITEM_SET_COMMAND to accept a command the item does not keep
+ * (it keeps its value; what the owner set meanwhile is flushed), or a
+ * negative errno to refuse (the caller gets 2 and nothing changes). */
+#define BUSITEM_SET_COMMAND 1
 typedef int (*busitem_set_fn)(struct busitem *item, const struct busitem_value *value, void *user_data);
 
 /* Extra methods on "/" (e.g. com.victronenergy.Settings.AddSettings in a

@@ -2,7 +2,7 @@
 /*
  * The charge-control state that survives a restart (docs/charge-control.md
  * "What survives a restart"): one key file per BMS in the state directory,
- * naming the BMS's unique id, written through a temporary file and a rename.
+ * naming the BMS's unique id, written crash-safely (file_atomic.h).
  */
 #ifndef STATE_FILE_H
 #define STATE_FILE_H

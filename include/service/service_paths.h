@@ -14,6 +14,7 @@
 
 #include "battery.h"
 #include "busitem.h"
+#include "history.h"
 #include "link.h"
 #include "policy.h"
 
@@ -26,6 +27,8 @@
 struct service_view {
 	const struct battery *bat;
 	const struct policy_output *pol; /* NULL before the policy ran */
+	const struct history *hist;      /* NULL before it was loaded */
+	int64_t wall_s;                  /* wall clock, for the time since the last full charge */
 	enum poller_link link;
 	const struct poller_counters *polls;
 	const struct link_counters *counters;
@@ -37,6 +40,7 @@ enum path_group {
 	PATH_MEASURE, /* from the battery, invalid while the link is lost */
 	PATH_CONTROL, /* limits, alarms and link state: always published */
 	PATH_COUNTER, /* link counters: at once on trouble, else at most every 10 s */
+	PATH_HISTORY, /* the history: always published, kept while the link is lost */
 };
 
 enum path_result {

@@ -2,8 +2,9 @@
 /*
  * The battery model (battery.h): from each decoded reply, once, the cells
  * for protection (every cell, inferred where unmeasured), what a person is
- * shown (measured cells, temperatures, power, SoH, capacity, time to go) and
- * the extremes seen since start (docs/architecture.md "The battery model").
+ * shown (measured cells, temperatures, power, SoH, capacity, time to go)
+ * (docs/architecture.md "The battery model"). The extremes over time are
+ * the history's (history.c).
  */
 #include "battery.h"
 
@@ -97,29 +98,6 @@ static void display(const struct bms_snapshot *s, struct battery *b)
 	d->ttg_s = ttg_seconds(&b->ttg, s->soc_pct, set->capacity_ah, b->ttg_floor_pct);
 }
 
-static void extremes(const struct bms_snapshot *s, const struct battery_cells *c, struct battery_extremes *e)
-{
-	if (!e->any) {
-		e->any = true;
-		e->min_cell_mv = c->min_mv, e->max_cell_mv = c->max_mv;
-		e->min_mv = e->max_mv = s->voltage_mv;
-		e->min_temp_c = c->tmin_c, e->max_temp_c = c->tmax_c;
-		return;
-	}
-	if (c->min_mv < e->min_cell_mv)
-		e->min_cell_mv = c->min_mv;
-	if (c->max_mv > e->max_cell_mv)
-		e->max_cell_mv = c->max_mv;
-	if (s->voltage_mv < e->min_mv)
-		e->min_mv = s->voltage_mv;
-	if (s->voltage_mv > e->max_mv)
-		e->max_mv = s->voltage_mv;
-	if (c->tmin_c < e->min_temp_c)
-		e->min_temp_c = c->tmin_c;
-	if (c->tmax_c > e->max_temp_c)
-		e->max_temp_c = c->tmax_c;
-}
-
 void battery_init(struct battery *b, uint32_t ttg_floor_pct)
 {
 	memset(b, 0, sizeof(*b));
@@ -134,8 +112,6 @@ void battery_update(struct battery *b, const struct bms_snapshot *s, uint64_t no
 	battery_cells(s, &b->cells);
 	ttg_update(&b->ttg, s->current_ma, now_ms);
 	display(s, b);
-	if (!b->cells.unmeasured)
-		extremes(s, &b->cells, &b->seen);
 }
 
 void battery_stale(struct battery *b)

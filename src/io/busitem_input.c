@@ -275,8 +275,10 @@ int32_t busitem_set_from_bus(struct busitem *it, DBusMessage *msg)
 
 	if (r < 0)
 		return refuse(it, REFUSE_OWNER, msg, &var, &v, r);
-	if (same_value(it, &v))
+	if (r == BUSITEM_SET_COMMAND || same_value(it, &v)) {
+		busitem_flush(it->tree); /* what the owner changed itself */
 		return BUSITEM_SET_OK;
+	}
 	switch (it->type) {
 	case BUSITEM_INT:
 		busitem_set_int(it, v.i);

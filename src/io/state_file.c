@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "file_atomic.h"
+
 static const char *const fet_names[POLICY_FET_COUNT] = { "charge", "discharge" };
 
 static bool parse_mode(const char *text, enum policy_mode *out)
@@ -117,9 +119,7 @@ int state_file_load(const char *path, const char *uid, struct policy_persist *ou
 int state_file_save(const char *path, const char *uid, const struct policy_persist *p, char *err, size_t err_size)
 {
 	GKeyFile *kf = g_key_file_new();
-	gchar *dir = g_path_get_dirname(path);
-	GError *e = NULL;
-	int r = 0;
+	int r;
 
 	g_key_file_set_string(kf, "battery", "uid", uid);
 	g_key_file_set_string(kf, "charge", "mode", policy_mode_name(p->mode));
@@ -134,14 +134,11 @@ int state_file_save(const char *path, const char *uid, const struct policy_persi
 		snprintf(key, sizeof(key), "%s_locked", fet_names[f]);
 		g_key_file_set_boolean(kf, "fet", key, p->fet_locked[f]);
 	}
-	g_mkdir_with_parents(dir, 0755);
-	/* g_key_file_save_to_file writes a temporary file and renames it. */
-	if (!g_key_file_save_to_file(kf, path, &e)) {
-		snprintf(err, err_size, "%s", e->message);
-		r = -EIO;
-		g_error_free(e);
-	}
-	g_free(dir);
+	gsize len = 0;
+	gchar *data = g_key_file_to_data(kf, &len, NULL);
+
+	r = file_write_atomic(path, data, len, err, err_size);
+	g_free(data);
 	g_key_file_free(kf);
 	return r;
 }

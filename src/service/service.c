@@ -66,6 +66,19 @@ static int force_set_cb(struct busitem *item, const struct busitem_value *v, voi
 	return 0;
 }
 
+/* /History/Clear: 1 clears the history; the path stays 0 (a command). */
+static int history_clear_cb(struct busitem *item, const struct busitem_value *v, void *data)
+{
+	struct service *s = data;
+
+	(void)item;
+	if (v->i != 1)
+		return -EINVAL;
+	service_history_clear(s);
+	service_publish_history(s);
+	return BUSITEM_SET_COMMAND;
+}
+
 /* ---- the tree ------------------------------------------------------------ */
 
 static void build_tree(struct service *s)
@@ -81,6 +94,8 @@ static void build_tree(struct service *s)
 			set = custom_name_set_cb;
 		else if (g_str_has_prefix(d->path, "/Settings/Force"))
 			set = force_set_cb;
+		else if (strcmp(d->path, "/History/Clear") == 0)
+			set = history_clear_cb;
 		s->items[k] = busitem_add(s->tree, d->path, d->type, d->fmt, set, set ? s : NULL);
 		g_assert(s->items[k]); /* a duplicate or malformed path is a bug in the table */
 	}
@@ -92,6 +107,7 @@ static void build_tree(struct service *s)
 	busitem_set_string(service_item(s, "/CustomName"), "");
 	busitem_set_int(service_item(s, "/Settings/ForceChargingOff"), 0);
 	busitem_set_int(service_item(s, "/Settings/ForceDischargingOff"), 0);
+	busitem_set_int(service_item(s, "/History/Clear"), 0);
 	g_free(conn);
 }
 
@@ -143,15 +159,24 @@ static bool counters_due(struct service *s, const struct service_view *v)
 	return true;
 }
 
-static void publish_paths(struct service *s, bool lost)
+static struct service_view view_of(struct service *s)
 {
 	struct service_view v = {
 		.bat = &s->bat,
 		.pol = s->have_pout ? &s->pout : NULL,
+		.hist = s->hist.path ? &s->hist.h : NULL,
+		.wall_s = g_get_real_time() / 1000000,
 		.link = link_unit_state(s->link, s->unit),
 		.polls = link_unit_poller_counters(s->link, s->unit),
 		.counters = link_counters(s->link),
 	};
+
+	return v;
+}
+
+static void publish_paths(struct service *s, bool lost)
+{
+	struct service_view v = view_of(s);
 	bool counters = counters_due(s, &v);
 
 	for (size_t k = 0; k < service_path_count; k++) {
@@ -172,6 +197,16 @@ static void publish_paths(struct service *s, bool lost)
 	}
 }
 
+void service_publish_history(struct service *s)
+{
+	struct service_view v = view_of(s);
+
+	for (size_t k = 0; k < service_path_count; k++) {
+		if (service_paths[k].group == PATH_HISTORY)
+			service_path_publish(s->items[k], &service_paths[k], &v);
+	}
+}
+
 void service_publish(struct service *s, bool fresh)
 {
 	bool lost = link_unit_state(s->link, s->unit) == POLLER_LINK_LOST;
@@ -181,6 +216,7 @@ void service_publish(struct service *s, bool fresh)
 	if (lost)
 		battery_stale(&s->bat);
 	service_run_policy(s, fresh, lost);
+	service_history_step(s, fresh, lost);
 	publish_paths(s, lost);
 	busitem_flush(s->tree);
 }
@@ -227,6 +263,7 @@ static void first_reply(struct service *s)
 	add_cells(s, b->cell_count);
 	publish_identity(s);
 	service_state_load(s);
+	service_history_load(s);
 	service_publish(s, true);
 	settings_client_request(s->settings, "battery", s->id.uid, s->cfg.device_instance, s->cfg.settings_timeout_ms,
 				settings_done, s);
@@ -337,6 +374,7 @@ void service_free(struct service *s)
 		g_source_remove(s->leave_source);
 	deadline_free(s->tick);
 	service_state_free(s);
+	service_history_free(s);
 	settings_client_free(s->settings);
 	if (s->conn)
 		dbus_connection_remove_filter(s->conn, bus_filter, s);

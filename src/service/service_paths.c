@@ -185,6 +185,98 @@ GET_I(get_bms_cable, v->link == POLLER_LINK_LOST ? 2 : v->link == POLLER_LINK_WA
 GET_I(get_connected, v->link != POLLER_LINK_LOST)
 GET_I(get_state, v->link == POLLER_LINK_LOST ? VENUS_STATE_ERROR : VENUS_STATE_RUNNING)
 
+/* ---- history (docs/dbus-paths.md "History") ---------------------------------- */
+
+/* The nearest double to v at `per` steps a unit (10: 0.1), never -0. */
+static double decimal(double v, double per)
+{
+	return round(v * per) / per + 0.0;
+}
+
+/* arg 0: lowest, 1: highest; cells in V (1 mV), the pack in V (10 mV). */
+static enum path_result get_hist_cell(const struct service_view *v, unsigned arg, struct path_value *o)
+{
+	const struct history_values *h = v->hist ? &v->hist->v : NULL;
+
+	if (!h || !h->have_cells)
+		return PATH_INVALID;
+	o->d = (arg ? h->max_cell_mv : h->min_cell_mv) / 1000.0;
+	return PATH_SET;
+}
+
+static enum path_result get_hist_volt(const struct service_view *v, unsigned arg, struct path_value *o)
+{
+	const struct history_values *h = v->hist ? &v->hist->v : NULL;
+
+	if (!h || !h->have_voltage)
+		return PATH_INVALID;
+	o->d = decimal((arg ? h->max_mv : h->min_mv) / 1000.0, 100);
+	return PATH_SET;
+}
+
+static enum path_result get_hist_temp(const struct service_view *v, unsigned arg, struct path_value *o)
+{
+	const struct history_values *h = v->hist ? &v->hist->v : NULL;
+
+	if (!h || !h->have_temp)
+		return PATH_INVALID;
+	o->d = arg ? h->max_temp_c : h->min_temp_c;
+	return PATH_SET;
+}
+
+enum hist_ah {
+	H_DRAWN,
+	H_DEEPEST,
+	H_LAST,
+	H_AVERAGE,
+};
+
+/* Ah drawn and depths of discharge: <= 0, as Venus publishes them. */
+static enum path_result get_hist_ah(const struct service_view *v, unsigned arg, struct path_value *o)
+{
+	const struct history_values *h = v->hist ? &v->hist->v : NULL;
+	double ah = 0;
+
+	if (!h)
+		return PATH_INVALID;
+	if (arg == H_AVERAGE && !history_average_ah(v->hist, &ah))
+		return PATH_INVALID;
+	ah = arg == H_DRAWN ? h->drawn_ah : arg == H_DEEPEST ? h->deepest_ah : arg == H_LAST ? h->last_ah : ah;
+	o->d = decimal(-ah, 10);
+	return PATH_SET;
+}
+
+/* arg 0: charged, 1: discharged, kWh (0.01). */
+static enum path_result get_hist_energy(const struct service_view *v, unsigned arg, struct path_value *o)
+{
+	if (!v->hist)
+		return PATH_INVALID;
+	o->d = decimal((arg ? v->hist->v.discharged_wh : v->hist->v.charged_wh) / 1000.0, 100);
+	return PATH_SET;
+}
+
+/* arg 0: full discharges, 1: low-voltage alarms, 2: high-voltage alarms. */
+static enum path_result get_hist_count(const struct service_view *v, unsigned arg, struct path_value *o)
+{
+	const struct history_values *h = v->hist ? &v->hist->v : NULL;
+
+	if (!h)
+		return PATH_INVALID;
+	o->i = i32(arg == 0 ? h->full_discharges : arg == 1 ? h->low_voltage_alarms : h->high_voltage_alarms);
+	return PATH_SET;
+}
+
+static enum path_result get_hist_since_full(const struct service_view *v, unsigned arg, struct path_value *o)
+{
+	int64_t s;
+
+	(void)arg;
+	if (!v->hist || !history_since_full_s(v->hist, v->wall_s, &s))
+		return PATH_INVALID;
+	o->i = i32((uint64_t)s);
+	return PATH_SET;
+}
+
 /* ---- link diagnostics -------------------------------------------------------- */
 
 static enum path_result get_link_state(const struct service_view *v, unsigned arg, struct path_value *o)
@@ -259,6 +351,10 @@ static enum path_result get_reject(const struct service_view *v, unsigned arg, s
 #define CONTROL(p, t, f, g, a) \
 	{ \
 		p, t, f, PATH_CONTROL, g, a \
+	}
+#define HISTORY(p, t, f, g, a) \
+	{ \
+		"/History/" p, t, f, PATH_HISTORY, g, a \
 	}
 #define ALARM(name, a) CONTROL("/Alarms/" name, BUSITEM_INT, NULL, get_alarm, a)
 #define COUNTER(name, a) \
@@ -355,6 +451,24 @@ const struct path_def service_paths[] = {
 	/* History. */
 	INFO("/History/ChargeCycles", BUSITEM_INT, NULL, get_cycles),
 	INFO("/History/TotalAhCharged", BUSITEM_DOUBLE, "%.0fAh", get_total_charged),
+	HISTORY("MinimumCellVoltage", BUSITEM_DOUBLE, "%.3fV", get_hist_cell, 0),
+	HISTORY("MaximumCellVoltage", BUSITEM_DOUBLE, "%.3fV", get_hist_cell, 1),
+	HISTORY("MinimumVoltage", BUSITEM_DOUBLE, "%.2fV", get_hist_volt, 0),
+	HISTORY("MaximumVoltage", BUSITEM_DOUBLE, "%.2fV", get_hist_volt, 1),
+	HISTORY("MinimumTemperature", BUSITEM_DOUBLE, "%.1fC", get_hist_temp, 0),
+	HISTORY("MaximumTemperature", BUSITEM_DOUBLE, "%.1fC", get_hist_temp, 1),
+	HISTORY("TotalAhDrawn", BUSITEM_DOUBLE, "%.1fAh", get_hist_ah, H_DRAWN),
+	HISTORY("DeepestDischarge", BUSITEM_DOUBLE, "%.1fAh", get_hist_ah, H_DEEPEST),
+	HISTORY("LastDischarge", BUSITEM_DOUBLE, "%.1fAh", get_hist_ah, H_LAST),
+	HISTORY("AverageDischarge", BUSITEM_DOUBLE, "%.1fAh", get_hist_ah, H_AVERAGE),
+	HISTORY("ChargedEnergy", BUSITEM_DOUBLE, "%.2fkWh", get_hist_energy, 0),
+	HISTORY("DischargedEnergy", BUSITEM_DOUBLE, "%.2fkWh", get_hist_energy, 1),
+	HISTORY("FullDischarges", BUSITEM_INT, NULL, get_hist_count, 0),
+	HISTORY("LowVoltageAlarms", BUSITEM_INT, NULL, get_hist_count, 1),
+	HISTORY("HighVoltageAlarms", BUSITEM_INT, NULL, get_hist_count, 2),
+	HISTORY("TimeSinceLastFullCharge", BUSITEM_INT, "%ds", get_hist_since_full, 0),
+	/* Writable: 1 clears the history above (not ChargeCycles, TotalAhCharged: the BMS's). */
+	FIXED("/History/Clear", BUSITEM_INT, NULL),
 	/* Link diagnostics. */
 	CONTROL(DIAG "State", BUSITEM_STRING, NULL, get_link_state, 0),
 	COUNTER("Polls", C_POLLS),

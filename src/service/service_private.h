@@ -13,6 +13,7 @@
 #include "busitem.h"
 #include "config.h"
 #include "deadline.h"
+#include "history.h"
 #include "identity.h"
 #include "link.h"
 #include "policy.h"
@@ -32,6 +33,16 @@ struct service_state {
 	struct policy_persist saved; /* what the file holds */
 	uint64_t written_ms;
 	guint source; /* a deferred write */
+	bool warned;
+};
+
+/* The history and its file (service_history.c). */
+struct service_history {
+	char *path; /* NULL until the unique id is known */
+	struct history h;
+	bool written; /* a write was tried */
+	uint64_t written_ms;
+	guint source; /* the next write */
 	bool warned;
 };
 
@@ -64,6 +75,7 @@ struct service {
 	enum policy_fet_result fet_result[POLICY_FET_COUNT];
 	uint32_t clamps_logged;
 	struct service_state state;
+	struct service_history hist;
 	uint64_t first_reply_ms;
 	uint64_t diag_trouble, diag_at; /* link counters last published */
 };
@@ -74,6 +86,9 @@ struct busitem *service_item(struct service *s, const char *path);
 /* Everything from the battery and the link state; one flush. fresh: a new
  * reply arrived. */
 void service_publish(struct service *s, bool fresh);
+
+/* The /History/ paths alone (after a clear; the caller flushes). */
+void service_publish_history(struct service *s);
 
 /* service_control.c: run the policy, queue its FET writes, log what
  * changed, keep the state file; re-arms the policy's own tick. */
@@ -89,5 +104,14 @@ void service_write_done(struct service *s, const struct poller_write_result *r);
 void service_state_load(struct service *s);
 void service_state_save(struct service *s);
 void service_state_free(struct service *s);
+
+/* service_history.c */
+void service_history_load(struct service *s);
+/* After the policy ran: feed the history, keep its file. */
+void service_history_step(struct service *s, bool fresh, bool lost);
+/* /History/Clear. */
+void service_history_clear(struct service *s);
+/* Writes what changed since the last write. */
+void service_history_free(struct service *s);
 
 #endif
