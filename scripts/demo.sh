@@ -3,7 +3,8 @@
 # The product without hardware: builds if needed, starts a private system-bus
 # stand-in, the settings stand-in, the BMS simulator and dbus-jkbms, and shows
 # a live view read back from D-Bus every second until Ctrl-C, which stops
-# everything it started.
+# everything it started. With "-- --protocol pb --packs N" the simulator is a
+# bus of N JK PB packs and the view shows one battery service per pack.
 #   scripts/demo.sh [--seconds N] [--cells N] [-- simulator options]
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,6 +36,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 0' INT TERM
 
+# The number of battery services to wait for: one per simulated pack.
+packs=1
+next=""
+for a in "$@"; do
+	[ -z "$next" ] || packs=$a
+	next=""
+	case "$a" in
+	--packs) next=1 ;;
+	--packs=*) packs=${a#--packs=} ;;
+	esac
+done
+
 rig_bus_start
 echo "demo: private system bus at $DBUS_SYSTEM_BUS_ADDRESS"
 rig_settings_start
@@ -46,17 +59,21 @@ rig_sim sine 20 600
 
 rig_config "$dir/jkbms.ini" settings_timeout=3 "state_dir=$dir/state"
 rig_daemon_start "$dir/ttyUSB0" "$dir/jkbms.ini"
-echo "demo: dbus-jkbms started on $dir/ttyUSB0 (simulated 16S LiFePO4); Ctrl-C stops everything"
-rig_wait_name com.victronenergy.battery.ttyUSB0 || true
+echo "demo: dbus-jkbms started on $dir/ttyUSB0 (simulated ${cells}S LiFePO4, $packs pack(s)); Ctrl-C stops everything"
+# Wait for a battery service per pack (a PB bus is probed address by address).
+services() { "$build/jkbms-view" --list 2>/dev/null | grep -c '^com\.victronenergy\.battery\.ttyUSB0' || true; }
+end=$(( $(date +%s) + 30 ))
+while [ "$(services)" -lt "$packs" ] && [ "$(date +%s)" -lt "$end" ]; do sleep 0.2; done
+[ "$(services)" -ge "$packs" ] || echo "demo: only $(services) of $packs battery services appeared" >&2
 sleep 1
 sed 's/^/service: /' "$dir/service.log"
 
 if [ "$seconds" -gt 0 ]; then
-	"$build/jkbms-view" --once com.victronenergy.battery.ttyUSB0
+	"$build/jkbms-view" --once
 	end=$(( $(date +%s) + seconds ))
 	while [ "$(date +%s)" -lt "$end" ]; do sleep 1; done
 	echo
-	"$build/jkbms-view" --once com.victronenergy.battery.ttyUSB0
+	"$build/jkbms-view" --once
 else
-	"$build/jkbms-view" com.victronenergy.battery.ttyUSB0
+	"$build/jkbms-view"
 fi

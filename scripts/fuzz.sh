@@ -9,9 +9,10 @@ build="$top/build-fuzz"
 
 "$top/scripts/bootstrap.sh" --fuzz
 CC=clang cmake -S "$top" -B "$build" -DENABLE_FUZZING=ON -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j"$(nproc)" --target fuzz_codec fuzz_config fuzz_setvalue fuzz_history_file make_seeds
+cmake --build "$build" -j"$(nproc)" --target fuzz_codec fuzz_pb fuzz_config fuzz_setvalue fuzz_history_file \
+	make_seeds
 
-for target in fuzz_codec fuzz_config fuzz_setvalue fuzz_history_file; do
+for target in fuzz_codec fuzz_pb fuzz_config fuzz_setvalue fuzz_history_file; do
 	corpus="$build/corpus-$target"
 	mkdir -p "$corpus"
 	case "$target" in
@@ -20,6 +21,11 @@ for target in fuzz_codec fuzz_config fuzz_setvalue fuzz_history_file; do
 		for f in "$top"/tests/data/*.hex; do
 			tr -d ' \n' <"$f" | sed 's/../\\x&/g' | xargs -0 printf >"$corpus/$(basename "$f" .hex).bin"
 			cp "$f" "$corpus/"
+		done ;;
+	fuzz_pb)
+		# The captured PB frames as raw bytes (tests/data/pb).
+		for f in "$top"/tests/data/pb/*.hex; do
+			tr -d ' \n' <"$f" | sed 's/../\\x&/g' | xargs -0 printf >"$corpus/$(basename "$f" .hex).bin"
 		done ;;
 	fuzz_config)
 		cp "$top/packaging/dbus-jkbms.ini.sample" "$corpus/sample.ini"

@@ -88,6 +88,7 @@ static int rx_feed(struct bms_rx *rx, const uint8_t *data, size_t len, size_t *u
 			r->len = 0;
 			memcpy(out->data, r->buf, 4);
 			out->len = 4;
+			out->addr = -1;
 			return 1;
 		}
 	}

@@ -70,7 +70,7 @@ static void step(struct run *r, const struct bms_snapshot *s, uint64_t dt_ms, bo
 	memset(r->in.reset_lock, 0, sizeof(r->in.reset_lock));
 }
 
-void poll(struct run *r, const struct bms_snapshot *s, uint64_t dt_ms)
+void feed_frame(struct run *r, const struct bms_snapshot *s, uint64_t dt_ms)
 {
 	step(r, s, dt_ms, true);
 }

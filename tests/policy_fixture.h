@@ -31,7 +31,7 @@ struct run {
 void start(struct run *r);
 
 /* One poll dt_ms after the previous one (a fresh frame). */
-void poll(struct run *r, const struct bms_snapshot *s, uint64_t dt_ms);
+void feed_frame(struct run *r, const struct bms_snapshot *s, uint64_t dt_ms);
 
 /* One policy tick dt_ms later without a new frame. */
 void tick(struct run *r, const struct bms_snapshot *s, uint64_t dt_ms);

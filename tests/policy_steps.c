@@ -13,7 +13,7 @@ int polls_until_request(struct run *r, const struct bms_snapshot *s, unsigned fe
 			int max)
 {
 	for (int k = 1; k <= max; k++) {
-		poll(r, s, 1000);
+		feed_frame(r, s, 1000);
 		if (r->out.fet_request[fet] == want)
 			return k;
 		assert_int_equal(r->out.fet_request[fet], POLICY_FET_NONE);

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -42,6 +43,40 @@ static void test_set(void **state)
 	assert_string_equal(err, "properties_changed: invalid value 'maybe' (expected true or false)");
 	assert_int_equal(config_set(&c, "nonsense", "1", err, sizeof(err)), -ENOENT);
 	assert_string_equal(err, "unknown key 'nonsense'");
+}
+
+/* protocol and pb_addresses (docs/protocol-pb.md "Finding the packs"). */
+static void test_protocol_keys(void **state)
+{
+	struct config c;
+	char err[200];
+
+	(void)state;
+	config_defaults(&c);
+	assert_int_equal(c.protocol, CONFIG_PROTOCOL_AUTO);
+	assert_int_equal(c.pb_addresses, 0xFFFE); /* 1..15 */
+	assert_int_equal(config_set(&c, "protocol", "pb", err, sizeof(err)), 0);
+	assert_int_equal(c.protocol, CONFIG_PROTOCOL_PB);
+	assert_int_equal(config_set(&c, "protocol", "4E57", err, sizeof(err)), 0);
+	assert_int_equal(c.protocol, CONFIG_PROTOCOL_4E57);
+	assert_int_equal(config_set(&c, "protocol", "modbus", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "protocol: invalid value 'modbus' (expected auto, 4e57 or pb)");
+	assert_int_equal(c.protocol, CONFIG_PROTOCOL_4E57);
+	assert_int_equal(config_set(&c, "pb_addresses", "1,3, 5-7", err, sizeof(err)), 0);
+	assert_int_equal(c.pb_addresses, 1u << 1 | 1u << 3 | 1u << 5 | 1u << 6 | 1u << 7);
+	assert_int_equal(config_set(&c, "pb_addresses", "15", err, sizeof(err)), 0);
+	assert_int_equal(c.pb_addresses, 1u << 15);
+	static const char *const bad[] = { "0-3", "16", "3-1", "", "1,,2", "a", "1-", "-3", "2-x", "1 2" };
+
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		char want[200];
+
+		assert_int_equal(config_set(&c, "pb_addresses", bad[k], err, sizeof(err)), -EINVAL);
+		snprintf(want, sizeof(want),
+			 "pb_addresses: invalid value '%s' (expected addresses 1..15, e.g. 1-15 or 1,3,5-7)", bad[k]);
+		assert_string_equal(err, want);
+		assert_int_equal(c.pb_addresses, 1u << 15);
+	}
 }
 
 /* The defaults of the embedded configurations are their modules' own. */
@@ -276,6 +311,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_set),
+		cmocka_unit_test(test_protocol_keys),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_embedded),
 		cmocka_unit_test(test_load),

@@ -55,5 +55,45 @@ contains "$tmp/err" "unexpected argument 'extra' (--decode takes no DEVICE)"; ch
 "$bin" -v --decode "$data/jk-14s-h6-6.1.3S.hex" >"$tmp/out" 2>"$tmp/err"
 check "-v before --decode decodes" $?
 
+# The PB family, told by its bytes: a 308-byte RS-485 capture (frame + ACK).
+"$bin" --decode "$data/pb/pb-cell-rs485-phinix-slave-addr1.hex" >"$tmp/out" 2>"$tmp/err"
+check "pb live decodes" $?
+contains "$tmp/out" '{"cells_mv":[3267,3267,3268,'; check "pb cells" $?
+contains "$tmp/out" ',"protocol":"pb"}'; check "pb protocol" $?
+contains "$tmp/out" '"voltage_v":52.28,"current_a":0.00,'; check "pb voltage and current" $?
+contains "$tmp/out" '"soc_pct":64,"temperatures_c":{"mosfet":17.4,"t1":16.7,"t2":17.2}'; check "pb soc, 0.1 C temperatures" $?
+contains "$tmp/out" '"charge_fet":true,"discharge_fet":true'; check "pb FETs" $?
+contains "$tmp/out" '"alarm_bits":524288,"alarm_names":["change_password_reminder"]'; check "pb alarm bit 19 named" $?
+test ! -s "$tmp/err"; check "pb prints nothing on stderr" $?
+"$bin" --decode "$data/jk-14s-h6-6.1.3S.hex" >"$tmp/out" 2>"$tmp/err"
+contains "$tmp/out" '{"cells_mv":[3821,'; check "4e57 keys in place" $?
+contains "$tmp/out" ',"protocol":"4e57"}'; check "4e57 protocol key" $?
+
+# One pack's three frames as raw bytes, behind our echoed trigger: one object.
+for f in pb-settings-rs485-mrmanuel-addr3-fw15.41 pb-devinfo-rs485-mrmanuel-addr3-fw15.41 \
+	pb-cell-rs485-mrmanuel-addr3-fw15.41; do
+	printf '\003\020\026\040\000\001\002\000\000\317\221'
+	tr -d ' \n' <"$data/pb/$f.hex" | sed 's/../\\x&/g' | xargs -0 printf
+done >"$tmp/pb3"
+"$bin" --decode - <"$tmp/pb3" >"$tmp/out" 2>"$tmp/err"
+check "pb three frames decode" $?
+contains "$tmp/out" '"cell_ovp_v":3.650,"cell_ovp_recovery_v":3.444,'; check "pb settings OVP" $?
+contains "$tmp/out" '"charge_ocp_a":60,'; check "pb charge OCP" $?
+contains "$tmp/out" '"model":"JK_PB2A16S20P","hardware":"15A","software":"15.41","name":"BB02"'; check "pb identity" $?
+contains "$tmp/out" '"serial":"40119491480"'; check "pb serial" $?
+contains "$tmp/out" '"voltage_v":52.70,'; check "pb live after settings" $?
+grep -q '136913\|1234' "$tmp/out"; test $? -eq 1; check "pb passcodes never printed" $?
+
+# A PB frame with a bad checksum is explained.
+tr -d ' \n' <"$data/pb/pb-cell-rs485-mrmanuel-addr3-fw15.41.hex" | sed 's/../\\x&/g' | xargs -0 printf >"$tmp/pbbad"
+printf '\377' | dd of="$tmp/pbbad" bs=1 seek=299 conv=notrunc 2>/dev/null
+"$bin" --decode "$tmp/pbbad" >"$tmp/out" 2>"$tmp/err"
+test $? -eq 1; check "pb bad checksum exits 1" $?
+contains "$tmp/err" 'checksum mismatch at byte 299'; check "pb checksum explained" $?
+head -c 402 "$data/pb/pb-cell-rs485-mrmanuel-addr3-fw15.41.hex" >"$tmp/pbshort"
+"$bin" --decode "$tmp/pbshort" >/dev/null 2>"$tmp/err"
+test $? -eq 1; check "pb truncated exits 1" $?
+contains "$tmp/err" 'truncated at byte 134: 134 of 300 bytes'; check "pb truncation explained" $?
+
 echo "decode_cli: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -33,7 +33,7 @@ static void hstart(struct hrun *x)
 /* One frame dt_ms after the previous one, the policy, then the history. */
 static void hpoll(struct hrun *x, const struct bms_snapshot *s, uint64_t dt_ms)
 {
-	poll(&x->r, s, dt_ms);
+	feed_frame(&x->r, s, dt_ms);
 	struct history_input in = { &x->r.bat, &x->r.out, true, false, x->r.t, x->r.in.wall_s };
 
 	history_step(&x->h, &in);

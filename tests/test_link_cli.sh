@@ -45,13 +45,14 @@ for args in "--once --json $tmp/ttyJK" "$tmp/ttyJK --once --json" "--json --once
 done
 
 echo "fault silent" >&9
-"$bin" --once "$tmp/ttyJK" >"$tmp/out" 2>"$tmp/err"
+# protocol auto: 4E 57 and then every PB address is asked, for 2 s here.
+"$bin" --once "$tmp/ttyJK" --probe-timeout 2 >"$tmp/out" 2>"$tmp/err"
 test $? -eq 1; check "silent BMS exits 1" $?
 contains "$tmp/err" "no answer to"; check "silence explained" $?
 contains "$tmp/err" "check the wiring"; check "wiring hint" $?
 
 echo "fault badcrc" >&9
-"$bin" --once "$tmp/ttyJK" >"$tmp/out" 2>"$tmp/err"
+"$bin" --once "$tmp/ttyJK" --probe-timeout 2 >"$tmp/out" 2>"$tmp/err"
 test $? -eq 1; check "bad checksums exit 1" $?
 contains "$tmp/err" "garbage:"; check "garbage explained" $?
 contains "$tmp/err" "x checksum"; check "checksum named" $?

@@ -87,6 +87,7 @@ static void test_json(void **state)
 	}
 	assert_null(strstr(json, "123456"));
 	assert_int_equal(json[n - 1], '}');
+	assert_non_null(strstr(json, ",\"protocol\":\"4e57\"}"));
 
 	/* Missing cells are null; alarm names are listed; quotes escaped. */
 	s.cell_mv[0] = 0;

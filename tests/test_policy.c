@@ -59,7 +59,7 @@ static void run_plant(struct plant *p, struct run *r, unsigned seconds, struct p
 		struct bms_snapshot s;
 
 		plant_snapshot(p, &s);
-		poll(r, &s, 1000);
+		feed_frame(r, &s, 1000);
 		/* FET writes land before the next poll and are verified. */
 		if (pending_fet) {
 			r->in.fet_result[POLICY_FET_CHARGE] = POLICY_FET_RESULT_OK;

@@ -25,65 +25,65 @@ static void test_manual_fet_control(void **state)
 	(void)state;
 	start(&r);
 	r.cfg.mosfet_control = false; /* manual control still works */
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	r.in.force_off[POLICY_FET_CHARGE] = true;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.fet_request[POLICY_FET_CHARGE], POLICY_FET_OFF);
 	assert_int_equal(r.out.ccl_ma, 0);
-	poll(&r, &s, 1000); /* in flight: not requested again */
+	feed_frame(&r, &s, 1000); /* in flight: not requested again */
 	assert_int_equal(r.out.fet_request[POLICY_FET_CHARGE], POLICY_FET_NONE);
 	r.in.fet_result[POLICY_FET_CHARGE] = POLICY_FET_RESULT_OK;
 	s.status &= (uint16_t)~BMS_STATUS_CHARGE_FET;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_true(r.st.fet[POLICY_FET_CHARGE].owned);
 	assert_string_equal(r.out.charge_limitation, "Charge FET off by dbus-jkbms");
 	/* Released: back to automatic control, which switches it on once
 	 * nothing stands against it for the 30 s hold. */
 	r.in.force_off[POLICY_FET_CHARGE] = false;
 	for (int k = 0; k < 30; k++) {
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 		assert_int_equal(r.out.fet_request[POLICY_FET_CHARGE], POLICY_FET_NONE);
 	}
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.fet_request[POLICY_FET_CHARGE], POLICY_FET_ON);
 	r.in.fet_result[POLICY_FET_CHARGE] = POLICY_FET_RESULT_OK;
 	s.status |= BMS_STATUS_CHARGE_FET;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_false(r.st.fet[POLICY_FET_CHARGE].owned);
 	/* Released while the off-write is still in flight: once verified the
 	 * FET is ours, and comes back on after the hold. */
 	r.in.force_off[POLICY_FET_CHARGE] = true;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.fet_request[POLICY_FET_CHARGE], POLICY_FET_OFF);
 	r.in.force_off[POLICY_FET_CHARGE] = false;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.fet_request[POLICY_FET_CHARGE], POLICY_FET_NONE);
 	r.in.fet_result[POLICY_FET_CHARGE] = POLICY_FET_RESULT_OK;
 	s.status &= (uint16_t)~BMS_STATUS_CHARGE_FET;
 	for (int k = 0; k < 30; k++) {
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 		assert_int_equal(r.out.fet_request[POLICY_FET_CHARGE], POLICY_FET_NONE);
 	}
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.fet_request[POLICY_FET_CHARGE], POLICY_FET_ON);
 	r.in.fet_result[POLICY_FET_CHARGE] = POLICY_FET_RESULT_OK;
 	s.status |= BMS_STATUS_CHARGE_FET;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	/* A failed write raises the contactor alarm and is named, with the
 	 * way out. */
 	r.in.force_off[POLICY_FET_DISCHARGE] = true;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.fet_request[POLICY_FET_DISCHARGE], POLICY_FET_OFF);
 	r.in.fet_result[POLICY_FET_DISCHARGE] = POLICY_FET_RESULT_NOT_APPLIED;
-	poll(&r, &s, 1000);
-	poll(&r, &s, 1000); /* the next frame shows it still on */
+	feed_frame(&r, &s, 1000);
+	feed_frame(&r, &s, 1000); /* the next frame shows it still on */
 	assert_int_equal(r.out.alarm[POLICY_ALARM_CONTACTOR], 2);
 	assert_string_equal(r.out.discharge_limitation,
 			    "Discharge FET switch failed: not applied (reset with /Settings/ForceDischargingOff)");
 	/* Released with nothing standing against the FET: the failed off is
 	 * moot, the limit is not held at 0 for ever. */
 	r.in.force_off[POLICY_FET_DISCHARGE] = false;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.alarm[POLICY_ALARM_CONTACTOR], 0);
 	assert_false(r.st.fet[POLICY_FET_DISCHARGE].failed);
 }
@@ -98,7 +98,7 @@ static void test_never_override_bms_fet(void **state)
 	s.status = BMS_STATUS_DISCHARGE_FET; /* the BMS or the user switched charging off */
 	set_cells(&s, 3300);
 	for (int k = 0; k < 120; k++) {
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 		assert_int_equal(r.out.fet_request[POLICY_FET_CHARGE], POLICY_FET_NONE);
 	}
 }
@@ -116,7 +116,7 @@ static void no_automatic_switching_when_off(void)
 	s.current_ma = 10000;
 	s.cell_mv[9] = 3640;
 	for (k = 0; k < 60; k++) {
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 		assert_int_equal(r.out.fet_request[POLICY_FET_CHARGE], POLICY_FET_NONE);
 	}
 }
@@ -133,7 +133,7 @@ static void discharge_fet_off_near_uvp(void)
 	s.current_ma = -20000;
 	s.cell_mv[1] = 2680;
 	for (k = 0; k < 10; k++) {
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 		if (r.out.fet_request[POLICY_FET_DISCHARGE] == POLICY_FET_OFF)
 			break;
 	}
@@ -149,7 +149,7 @@ static void test_automatic_fet_and_chatter(void **state)
 
 	(void)state;
 	start(&r);
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	for (int cycle = 0; cycle < 4; cycle++) {
 		/* Charging with a cell at OVP - 30 mV: off after 5 s. */
 		s.current_ma = 10000;
@@ -158,7 +158,7 @@ static void test_automatic_fet_and_chatter(void **state)
 		int k;
 
 		for (k = 0; k < 10; k++) {
-			poll(&r, &s, 1000);
+			feed_frame(&r, &s, 1000);
 			if (r.out.fet_request[POLICY_FET_CHARGE] == POLICY_FET_OFF)
 				break;
 		}
@@ -170,12 +170,12 @@ static void test_automatic_fet_and_chatter(void **state)
 		s.current_ma = 0;
 		s.cell_mv[9] = 3580; /* not yet OVP - 80 */
 		for (k = 0; k < 40; k++) {
-			poll(&r, &s, 1000);
+			feed_frame(&r, &s, 1000);
 			assert_int_equal(r.out.fet_request[POLICY_FET_CHARGE], POLICY_FET_NONE);
 		}
 		s.cell_mv[9] = 3500; /* cleared: back on after 30 s */
 		for (k = 0; k < 40; k++) {
-			poll(&r, &s, 1000);
+			feed_frame(&r, &s, 1000);
 			if (r.out.fet_request[POLICY_FET_CHARGE] == POLICY_FET_ON)
 				break;
 		}
@@ -199,7 +199,7 @@ static void test_automatic_fet_and_chatter(void **state)
 	int k;
 
 	for (k = 0; k < 40; k++) {
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 		if (r.out.fet_request[POLICY_FET_CHARGE] == POLICY_FET_ON)
 			break;
 	}

@@ -60,7 +60,7 @@ static void test_params_from_bms(void **state)
 
 	start(&r);
 	s.settings.cell_ovpr_mv = 3700; /* above OVP */
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_false(r.out.params.valid);
 	assert_int_equal(r.out.ccl_ma, 0);
 	assert_int_equal(r.out.dcl_ma, 0);
@@ -74,7 +74,7 @@ static void test_first_limits(void **state)
 
 	(void)state;
 	start(&r);
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.mode, POLICY_MODE_BULK);
 	assert_int_equal(r.out.cvl_mv, 16 * 3450);
 	assert_int_equal(r.out.ccl_ma, 27000);
@@ -106,36 +106,36 @@ static void test_cell_limiter(void **state)
 
 	(void)state;
 	start(&r);
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	for (size_t k = 0; k < sizeof(down) / sizeof(down[0]); k++) {
 		s.cell_mv[6] = down[k].mv;
 		for (int i = 0; i < 40; i++)
-			poll(&r, &s, 1000);
+			feed_frame(&r, &s, 1000);
 		assert_in_range(r.out.ccl_ma, down[k].ccl ? down[k].ccl - 1 : 0, down[k].ccl + 1);
 	}
 	/* A reduction acts in the same poll: a jump from V_chg to OVPR - 50
 	 * is followed at once to within the noise band (6 mV). */
 	start(&r);
 	s.cell_mv[6] = 3450;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	s.cell_mv[6] = 3500;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_true(r.out.ccl_ma <= 500);
 	for (int i = 0; i < 40; i++)
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 	assert_string_equal(r.out.charge_limitation, "Cell 7 high");
 	/* Back down by 5 mV: within the 10 mV hysteresis, no increase. */
 	s.cell_mv[6] = 3495;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.ccl_ma, 0);
 	/* Cleared by the margin: the increase ramps, 10 % of 27 A per 10 s. */
 	s.cell_mv[6] = 3300;
 	for (int k = 1; k <= 10; k++) {
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 		assert_int_equal(r.out.ccl_ma, 270u * k);
 	}
 	for (int k = 0; k < 90; k++)
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.ccl_ma, 27000);
 }
 
@@ -157,7 +157,7 @@ static void test_temperature_windows(void **state)
 	for (size_t k = 0; k < sizeof(cold) / sizeof(cold[0]); k++) {
 		start(&r);
 		s.temp_c[BMS_TEMP_T1] = cold[k].t;
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 		assert_int_equal(r.out.ccl_ma, cold[k].ccl);
 		if (cold[k].ccl < 27000) {
 			char want[32];
@@ -170,31 +170,31 @@ static void test_temperature_windows(void **state)
 	 * resumes only 2 °C inside the window, then ramps. */
 	start(&r);
 	s.temp_c[BMS_TEMP_T1] = -1;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.ccl_ma, 0);
 	s.temp_c[BMS_TEMP_T1] = 1;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.ccl_ma, 0);
 	s.temp_c[BMS_TEMP_T1] = 2;
-	poll(&r, &s, 10000);
+	feed_frame(&r, &s, 10000);
 	assert_int_equal(r.out.ccl_ma, 2700);
 	/* Discharge window: -10 °C (UTPR) to 65 °C. */
 	s.temp_c[BMS_TEMP_T1] = -11;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.dcl_ma, 0);
 	assert_int_equal(r.out.ccl_ma, 0);
 	/* Hot: 45 °C is the charge ceiling. */
 	start(&r);
 	s.temp_c[BMS_TEMP_T1] = 20;
 	s.temp_c[BMS_TEMP_T2] = 46;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.ccl_ma, 0);
 	assert_string_equal(r.out.charge_limitation, "Hot: 46 C");
 	/* MOSFET: full below OTP - 20, 0 at OTP - 5. */
 	start(&r);
 	s.temp_c[BMS_TEMP_T2] = 20;
 	s.temp_c[BMS_TEMP_MOSFET] = 80; /* a third of the way from OTP - 20 to OTP - 5 */
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.ccl_ma, 9000);
 	assert_int_equal(r.out.dcl_ma, 18000);
 	assert_string_equal(r.out.charge_limitation, "MOSFET temperature 80 C");
@@ -208,25 +208,25 @@ static void test_discharge_and_soc_limiters(void **state)
 	(void)state;
 	start(&r);
 	s.cell_mv[2] = 2925; /* halfway between V_min 2850 and V_min + 150 */
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.dcl_ma, 27000);
 	assert_string_equal(r.out.discharge_limitation, "Cell 3 low");
 	/* At V_min: at once to within the 6 mV noise band, then 0. */
 	s.cell_mv[2] = 2850;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_true(r.out.dcl_ma <= 54000 * 6 / 150);
 	for (int k = 0; k < 30; k++)
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.dcl_ma, 0);
 	/* SoC taper: off by default, 100 % at 95 %, 10 % at 100 %. */
 	start(&r);
 	s = lfp();
 	s.soc_pct = 100;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.ccl_ma, 27000);
 	start(&r);
 	r.cfg.soc_taper = true;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.ccl_ma, 2700);
 	assert_string_equal(r.out.charge_limitation, "SoC 100 %");
 }
@@ -238,16 +238,16 @@ static void test_fet_and_alarm_bits_zero(void **state)
 
 	(void)state;
 	start(&r);
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	s.status = BMS_STATUS_DISCHARGE_FET; /* the BMS switched charging off */
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.ccl_ma, 0);
 	assert_int_equal(r.out.dcl_ma, 54000);
 	assert_false(r.out.allow_charge);
 	assert_string_equal(r.out.charge_limitation, "BMS charge FET off");
 	s.status = BMS_STATUS_CHARGE_FET | BMS_STATUS_DISCHARGE_FET;
 	s.alarms = BMS_ALARM_CELL_UNDER_VOLTAGE;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.dcl_ma, 0);
 	assert_string_equal(r.out.discharge_limitation, "BMS alarm 0x0800");
 }
@@ -259,42 +259,42 @@ static void test_stale_data(void **state)
 
 	(void)state;
 	start(&r);
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	r.in.lost = true;
-	poll(&r, &s, 30000);
+	feed_frame(&r, &s, 30000);
 	assert_int_equal(r.out.ccl_ma, 0);
 	assert_int_equal(r.out.dcl_ma, 0);
 	assert_int_equal(r.out.cvl_mv, 16 * 3375); /* float at most; still the BMS for DVCC */
 	assert_string_equal(r.out.charge_limitation, "No data from BMS");
 	r.in.lost = false;
 	for (int k = 0; k < 100; k++)
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.dcl_ma, 54000);
 	/* Optional: keep discharging for a while when the cells were safe. */
 	r.cfg.lost_discharge_ma = 10000;
 	r.cfg.lost_discharge_ms = 60000;
 	r.in.lost = true;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.dcl_ma, 10000);
 	assert_int_equal(r.out.ccl_ma, 0);
-	poll(&r, &s, 59000);
+	feed_frame(&r, &s, 59000);
 	assert_int_equal(r.out.dcl_ma, 10000);
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.dcl_ma, 0);
 	/* Not when the last cells were near a limit. */
 	start(&r);
 	r.cfg.lost_discharge_ma = 10000;
 	r.cfg.lost_discharge_ms = 60000;
 	s.cell_mv[4] = 2950;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	r.in.lost = true;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.dcl_ma, 0);
 	s.cell_mv[4] = 3300;
 	r.cfg.lost_discharge_ma = 0;
 	/* Back: through the ramp. */
 	r.in.lost = false;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.ccl_ma, 270);
 	assert_int_equal(r.out.dcl_ma, 540);
 }
@@ -307,32 +307,32 @@ static void test_cvl_over_voltage_control(void **state)
 	(void)state;
 	start(&r);
 	set_cells(&s, 3400);
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.cvl_mv, 16 * 3450);
 	/* Cell 7 20 mV over V_chg: CVL drops at once, by at least 16 x 20 mV. */
 	s.cell_mv[6] = 3470;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_true(r.out.cvl_mv <= 16 * 3450 - 16 * 20);
 	assert_string_equal(r.out.charge_limitation, "Cell 7 high");
 	/* Held there, the integrator keeps pulling: CVL may go below the pack
 	 * voltage (16 x 3400 + 70 = 54470 mV). */
 	for (int k = 0; k < 60; k++)
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 	assert_true(r.out.cvl_mv < 54470);
 	assert_true(r.out.cvl_mv >= 16 * 2850);
 	/* Back to V_chg: within the dead band nothing moves. */
 	s.cell_mv[6] = 3450;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	uint32_t held = r.out.cvl_mv;
 
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.cvl_mv, held);
 	/* Below: CVL recovers at most 1 mV/cell/s. */
 	s.cell_mv[6] = 3400;
 	for (int k = 0; k < 30; k++) {
 		uint32_t prev = r.out.cvl_mv;
 
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 		assert_true(r.out.cvl_mv >= prev && r.out.cvl_mv - prev <= 16);
 	}
 }
@@ -344,37 +344,37 @@ static void test_alarm_debounce(void **state)
 
 	(void)state;
 	start(&r);
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	s.alarms = BMS_ALARM_CELL_OVER_VOLTAGE;
-	poll(&r, &s, 1000);
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.alarm[POLICY_ALARM_HIGH_CELL_VOLTAGE], 0);
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.alarm[POLICY_ALARM_HIGH_CELL_VOLTAGE], 2);
 	/* A one-poll blip does not clear it. */
 	s.alarms = 0;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	s.alarms = BMS_ALARM_CELL_OVER_VOLTAGE;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	s.alarms = 0;
-	poll(&r, &s, 1000);
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.alarm[POLICY_ALARM_HIGH_CELL_VOLTAGE], 2);
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.alarm[POLICY_ALARM_HIGH_CELL_VOLTAGE], 0);
 
 	/* Own warning: highest cell within 50 mV of OVP, with 10 mV hysteresis. */
 	s.cell_mv[3] = 3600;
 	for (int k = 0; k < 3; k++)
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.alarm[POLICY_ALARM_HIGH_CELL_VOLTAGE], 1);
 	s.cell_mv[3] = 3595; /* within the hysteresis: stays */
 	for (int k = 0; k < 5; k++)
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.alarm[POLICY_ALARM_HIGH_CELL_VOLTAGE], 1);
 	s.cell_mv[3] = 3585;
 	for (int k = 0; k < 3; k++)
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.alarm[POLICY_ALARM_HIGH_CELL_VOLTAGE], 0);
 
 	/* Low SoC against the BMS's setting; a cold warning at the floor. */
@@ -382,14 +382,14 @@ static void test_alarm_debounce(void **state)
 	s.soc_pct = 15;
 	s.temp_c[BMS_TEMP_T2] = 0;
 	for (int k = 0; k < 3; k++)
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.alarm[POLICY_ALARM_LOW_SOC], 1);
 	assert_int_equal(r.out.alarm[POLICY_ALARM_LOW_CHARGE_TEMP], 1);
 	/* Stale data freezes the alarms (only fresh polls count). */
 	r.in.lost = true;
 	s.soc_pct = 60;
 	for (int k = 0; k < 5; k++)
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.alarm[POLICY_ALARM_LOW_SOC], 1);
 }
 

@@ -38,13 +38,13 @@ static struct bms_snapshot rebulk_on_soc(struct bms_snapshot s, int64_t full_at)
 	set_cells(&s, 3350);
 	s.soc_pct = 91;
 	for (int k = 0; k < 400; k++)
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.mode, POLICY_MODE_FLOAT);
 	s.soc_pct = 90;
 	for (int k = 0; k < 300; k++)
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.mode, POLICY_MODE_FLOAT);
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.mode, POLICY_MODE_BULK);
 	return s;
 }
@@ -59,9 +59,9 @@ static void rebulk_after_days(struct bms_snapshot s)
 	r.cfg.full_charge_days = 7;
 	restore_float(&r, r.in.wall_s - 7 * 86400 + 10);
 	s.soc_pct = 99;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.mode, POLICY_MODE_FLOAT);
-	poll(&r, &s, 10000);
+	feed_frame(&r, &s, 10000);
 	assert_int_equal(r.out.mode, POLICY_MODE_BULK);
 }
 
@@ -75,27 +75,27 @@ static void test_modes_and_rebulk(void **state)
 	s.current_ma = 20000;
 	s.soc_pct = 99; /* above rebulk_soc */
 	set_cells(&s, 3420);
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.mode, POLICY_MODE_BULK);
 	s.cell_mv[0] = 3440; /* V_chg - 10: the mode reads the median of three frames */
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.mode, POLICY_MODE_BULK);
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.mode, POLICY_MODE_ABSORPTION);
 	/* Tail current reached but the high cell is not near V_chg: no float. */
 	s.current_ma = 3000;
 	s.cell_mv[0] = 3420;
 	for (int k = 0; k < 120; k++)
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.mode, POLICY_MODE_ABSORPTION);
 	/* Both, held for 60 s (from the second frame: the median of three):
 	 * float. */
 	s.cell_mv[0] = 3430;
 	for (int k = 0; k < 61; k++) {
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 		assert_int_equal(r.out.mode, POLICY_MODE_ABSORPTION);
 	}
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.mode, POLICY_MODE_FLOAT);
 	int64_t full_at = r.st.last_full_wall_s;
 
@@ -109,7 +109,7 @@ static void test_modes_and_rebulk(void **state)
 	for (polls = 0; polls < 300 && r.out.cvl_mv > 16 * 3375; polls++) {
 		uint32_t before = r.out.cvl_mv;
 
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 		assert_true(r.out.cvl_mv <= before && before - r.out.cvl_mv <= 20);
 		assert_int_equal(r.out.cvl_mv % 10, 0);
 		if (moved_at < 0 && r.out.cvl_mv < before)
@@ -123,10 +123,10 @@ static void test_modes_and_rebulk(void **state)
 	set_cells(&s, 3290);
 	s.soc_pct = 95;
 	for (int k = 0; k < 300; k++)
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.mode, POLICY_MODE_FLOAT);
-	poll(&r, &s, 1000);
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.mode, POLICY_MODE_BULK);
 	s = rebulk_on_soc(s, full_at);
 	rebulk_after_days(s);
@@ -141,12 +141,12 @@ static void test_max_absorption_time(void **state)
 	start(&r);
 	s.current_ma = 20000; /* never reaches the tail */
 	set_cells(&s, 3445);
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.mode, POLICY_MODE_ABSORPTION);
 	for (int k = 0; k < 7199; k++)
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.mode, POLICY_MODE_ABSORPTION);
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.mode, POLICY_MODE_FLOAT);
 }
 
@@ -160,7 +160,7 @@ static void test_restart_in_float(void **state)
 	restore_float(&r, r.in.wall_s - 3600);
 	set_cells(&s, 3440);
 	s.soc_pct = 99;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	/* No new absorption, and CVL starts at the float voltage. */
 	assert_int_equal(r.out.mode, POLICY_MODE_FLOAT);
 	assert_int_equal(r.out.cvl_mv, 16 * 3375);

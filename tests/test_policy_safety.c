@@ -34,14 +34,14 @@ static void test_open_sense_lead(void **state)
 	s.cell_mv[15] = 0;
 	s.voltage_mv = 55000;
 	s.current_ma = 20000;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.ccl_ma, 0);
 	assert_non_null(strstr(r.out.charge_limitation, "Cell 16 not measured"));
 	/* CVL never above what the pack has now: a CVL-only charger must not
 	 * push on either. */
 	assert_true(r.out.cvl_mv <= 55000);
 	for (int k = 0; k < 3; k++)
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.alarm[POLICY_ALARM_INTERNAL_FAILURE], 2);
 	/* The inferred 4.0 V cell is over OVP - 30 mV: the charge FET goes
 	 * off while current keeps flowing (5 s from the first poll). */
@@ -53,7 +53,7 @@ static void test_open_sense_lead(void **state)
 	set_cells(&s, 3300);
 	s.current_ma = 0;
 	for (int k = 0; k < 5; k++)
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.alarm[POLICY_ALARM_INTERNAL_FAILURE], 0);
 }
 
@@ -86,12 +86,12 @@ static void test_unmeasured_cell_discharge(void **state)
 	set_cells(&s, 3300);
 	s.cell_mv[15] = 0;
 	s.voltage_mv = 15 * 3300 + 2800; /* cell 16 at 2.80 V <= V_min 2.85 V */
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.dcl_ma, 0);
 	assert_int_equal(r.out.ccl_ma, 0);
 	start(&r);
 	s.voltage_mv = 16 * 3300;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.ccl_ma, 0);
 	assert_true(r.out.dcl_ma > 50000);
 }
@@ -110,7 +110,7 @@ static void test_cell_count_from_setting(void **state)
 	s.cell_count = 24;
 	for (unsigned i = 16; i < 24; i++)
 		s.cell_mv[i] = 0;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.cvl_mv, 16 * 3450);
 	assert_int_equal(r.out.battery_low_mv, 16 * 2850);
 	assert_int_equal(r.out.ccl_ma, 27000);
@@ -121,7 +121,7 @@ static void test_cell_count_from_setting(void **state)
 	s.cell_count = 15;
 	s.voltage_mv = 15 * 3300 + 3600;
 	s.current_ma = 5000;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.ccl_ma, 0);
 	assert_non_null(strstr(r.out.charge_limitation, "Cell 16 not measured"));
 	assert_true(r.out.cvl_mv <= 16 * 3450);
@@ -140,7 +140,7 @@ static void test_lto_settings(void **state)
 	s.settings.cell_uvp_mv = 1800;
 	s.settings.cell_uvpr_mv = 2300;
 	set_cells(&s, 2500);
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_true(r.out.params.valid);
 	assert_int_equal(r.out.params.v_chg_mv, 2650);
 	assert_int_equal(r.out.cvl_mv, 16 * 2650);
@@ -155,7 +155,7 @@ static void test_lto_settings(void **state)
 	s.settings.cell_uvp_mv = 3000;
 	s.settings.cell_uvpr_mv = 3200;
 	set_cells(&s, 3700);
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.cvl_mv, 16 * 4050);
 }
 
@@ -205,7 +205,7 @@ static void test_implausible_temperatures(void **state)
 		start(&r);
 		memcpy((char *)&s.settings + cases[k].off, &cases[k].value, sizeof(int16_t));
 		s.temp_c[BMS_TEMP_T1] = s.temp_c[BMS_TEMP_T2] = 6;
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 		assert_int_equal(r.out.ccl_ma, 0);
 		assert_int_equal(r.out.dcl_ma, 0);
 		assert_true(r.out.cvl_mv <= 52800);
@@ -220,7 +220,7 @@ static void test_implausible_temperatures(void **state)
 	s.settings.charge_utp_c = 5;
 	s.settings.charge_utpr_c = -10;
 	s.temp_c[BMS_TEMP_T1] = s.temp_c[BMS_TEMP_T2] = 6;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.ccl_ma, 0);
 }
 
@@ -232,21 +232,21 @@ static void test_settings_change_at_run_time(void **state)
 
 	(void)state;
 	start(&r);
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.ccl_ma, 27000);
 	s.settings.cell_ovpr_mv = 3700; /* above OVP */
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.ccl_ma, 0);
 	assert_non_null(strstr(r.out.charge_limitation, "cell OVPR implausible"));
 	s.settings.cell_ovpr_mv = 3550;
 	for (int k = 0; k < 120; k++)
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.ccl_ma, 27000);
 	assert_int_equal(r.out.alarm[POLICY_ALARM_INTERNAL_FAILURE], 0);
 
 	/* OVP and UVP themselves implausible: nothing may charge. */
 	s.settings.cell_ovp_mv = 5000;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.ccl_ma, 0);
 	assert_true(r.out.cvl_mv <= s.voltage_mv);
 }
@@ -283,7 +283,7 @@ static double cvl_only_charger(enum attack what)
 			else
 				s.cell_mv[6] = 0;
 		}
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 		if (k >= 600 + 60)
 			assert_true(p.current_a < 1.0); /* stopped within a minute */
 		plant_step(&p, 1, r.out.cvl_mv / 1000.0, r.out.ccl_ma / 1000.0);
@@ -316,7 +316,7 @@ static void test_unmeasured_cvl_under_pack(void **state)
 		set_cells(&s, counts[k] == 16 ? 2750 : 3300);
 		if (counts[k] == 16)
 			s.cell_mv[6] = 0, s.voltage_mv = 16 * 2750;
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 		assert_true(r.out.cvl_mv < s.voltage_mv);
 		assert_int_equal(r.out.ccl_ma, 0);
 		assert_int_equal(r.out.dcl_ma, 0);
@@ -333,7 +333,7 @@ static void test_cell_count_clamped(void **state)
 	start(&r);
 	s.cell_count = 40;
 	s.settings.cell_count = 0;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_true(r.out.params.cells <= BMS_MAX_CELLS);
 }
 

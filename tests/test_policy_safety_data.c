@@ -27,7 +27,7 @@ static void test_lost_drops_cvl(void **state)
 
 	(void)state;
 	start(&r);
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.cvl_mv, 16 * 3450);
 	r.in.lost = true;
 	tick(&r, &s, 1000);
@@ -42,7 +42,7 @@ static void test_lost_drops_cvl(void **state)
 	s.cell_mv[3] = 3500; /* over V_chg: the controller pulls CVL down */
 	s.voltage_mv += 200;
 	for (int k = 0; k < 30; k++)
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 	uint32_t before = r.out.cvl_mv;
 
 	assert_true(before < 16 * 3375);
@@ -61,7 +61,7 @@ static void test_lost_discharge_time(void **state)
 	start(&r);
 	r.cfg.lost_discharge_ma = 10000;
 	r.cfg.lost_discharge_ms = 20000;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	r.in.lost = true;
 	tick(&r, &s, 1000);
 	assert_int_equal(r.out.dcl_ma, 10000);
@@ -89,10 +89,10 @@ static void test_float_ignores_stuck_soc(void **state)
 	policy_restore(&r.st, &p);
 	set_cells(&s, 3375);
 	s.soc_pct = 85;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	last = r.out.mode;
 	for (int k = 0; k < 4 * 3600; k++) {
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 		changes += r.out.mode != last;
 		last = r.out.mode;
 	}
@@ -105,7 +105,7 @@ static void test_float_ignores_stuck_soc(void **state)
 	int k;
 
 	for (k = 1; k <= 600 && r.out.mode == POLICY_MODE_FLOAT; k++)
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.mode, POLICY_MODE_BULK);
 	assert_true(k >= 300);
 }
@@ -124,13 +124,13 @@ static void test_lost_discharge_keeps_zeros(void **state)
 		r.cfg.lost_discharge_ms = 3600000;
 		if (why == 0) {
 			r.in.force_off[DIS] = true;
-			poll(&r, &s, 1000);
+			feed_frame(&r, &s, 1000);
 			r.in.fet_result[DIS] = POLICY_FET_RESULT_NOT_APPLIED;
-			poll(&r, &s, 1000);
+			feed_frame(&r, &s, 1000);
 		} else {
 			s.alarms = BMS_ALARM_DISCHARGE_OVER_CURRENT;
 		}
-		poll(&r, &s, 1000);
+		feed_frame(&r, &s, 1000);
 		assert_int_equal(r.out.dcl_ma, 0);
 		r.in.lost = true;
 		for (int k = 0; k < 120; k++) {
@@ -149,11 +149,11 @@ static void test_glitch_does_not_change_mode(void **state)
 	(void)state;
 	start(&r);
 	set_cells(&s, 3400);
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	s.cell_mv[3] = 3700;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	s.cell_mv[3] = 3400;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.mode, POLICY_MODE_BULK);
 }
 

@@ -33,9 +33,9 @@ static void test_force_release_does_not_bypass(void **state)
 	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_OFF, 10), 6);
 	write_done(&r, &s, CHG, false);
 	s.current_ma = 0;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	r.in.force_off[CHG] = true;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	r.in.force_off[CHG] = false;
 	r.in.reset_lock[CHG] = true;
 	/* Still 3.62 V: no switch-on, however long. */
@@ -49,11 +49,11 @@ static void test_force_release_does_not_bypass(void **state)
 	 * the 30 s clear hold, counted from the release, has passed. */
 	start(&r);
 	s = lfp();
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	r.in.force_off[CHG] = true;
 	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_OFF, 2), 1);
 	write_done(&r, &s, CHG, false);
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	r.in.force_off[CHG] = false;
 	int k = polls_until_request(&r, &s, CHG, POLICY_FET_ON, 60);
 
@@ -106,7 +106,7 @@ static void test_ownership_survives_restart(void **state)
 	s.current_ma = 20000;
 	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_OFF, 10), 6);
 	write_done(&r, &s, CHG, false);
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	policy_persist_get(&r.st, &saved);
 	assert_true(saved.fet_owned[CHG]);
 	assert_false(saved.fet_owned[DIS]);
@@ -152,7 +152,7 @@ static void test_timed_out_write_settled_by_frames(void **state)
 	tick(&r, &s, 1000);                           /* the result arrives before the next frame */
 	s.status &= (uint16_t)~BMS_STATUS_CHARGE_FET; /* it was applied */
 	s.current_ma = 0;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_true(r.st.fet[CHG].owned);
 	assert_int_equal(r.out.alarm[POLICY_ALARM_CONTACTOR], 0);
 	s.cell_mv[4] = 3450;
@@ -165,8 +165,8 @@ static void test_timed_out_write_settled_by_frames(void **state)
 	s.current_ma = 20000;
 	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_OFF, 10), 6);
 	r.in.fet_result[CHG] = POLICY_FET_RESULT_NO_ANSWER;
-	poll(&r, &s, 1000);
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_false(r.st.fet[CHG].owned);
 	assert_int_equal(r.out.alarm[POLICY_ALARM_CONTACTOR], 2);
 	assert_non_null(strstr(r.out.charge_limitation, "Charge FET switch failed"));
@@ -185,8 +185,8 @@ static void test_not_applied_is_named(void **state)
 	s.current_ma = 20000;
 	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_OFF, 10), 6);
 	r.in.fet_result[CHG] = POLICY_FET_RESULT_NOT_APPLIED;
-	poll(&r, &s, 1000); /* the FET is still on */
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000); /* the FET is still on */
+	feed_frame(&r, &s, 1000);
 	assert_int_equal(r.out.alarm[POLICY_ALARM_CONTACTOR], 2);
 	assert_non_null(strstr(r.out.charge_limitation, "Charge FET switch failed: not applied"));
 	assert_int_equal(r.out.ccl_ma, 0);
@@ -206,12 +206,12 @@ static void test_late_write_settles(void **state)
 	s.current_ma = 20000;
 	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_OFF, 10), 6);
 	r.in.fet_result[CHG] = POLICY_FET_RESULT_NO_ANSWER;
-	poll(&r, &s, 1000);
-	poll(&r, &s, 1000); /* still on: failed */
+	feed_frame(&r, &s, 1000);
+	feed_frame(&r, &s, 1000); /* still on: failed */
 	assert_true(r.st.fet[CHG].failed);
 	s.status &= (uint16_t)~BMS_STATUS_CHARGE_FET; /* it lands late */
 	s.current_ma = 0;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	assert_false(r.st.fet[CHG].failed);
 	assert_true(r.st.fet[CHG].owned);
 	s.cell_mv[4] = 3450;
@@ -231,7 +231,7 @@ static void test_lock_survives_restart(void **state)
 	r.st.fet[CHG].locked = true;
 	r.st.fet[CHG].owned = true;
 	s.status &= (uint16_t)~BMS_STATUS_CHARGE_FET;
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	policy_persist_get(&r.st, &saved);
 	assert_true(saved.fet_locked[CHG]);
 	start(&r);
@@ -252,7 +252,7 @@ static void test_switch_on_needs_fresh_frame(void **state)
 	(void)state;
 	start(&r);
 	switched_off_then_cleared(&r, &s);
-	poll(&r, &s, 1000);
+	feed_frame(&r, &s, 1000);
 	for (int k = 0; k < 120; k++) {
 		tick(&r, &s, 1000);
 		assert_int_equal(r.out.fet_request[CHG], POLICY_FET_NONE);
@@ -272,8 +272,8 @@ static void test_failed_on_write_retried(void **state)
 	switched_off_then_cleared(&r, &s);
 	assert_int_equal(polls_until_request(&r, &s, CHG, POLICY_FET_ON, 60), 31);
 	r.in.fet_result[CHG] = POLICY_FET_RESULT_NOT_APPLIED;
-	poll(&r, &s, 1000);
-	poll(&r, &s, 1000); /* still off: failed */
+	feed_frame(&r, &s, 1000);
+	feed_frame(&r, &s, 1000); /* still off: failed */
 	assert_true(r.st.fet[CHG].failed);
 	assert_int_equal(r.out.ccl_ma, 0);
 	int k = polls_until_request(&r, &s, CHG, POLICY_FET_ON, 120);

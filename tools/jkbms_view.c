@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * jkbms-view: a live view of a battery service, read back from D-Bus with
+ * jkbms-view: a live view of battery services, read back from D-Bus with
  * GetItems the way the GX GUI reads it. Refreshes every second until Ctrl-C.
- * Usage: jkbms-view [--once | --get PATH | --set PATH INT] [SERVICE]   (default: the first
- * com.victronenergy.battery.* on the system bus)
+ * Usage: jkbms-view [--once | --list | --get PATH | --set PATH INT] [SERVICE]
+ * Without SERVICE the view shows every com.victronenergy.battery.* on the
+ * system bus, one block each (several PB packs on one port are one service
+ * each); --get and --set take the first; --list prints the names.
  */
 #include <dbus/dbus.h>
 #include <signal.h>
@@ -129,13 +131,11 @@ static void show_history(void)
 	       text("/History/LowVoltageAlarms"), text("/History/HighVoltageAlarms"), text("/History/ChargeCycles"));
 }
 
-static void show(const char *service, bool clear)
+static void show(const char *service)
 {
 	const struct item *n = find("/System/NrOfCellsPerBattery");
 	int cells = n && n->valid ? (int)n->num : 0;
 
-	if (clear)
-		printf("\033[H\033[2J");
 	printf("%s  (device instance %s, %s)\n", service, text("/DeviceInstance"), text("/ProductName"));
 	printf("Link       connected %s, cable alarm %s, state %s\n", text("/Connected"), text("/Alarms/BmsCable"),
 	       text("/Diagnostics/Link/State"));
@@ -177,7 +177,7 @@ static void show(const char *service, bool clear)
 }
 
 struct options {
-	bool once;
+	bool once, list;
 	const char *service, *get, *set_path;
 	long set_value;
 };
@@ -187,6 +187,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--once") == 0)
 			o->once = true;
+		else if (strcmp(argv[i], "--list") == 0)
+			o->list = true;
 		else if (strcmp(argv[i], "--get") == 0 && i + 1 < argc)
 			o->get = argv[++i];
 		else if (strcmp(argv[i], "--set") == 0 && i + 2 < argc) {
@@ -256,17 +258,55 @@ static int get_value(DBusConnection *c, const char *found, const char *get)
 	return 0;
 }
 
+#define MAX_SERVICES 64
+
+/* One refresh: the service named, or every battery service on the bus
+ * (looked up again each time: packs come and go). False when none could be
+ * read. */
+static bool show_all(DBusConnection *c, const char *service, bool clear)
+{
+	char *names[MAX_SERVICES];
+	int n = 0, shown = 0;
+
+	if (service)
+		names[n++] = strdup(service);
+	else
+		n = bus_find_batteries(c, 2000, names, MAX_SERVICES);
+	if (clear)
+		printf("\033[H\033[2J");
+	for (int i = 0; i < n; i++) {
+		if (names[i] && get_items(c, names[i]) == 0) {
+			printf("%s", shown++ ? "\n" : "");
+			show(names[i]);
+		}
+		free(names[i]);
+	}
+	fflush(stdout);
+	return shown > 0;
+}
+
 /* The live view: once, or every second until a signal. */
-static int watch(DBusConnection *c, const char *found, bool once)
+static int watch(DBusConnection *c, const char *service, bool once)
 {
 	do {
-		if (get_items(c, found) < 0)
+		if (!show_all(c, service, !once && isatty(STDOUT_FILENO)) && (once || service))
 			return 1;
-		show(found, !once && isatty(STDOUT_FILENO));
 		if (!once)
 			sleep(1);
 	} while (!once && !stop);
 	return 0;
+}
+
+static int list(DBusConnection *c)
+{
+	char *names[MAX_SERVICES];
+	int n = bus_find_batteries(c, 2000, names, MAX_SERVICES);
+
+	for (int i = 0; i < n; i++) {
+		printf("%s\n", names[i]);
+		free(names[i]);
+	}
+	return n < 0;
 }
 
 int main(int argc, char **argv)
@@ -284,22 +324,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "jkbms-view: %s\n", err.message);
 		return 1;
 	}
-	char *found = find_service(c, o.service);
-
-	if (!found)
-		return 1;
+	char *found = o.list ? NULL : find_service(c, o.service);
 	int ret;
 
-	if (o.set_path) {
-		if (set_value(c, found, o.set_path, o.set_value) != 0)
-			return 1;
-		ret = 0;
+	if (o.list) {
+		ret = list(c);
+	} else if (!found) {
+		ret = 1;
+	} else if (o.set_path) {
+		ret = set_value(c, found, o.set_path, o.set_value);
 	} else if (o.get) {
-		if (get_value(c, found, o.get) != 0)
-			return 1;
-		ret = 0;
+		ret = get_value(c, found, o.get);
 	} else {
-		ret = watch(c, found, o.once);
+		ret = watch(c, o.service, o.once);
 	}
 	free(found);
 	dbus_connection_close(c);

@@ -6,9 +6,13 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-/* Poll DEVICE until one valid reply (or give up after a few seconds) and
- * print it as text or JSON. Returns 0, or 1 with the reason on err. */
-int tool_once(const char *device, unsigned baud, bool json, FILE *out, FILE *err);
+#include "config.h"
+
+/* Find what answers on DEVICE as the service would (protocol, pb_addresses,
+ * probe_timeout), poll each BMS until one valid reply (or give up after a
+ * few seconds) and print each as text or JSON, one block per PB pack.
+ * Returns 0, or 1 with the reason on err. */
+int tool_once(const struct config *cfg, const char *device, bool json, FILE *out, FILE *err);
 
 /* List serial ports with their USB identity. Returns 0, or 1 on error. */
 int tool_list_ports(FILE *out, FILE *err);

@@ -12,7 +12,7 @@
 #include "bms_types.h"
 
 /* Large enough for 32 cells and every field. */
-#define BMS_JSON_MAX 4096
+#define BMS_JSON_MAX 8192
 
 /* Write the JSON object (no trailing newline) into buf. Returns its length,
  * or -ENOSPC when size is too small (buf then holds a truncated string). */

@@ -101,8 +101,70 @@ struct bms_settings {
 	uint32_t actual_capacity_ah;       /* 0xB9, 0 when absent or before fw 10.10 */
 };
 
+/* Which family a snapshot came from. */
+enum bms_protocol {
+	BMS_PROTOCOL_4E57 = 0,
+	BMS_PROTOCOL_PB,
+};
+
+/* What only a JK PB pack reports (docs/protocol-pb.md), in the frames'
+ * units: 0.1 °C, mV, mA, mAh, s. The model's common fields above are
+ * filled from it too; these keep the detail. Its two passcodes are never
+ * stored here. */
+struct bms_pb {
+	/* live data frame (type 0x02) */
+	uint32_t cell_mask;                  /* bit n: cell n+1 present */
+	uint16_t cell_avg_mv, cell_delta_mv; /* as the BMS computed them */
+	uint16_t wire_mohm[BMS_MAX_CELLS];   /* balance-wire resistance, mΩ */
+	uint32_t wire_alarm_mask;
+	uint32_t power_mw;    /* magnitude */
+	uint32_t alarm_bits;  /* the vendor's 32-bit alarm mask */
+	int16_t temp_dc[6];   /* 0.1 °C: MOSFET, T1, T2, (unused), T4, T5 */
+	uint8_t temp_present; /* bit0 MOSFET, bit1 T1 .. bit5 T5 */
+	int16_t balance_ma;
+	uint8_t balance_action; /* 0 off, 1 charging, 2 discharging */
+	int32_t remaining_mah;
+	uint32_t full_mah;
+	uint32_t cycle_mah;
+	uint8_t soh_pct;
+	uint8_t precharge;
+	uint32_t runtime_s;
+	uint16_t release_s[6]; /* discharge OCP, discharge SCP, charge OCP, charge SCP, UVP, OVP */
+	uint8_t heater_on;
+	int16_t heater_ma;
+	uint16_t emergency_s;
+	/* settings frame (type 0x01) */
+	bool has_settings;
+	uint32_t sleep_mv, soc100_mv, soc0_mv, rcv_mv, rfv_mv, power_off_mv;
+	uint32_t charge_ocp_ma, discharge_ocp_ma;
+	uint32_t charge_ocp_release_s, discharge_ocp_release_s, scp_release_s, scp_delay_us;
+	uint32_t balance_max_ma;
+	int32_t charge_otp_dc, charge_otpr_dc, discharge_otp_dc, discharge_otpr_dc;
+	int32_t charge_utp_dc, charge_utpr_dc, mosfet_otp_dc, mosfet_otpr_dc;
+	uint32_t capacity_mah;
+	uint32_t address;
+	uint32_t precharge_s;
+	uint16_t control_bits;
+	int8_t heat_start_c, heat_stop_c;
+	uint8_t sleep_delay_h;
+	/* device-info frame (type 0x03): printable text, NUL-terminated */
+	bool has_info;
+	char model[17];
+	char hardware[9];
+	char software[9];
+	char name[17];
+	char date[9]; /* YYMMDD */
+	char serial[17];
+	char user_data[17];
+	char user_data2[17];
+	uint32_t on_time_s;
+	uint32_t power_on_count;
+	uint8_t uart1_protocol, can_protocol, uart2_protocol;
+};
+
 /* One decoded read-all reply. The password (0xB2) is never stored here. */
 struct bms_snapshot {
+	uint8_t protocol;                /* enum bms_protocol */
 	uint8_t cell_count;              /* n = 0x79 length / 3 */
 	uint16_t cell_mv[BMS_MAX_CELLS]; /* 0 = missing (open sense lead) */
 	int16_t temp_c[BMS_TEMP_COUNT];  /* 0x80..0x82 after the +100 rule */
@@ -125,6 +187,7 @@ struct bms_snapshot {
 	char manufacturing_date[5]; /* 0xB5 "YYMM" */
 	char software_version[16];  /* 0xB7 e.g. "H7.X__S7.1.0H" */
 	char manufacturer[25];      /* 0xBA, may be empty */
+	struct bms_pb pb;           /* PB packs only (protocol BMS_PROTOCOL_PB) */
 };
 
 #endif /* BMS_TYPES_H */

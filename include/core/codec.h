@@ -60,6 +60,10 @@ enum codec_reject {
 	CODEC_REJECT_TEMPERATURE,  /* temperature raw value outside -40..100 °C */
 	CODEC_REJECT_SOC,          /* SoC > 100 */
 	CODEC_REJECT_VOLTAGE_SUM,  /* sum of cells disagrees with pack voltage */
+	/* The PB family (docs/protocol-pb.md) counts with the same codes. */
+	CODEC_REJECT_FRAME_TYPE, /* PB frame type unknown or not the one asked for */
+	CODEC_REJECT_ACK,        /* PB frame not followed by a valid FC 0x10 acknowledgement */
+	CODEC_REJECT_ADDRESS,    /* PB reply from another address than the one polled */
 	CODEC_REJECT_COUNT
 };
 

@@ -34,6 +34,10 @@ struct poller_config {
 /* Fill *cfg with the defaults above. */
 void poller_config_default(struct poller_config *cfg);
 
+/* Apply a family's stricter timing (bms_driver.h): at least its gap
+ * between frames, at most its reply timeout. */
+void poller_config_for(struct poller_config *cfg, const struct bms_driver *drv);
+
 enum poller_link {
 	POLLER_LINK_CONNECTING, /* no valid frame yet */
 	POLLER_LINK_UP,         /* last poll answered */
@@ -82,6 +86,7 @@ struct poller_counters {
 	uint64_t bad_replies; /* replies that failed decoding or sanity checks */
 	uint64_t unexpected;  /* valid replies outside a request */
 	uint64_t activations; /* 0x01 frames sent */
+	uint64_t setups;      /* setup replies (settings, identity) */
 	uint64_t write_acks;  /* short 0x02 replies */
 	uint64_t writes_ok;
 	uint64_t writes_failed;
@@ -96,6 +101,8 @@ enum poller_phase {
 	POLLER_PHASE_PASSWORD_SENT,
 	POLLER_PHASE_WRITE_SENT,
 	POLLER_PHASE_READ_SENT,
+	POLLER_PHASE_SETUP_SENT, /* a setup request is out */
+	POLLER_PHASE_SETUP_NEXT, /* a setup reply came: the next request follows in this cycle */
 };
 
 struct poller_write {
@@ -128,6 +135,8 @@ struct poller {
 	unsigned attempt;
 	unsigned consecutive_misses;
 	bool activate_pending;
+	bool setup_needed;   /* the setup requests are (again) due */
+	unsigned setup_step; /* the next one */
 	bool writing;        /* queue[0] is being written in this cycle */
 	unsigned write_form; /* the frame form this unit accepts */
 	size_t queued;
@@ -156,6 +165,13 @@ void poller_on_rx(struct poller *p, uint64_t now_ms, bool partial);
  * it answered our request (publish it); false when it came unasked. */
 bool poller_on_snapshot(struct poller *p, const struct bms_snapshot *snap, uint64_t now_ms);
 
+/* A setup reply (bms_driver.h setup_request) decoded: the next setup
+ * step or the read follows in the same cycle. */
+void poller_on_setup(struct poller *p, uint64_t now_ms);
+
+/* Read the setup again before the next read (e.g. the device reopened). */
+void poller_resetup(struct poller *p);
+
 /* A reply arrived but failed decoding: the attempt is over. */
 void poller_on_bad_reply(struct poller *p, uint64_t now_ms);
 
@@ -165,7 +181,7 @@ void poller_on_write_ack(struct poller *p, uint64_t now_ms);
 
 /* Queue a MOSFET write. A queued write for the same FET not yet started is
  * replaced. Returns 0, -EINVAL for an unknown FET, -EBUSY when the queue is
- * full. */
+ * full, -ENOTSUP when the family has no write. */
 int poller_queue_write(struct poller *p, enum bms_fet fet, bool on);
 
 /* Number of writes queued or in progress. */

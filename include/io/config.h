@@ -19,6 +19,13 @@
 #define CONFIG_DEFAULT_PATH "/data/conf/dbus-jkbms.ini"
 #define CONFIG_GROUP "jkbms"
 
+/* Which BMS family a port speaks (protocol). */
+enum config_protocol {
+	CONFIG_PROTOCOL_AUTO = 0, /* probe 4E 57, then PB */
+	CONFIG_PROTOCOL_4E57,
+	CONFIG_PROTOCOL_PB,
+};
+
 /* The service's own keys, then the poller's and the policy's configuration
  * as those modules take it: the key table writes straight into them, in
  * their units (mV, mA, ms, °C). Their defaults are the modules' own
@@ -33,6 +40,8 @@ struct config {
 	bool properties_changed;      /* properties_changed, false */
 	uint32_t ttg_floor_pct;       /* time_to_go_soc (%), 10 */
 	char state_dir[160];          /* state_dir, /data/var/lib/dbus-jkbms */
+	uint8_t protocol;             /* protocol, auto (enum config_protocol) */
+	uint16_t pb_addresses;        /* pb_addresses, 1-15: bit n = address n */
 	/* poll_interval, reply_timeout, link_warning and link_lost (s) in
 	 * interval_ms, reply_timeout_ms, warning_ms and lost_ms. */
 	struct poller_config poll;

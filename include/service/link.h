@@ -65,6 +65,8 @@ int link_new(const struct link_config *cfg, const struct link_events *events, vo
 void link_bind(struct link *l, unsigned unit, const struct link_events *events, void *user_data);
 
 unsigned link_units(const struct link *l);
+const struct bms_driver *link_driver(const struct link *l);
+uint8_t link_unit_address(const struct link *l, unsigned unit);
 
 /* Start polling (first request at once). */
 void link_start(struct link *l);

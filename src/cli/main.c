@@ -17,6 +17,7 @@
 #include "dbus_glib.h"
 #include "log.h"
 #include "port.h"
+#include "probe.h"
 #include "tool_decode.h"
 #include "tool_link.h"
 #include "version.h"
@@ -53,6 +54,8 @@ static void usage(FILE *f)
 		"  --max-charge-current A     ceiling for the charge current limit\n"
 		"  --max-discharge-current A  ceiling for the discharge current limit\n"
 		"  --probe-timeout S          exit when no BMS answers within S seconds (default 5)\n"
+		"  --protocol P               auto (default), 4e57 or pb (JK PB packs on RS-485)\n"
+		"  --pb-addresses LIST        PB addresses to look for (default 1-15; e.g. 1,3,5-7)\n"
 		"  --once                     poll the BMS on DEVICE once and print what it says\n"
 		"  --json                     with --once: print JSON\n"
 		"  --decode FILE              decode a captured reply ('-' = stdin) as JSON\n"
@@ -85,6 +88,26 @@ static gboolean signal_cb(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* What the port serves: 4E 57 as configured, else what the probe finds
+ * within probe_timeout. Returns 0 or -errno (logged). */
+static int find_units(struct app *app, struct port_units *units)
+{
+	if (app->cfg.protocol == CONFIG_PROTOCOL_4E57) {
+		port_units_single(units);
+		return 0;
+	}
+	int r = probe_port(&app->cfg, app->device, app->cfg.probe_timeout_ms, units, NULL);
+
+	if (r == -ENODEV)
+		LOG_ERR("no JK-BMS answered on %s within %.1f s (%s); exiting without registering", app->device,
+			app->cfg.probe_timeout_ms / 1000.0,
+			app->cfg.protocol == CONFIG_PROTOCOL_PB ? "JK PB at the pb_addresses"
+								: "neither 4E 57 nor JK PB at the pb_addresses");
+	else if (r < 0)
+		LOG_ERR("cannot open %s: %s", app->device, g_strerror(-r));
+	return r;
+}
+
 static int run_service(struct app *app)
 {
 	const char *why = NULL;
@@ -100,8 +123,9 @@ static int run_service(struct app *app)
 	LOG_INFO("dbus-jkbms %s on %s", DBUS_JKBMS_VERSION, app->device);
 	struct port_units units;
 
-	port_units_single(&units);
-	if (port_new(&app->cfg, app->device, &units, app->conn, quit_cb, app, &app->port) < 0) {
+	if (find_units(app, &units) < 0) {
+		app->exit_code = 1;
+	} else if (port_new(&app->cfg, app->device, &units, app->conn, quit_cb, app, &app->port) < 0) {
 		app->exit_code = 1;
 	} else {
 		g_main_loop_run(app->loop);
@@ -128,6 +152,8 @@ static const struct option opts[] = {
 	{ "max-charge-current", required_argument, NULL, 'k' },
 	{ "max-discharge-current", required_argument, NULL, 'k' },
 	{ "probe-timeout", required_argument, NULL, 'k' },
+	{ "protocol", required_argument, NULL, 'k' },
+	{ "pb-addresses", required_argument, NULL, 'k' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -261,7 +287,7 @@ static int run(struct app *app)
 	if (load_config(app) != 0)
 		return 2;
 	if (app->once)
-		return tool_once(app->device, app->cfg.baud, app->json, stdout, stderr);
+		return tool_once(&app->cfg, app->device, app->json, stdout, stderr);
 	if (config_check(&app->cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "dbus-jkbms: configuration: %s\n", err);
 		return 2;

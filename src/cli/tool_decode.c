@@ -2,6 +2,9 @@
 /*
  * The --decode tool: a frame file (hex dump as in tests/data, or raw bytes)
  * through the same deframer and decoder as the service, printed as JSON.
+ * The family is told by the bytes: whichever of "4E 57" and "55 AA EB 90"
+ * comes first. The frames of a PB capture (live, settings, device info)
+ * are decoded into one object.
  * Every rejected candidate is explained with its byte offset, so a user can
  * paste the output into a bug report.
  */
@@ -14,6 +17,7 @@
 #include "bms_json.h"
 #include "codec.h"
 #include "hex.h"
+#include "pb_codec.h"
 
 #define DECODE_FILE_MAX (1u << 20)
 
@@ -36,6 +40,83 @@ static void report_truncated(FILE *err, const char *name, const struct codec_rx 
 	}
 	fprintf(err, "%s: invalid frame: truncated header at byte %llu\n", name,
 		(unsigned long long)(rx->stream_pos + rx->len));
+}
+
+static int print_json(const char *name, const struct bms_snapshot *snap, FILE *out, FILE *err)
+{
+	char json[BMS_JSON_MAX];
+
+	if (bms_json_format(snap, json, sizeof(json)) < 0) {
+		fprintf(err, "%s: internal error: JSON buffer too small\n", name);
+		return 1;
+	}
+	fprintf(out, "%s\n", json);
+	return 0;
+}
+
+/* One PB frame from the deframer: decoded into *snap, or explained. */
+static void pb_take(const char *name, const struct pb_frame *f, struct bms_snapshot *snap, unsigned *decoded, FILE *err)
+{
+	struct codec_error e;
+
+	if (pb_decode(f->data, PB_FRAME_LEN, snap, &e) < 0)
+		explain(err, name, &e, f->stream_pos);
+	else
+		(*decoded)++;
+}
+
+static int decode_pb(const char *name, const uint8_t *p, size_t n, FILE *out, FILE *err)
+{
+	struct pb_rx rx;
+	struct pb_frame frame;
+	struct codec_error e;
+	struct bms_snapshot snap;
+	unsigned decoded = 0;
+
+	memset(&rx, 0, sizeof(rx));
+	memset(&snap, 0, sizeof(snap));
+	rx.any_ack = true; /* a capture may lack the acknowledgement (BLE) */
+	while (n > 0 || pb_rx_pending(&rx) > 0) {
+		size_t used = 0;
+		int r = pb_feed(&rx, p, n, &used, &frame, &e);
+
+		p += used;
+		n -= used;
+		if (r < 0) {
+			explain(err, name, &e, 0);
+			continue;
+		}
+		if (r == 1) {
+			pb_take(name, &frame, &snap, &decoded, err);
+			continue;
+		}
+		if (n > 0 || pb_rx_pending(&rx) == 0)
+			continue;
+		if (pb_rx_finish(&rx, &frame) == 1) {
+			pb_take(name, &frame, &snap, &decoded, err);
+			continue;
+		}
+		fprintf(err, "%s: invalid frame: truncated at byte %llu: %zu of %u bytes\n", name,
+			(unsigned long long)(rx.stream_pos + rx.len), rx.len, PB_FRAME_LEN);
+		pb_rx_skip(&rx);
+	}
+	if (decoded)
+		return print_json(name, &snap, out, err);
+	fprintf(err, "%s: no valid BMS reply found (%llu bytes skipped as garbage)\n", name,
+		(unsigned long long)rx.junk_bytes);
+	return 1;
+}
+
+/* The PB family when "55 AA EB 90" comes before any "4E 57". */
+static bool is_pb(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (p[i] == 0x4E && p[i + 1] == 0x57)
+			return false;
+		if (pb_is_frame_start(p + i, n - i))
+			return true;
+	}
+	return false;
 }
 
 static int decode_stream(const char *name, const uint8_t *p, size_t n, FILE *out, FILE *err)
@@ -71,14 +152,7 @@ static int decode_stream(const char *name, const uint8_t *p, size_t n, FILE *out
 			explain(err, name, &e, frame.stream_pos);
 			continue;
 		}
-		char json[BMS_JSON_MAX];
-
-		if (bms_json_format(&snap, json, sizeof(json)) < 0) {
-			fprintf(err, "%s: internal error: JSON buffer too small\n", name);
-			return 1;
-		}
-		fprintf(out, "%s\n", json);
-		return 0;
+		return print_json(name, &snap, out, err);
 	}
 	fprintf(err, "%s: no valid BMS reply found (%llu bytes skipped as garbage)\n", name,
 		(unsigned long long)rx.junk_bytes);
@@ -106,7 +180,7 @@ int tool_decode_buffer(const char *name, const uint8_t *data, size_t len, FILE *
 		p = bytes;
 		n = (size_t)r;
 	}
-	int ret = decode_stream(name, p, n, out, err);
+	int ret = is_pb(p, n) ? decode_pb(name, p, n, out, err) : decode_stream(name, p, n, out, err);
 
 	free(bytes);
 	return ret;

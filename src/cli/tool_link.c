@@ -7,38 +7,94 @@
 
 #include "tool_link.h"
 
+#include <errno.h>
 #include <glib.h>
 #include <string.h>
 
 #include "bms_json.h"
 #include "bms_text.h"
 #include "link.h"
+#include "probe.h"
 #include "transport.h"
 
-struct once {
-	GMainLoop *loop;
+/* One poll of every unit of a port: a reply each, or a lost link. */
+struct once;
+
+struct once_unit {
+	struct once *o;
 	bool got;
 	bool gave_up;
 	struct bms_snapshot snap;
 };
 
+struct once {
+	GMainLoop *loop;
+	unsigned count;
+	struct once_unit units[LINK_UNITS_MAX];
+};
+
+static void once_check_done(struct once *o)
+{
+	for (unsigned k = 0; k < o->count; k++) {
+		if (!o->units[k].got && !o->units[k].gave_up)
+			return;
+	}
+	g_main_loop_quit(o->loop);
+}
+
 static void once_snapshot(void *ud, const struct bms_snapshot *s)
 {
-	struct once *o = ud;
+	struct once_unit *u = ud;
 
-	o->snap = *s;
-	o->got = true;
-	g_main_loop_quit(o->loop);
+	if (!u->got)
+		u->snap = *s;
+	u->got = true;
+	once_check_done(u->o);
 }
 
 static void once_state(void *ud, enum poller_link old, enum poller_link now)
 {
-	struct once *o = ud;
+	struct once_unit *u = ud;
 
 	(void)old;
 	if (now == POLLER_LINK_LOST) {
-		o->gave_up = true;
-		g_main_loop_quit(o->loop);
+		u->gave_up = true;
+		once_check_done(u->o);
+	}
+}
+
+static void explain_rejects(const uint64_t *rejects, uint64_t junk, const char *device, FILE *err)
+{
+	uint64_t rejected = 0;
+
+	for (int i = 1; i < CODEC_REJECT_COUNT; i++)
+		rejected += rejects[i];
+	fprintf(err, "%s: garbage: %llu frame(s) rejected:", device, (unsigned long long)rejected);
+	for (int i = 1; i < CODEC_REJECT_COUNT; i++) {
+		if (rejects[i])
+			fprintf(err, " %llu x %s;", (unsigned long long)rejects[i],
+				codec_reject_name((enum codec_reject)i));
+	}
+	fprintf(err, " %llu byte(s) skipped\n", (unsigned long long)junk);
+}
+
+/* Why nothing came: frames rejected, bytes without a frame, or silence. */
+static void explain(const char *device, uint64_t rejected, const uint64_t *rejects, uint64_t junk, uint64_t bytes_in,
+		    uint64_t requests, FILE *err)
+{
+	if (rejected) {
+		explain_rejects(rejects, junk, device, err);
+	} else if (bytes_in) {
+		fprintf(err,
+			"%s: garbage: %llu byte(s) received but no JK-BMS frame in them (wrong baud rate or "
+			"protocol?)\n",
+			device, (unsigned long long)bytes_in);
+	} else {
+		fprintf(err,
+			"%s: no answer to %llu request(s): check the wiring (adapter TX to BMS RX, RX to TX, "
+			"GND; 3.3 V TTL; never connect VBAT; a PB pack: RS-485 A/B/GND and an address 1..15) and "
+			"the baud rate\n",
+			device, (unsigned long long)requests);
 	}
 }
 
@@ -46,30 +102,26 @@ static void explain_failure(const struct link *l, const char *device, FILE *err)
 {
 	const struct link_counters *c = link_counters(l);
 	const struct poller_counters *p = link_poller_counters(l);
-	uint64_t rejected = link_rejects_total(c);
 
-	if (rejected) {
-		fprintf(err, "%s: garbage: %llu frame(s) rejected:", device, (unsigned long long)rejected);
-		for (int i = 1; i < CODEC_REJECT_COUNT; i++) {
-			if (c->rejects[i])
-				fprintf(err, " %llu x %s;", (unsigned long long)c->rejects[i],
-					codec_reject_name((enum codec_reject)i));
-		}
-		fprintf(err, " %llu byte(s) skipped\n", (unsigned long long)c->junk_bytes);
-	} else if (c->bytes_in) {
-		fprintf(err,
-			"%s: garbage: %llu byte(s) received but no JK-BMS frame in them (wrong baud rate or "
-			"protocol?)\n",
-			device, (unsigned long long)c->bytes_in);
-	} else {
-		fprintf(err,
-			"%s: no answer to %llu request(s): check the wiring (adapter TX to BMS RX, RX to TX, "
-			"GND; 3.3 V TTL; never connect VBAT) and the baud rate\n",
-			device, (unsigned long long)p->polls + p->retries);
-	}
+	explain(device, link_rejects_total(c), c->rejects, c->junk_bytes, c->bytes_in, p->polls + p->retries, err);
 }
 
-int tool_once(const char *device, unsigned baud, bool json, FILE *out, FILE *err)
+static void print_unit(const struct once_unit *u, bool json, bool heading, uint8_t address, FILE *out)
+{
+	char buf[BMS_JSON_MAX > BMS_TEXT_MAX ? BMS_JSON_MAX : BMS_TEXT_MAX];
+
+	if (heading && !json)
+		fprintf(out, "Address %u:\n", address);
+	if (json)
+		bms_json_format(&u->snap, buf, sizeof(buf));
+	else
+		bms_text_format(&u->snap, buf, sizeof(buf));
+	fprintf(out, json ? "%s\n" : "%s", buf);
+}
+
+/* Poll every unit once through the service's link; one block each. */
+static int once_units(const struct config *c, const char *device, const struct port_units *pu, bool json, FILE *out,
+		      FILE *err)
 {
 	struct link_config cfg;
 	struct link *l = NULL;
@@ -78,15 +130,23 @@ int tool_once(const char *device, unsigned baud, bool json, FILE *out, FILE *err
 
 	link_config_default(&cfg);
 	cfg.device = device;
-	cfg.baud = baud;
+	cfg.baud = c->baud;
+	cfg.driver = pu->driver;
+	cfg.units = pu->count;
+	memcpy(cfg.addresses, pu->addresses, sizeof(pu->addresses));
 	cfg.poll.interval_ms = 600;
 	cfg.poll.warning_ms = 2000;
 	cfg.poll.lost_ms = 3000; /* give up after 3 s without a valid reply */
-	int r = link_new(&cfg, &ev, &o, &l);
+	int r = link_new(&cfg, NULL, NULL, &l);
 
 	if (r < 0) {
 		fprintf(err, "%s: cannot open: %s\n", device, g_strerror(-r));
 		return 1;
+	}
+	o.count = link_units(l);
+	for (unsigned k = 0; k < o.count; k++) {
+		o.units[k].o = &o;
+		link_bind(l, k, &ev, &o.units[k]);
 	}
 	o.loop = g_main_loop_new(NULL, FALSE);
 	link_start(l);
@@ -95,20 +155,45 @@ int tool_once(const char *device, unsigned baud, bool json, FILE *out, FILE *err
 
 	int ret = 0;
 
-	if (o.got) {
-		char buf[BMS_JSON_MAX > BMS_TEXT_MAX ? BMS_JSON_MAX : BMS_TEXT_MAX];
-
-		if (json)
-			bms_json_format(&o.snap, buf, sizeof(buf));
-		else
-			bms_text_format(&o.snap, buf, sizeof(buf));
-		fprintf(out, json ? "%s\n" : "%s", buf);
-	} else {
-		explain_failure(l, device, err);
-		ret = 1;
+	for (unsigned k = 0; k < o.count; k++) {
+		if (o.units[k].got) {
+			print_unit(&o.units[k], json, o.count > 1, link_unit_address(l, k), out);
+		} else if (o.count > 1) {
+			fprintf(err, "%s: the pack at address %u stopped answering\n", device, link_unit_address(l, k));
+			ret = 1;
+		} else {
+			explain_failure(l, device, err);
+			ret = 1;
+		}
 	}
 	link_free(l);
 	return ret;
+}
+
+int tool_once(const struct config *c, const char *device, bool json, FILE *out, FILE *err)
+{
+	struct port_units pu;
+	struct probe_stats st;
+	int r;
+
+	if (c->protocol == CONFIG_PROTOCOL_4E57) {
+		port_units_single(&pu);
+		return once_units(c, device, &pu, json, out, err);
+	}
+	r = probe_port(c, device, c->probe_timeout_ms, &pu, &st);
+	if (r == -ENODEV) {
+		uint64_t rejected = 0;
+
+		for (int i = 1; i < CODEC_REJECT_COUNT; i++)
+			rejected += st.rejects[i];
+		explain(device, rejected, st.rejects, st.junk_bytes, st.bytes_in, st.requests, err);
+		return 1;
+	}
+	if (r < 0) {
+		fprintf(err, "%s: cannot open: %s\n", device, g_strerror(-r));
+		return 1;
+	}
+	return once_units(c, device, &pu, json, out, err);
 }
 
 static const char *bus_text(enum transport_bus bus)

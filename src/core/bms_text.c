@@ -39,8 +39,13 @@ int bms_text_format(const struct bms_snapshot *s, char *buf, size_t size)
 		if (s->cell_mv[i] > s->cell_mv[imax])
 			imax = i;
 	}
-	strbuf_printf(&o, "JK-BMS %s, protocol version %u\n",
-		      s->software_version[0] ? s->software_version : "(no version)", s->protocol_version);
+	if (s->protocol == BMS_PROTOCOL_PB)
+		strbuf_printf(&o, "JK PB %s, hardware %s, software %s, serial %s, address %u\n",
+			      s->pb.model[0] ? s->pb.model : "(no model)", s->pb.hardware, s->pb.software,
+			      s->pb.serial[0] ? s->pb.serial : "-", (unsigned)s->pb.address);
+	else
+		strbuf_printf(&o, "JK-BMS %s, protocol version %u\n",
+			      s->software_version[0] ? s->software_version : "(no version)", s->protocol_version);
 	strbuf_printf(&o, "Pack:    %.2f V  %+.2f A  %+.1f W  SoC %u %%  cycles %u  capacity %u Ah\n",
 		      s->voltage_mv / 1000.0, s->current_ma / 1000.0, (double)s->voltage_mv * s->current_ma / 1e6,
 		      s->soc_pct, s->cycles, (unsigned)c->capacity_ah);
@@ -54,8 +59,12 @@ int bms_text_format(const struct bms_snapshot *s, char *buf, size_t size)
 	strbuf_printf(&o, "\n         min %.3f V (cell %u), max %.3f V (cell %u), difference %.3f V\n",
 		      s->cell_mv[imin] / 1000.0, imin + 1, s->cell_mv[imax] / 1000.0, imax + 1,
 		      (s->cell_mv[imax] - s->cell_mv[imin]) / 1000.0);
-	strbuf_printf(&o, "Temps:   MOSFET %d C, T1 %d C, T2 %d C\n", s->temp_c[BMS_TEMP_MOSFET],
-		      s->temp_c[BMS_TEMP_T1], s->temp_c[BMS_TEMP_T2]);
+	if (s->protocol == BMS_PROTOCOL_PB)
+		strbuf_printf(&o, "Temps:   MOSFET %.1f C, T1 %.1f C, T2 %.1f C\n", s->pb.temp_dc[0] / 10.0,
+			      s->pb.temp_dc[1] / 10.0, s->pb.temp_dc[2] / 10.0);
+	else
+		strbuf_printf(&o, "Temps:   MOSFET %d C, T1 %d C, T2 %d C\n", s->temp_c[BMS_TEMP_MOSFET],
+			      s->temp_c[BMS_TEMP_T1], s->temp_c[BMS_TEMP_T2]);
 	strbuf_printf(&o, "FETs:    charge %s, discharge %s, balancing %s\n",
 		      s->status & BMS_STATUS_CHARGE_FET ? "on" : "off",
 		      s->status & BMS_STATUS_DISCHARGE_FET ? "on" : "off",

@@ -24,6 +24,9 @@ static const char *const reject_names[CODEC_REJECT_COUNT] = {
 	[CODEC_REJECT_TEMPERATURE] = "temperature out of range",
 	[CODEC_REJECT_SOC] = "SoC above 100",
 	[CODEC_REJECT_VOLTAGE_SUM] = "cell sum disagrees with pack voltage",
+	[CODEC_REJECT_FRAME_TYPE] = "frame type",
+	[CODEC_REJECT_ACK] = "acknowledgement",
+	[CODEC_REJECT_ADDRESS] = "wrong address",
 };
 
 const char *codec_reject_name(enum codec_reject reason)
@@ -69,6 +72,13 @@ int codec_error_format(const struct codec_error *err, uint64_t base, char *buf, 
 		return snprintf(buf, size, "SoC %u%% is above 100", a);
 	case CODEC_REJECT_VOLTAGE_SUM:
 		return snprintf(buf, size, "cells sum to %u mV but the pack reads %u mV", a, e);
+	case CODEC_REJECT_FRAME_TYPE:
+		return snprintf(buf, size, "frame type 0x%02X at byte %llu (expected 0x%02X)", a, at, e);
+	case CODEC_REJECT_ACK:
+		return snprintf(buf, size, "no valid acknowledgement after the frame at byte %llu (byte 0x%02X)", at,
+				a);
+	case CODEC_REJECT_ADDRESS:
+		return snprintf(buf, size, "reply from address %u while polling address %u", a, e);
 	case CODEC_REJECT_NONE:
 	case CODEC_REJECT_COUNT:
 		break;

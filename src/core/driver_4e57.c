@@ -64,6 +64,7 @@ static int rx_feed(struct bms_rx *rx, const uint8_t *data, size_t len, size_t *u
 	if (r == 1) {
 		memcpy(out->data, f.data, f.len);
 		out->len = f.len;
+		out->addr = -1; /* one BMS per port: no address on the wire */
 	}
 	return r;
 }

@@ -2,6 +2,7 @@
 /* Who a BMS is, from its reply (identity.h). */
 #include "identity.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -46,9 +47,31 @@ static void split_version(const char *v, struct bms_identity *id)
 	snprintf(id->firmware, sizeof(id->firmware), "%s", sep + 2);
 }
 
+/* A PB pack names itself: model "JK_PB2A16S20P" (or "JK-..."), hardware
+ * and software versions apart, and a serial number that is unique. */
+static bool identity_pb(const struct bms_snapshot *b, struct bms_identity *out)
+{
+	const char *model = b->pb.model;
+	char clean[UID_MAX + 1];
+
+	if (strncmp(model, "JK_", 3) == 0 || strncmp(model, "JK-", 3) == 0)
+		model += 3;
+	identity_sanitize(b->pb.serial, UID_MAX, clean, sizeof(clean));
+	if (!clean[0])
+		return false;
+	snprintf(out->uid, sizeof(out->uid), UID_PREFIX "%s", clean);
+	snprintf(out->product, sizeof(out->product), "JK-BMS%s%s", *model ? " " : "", model);
+	snprintf(out->hardware, sizeof(out->hardware), "%s", b->pb.hardware);
+	snprintf(out->firmware, sizeof(out->firmware), "%s", b->pb.software);
+	return true;
+}
+
 void identity_of(const struct bms_snapshot *b, const char *tty, const char *usb_serial, int address,
 		 struct bms_identity *out)
 {
+	memset(out, 0, sizeof(*out));
+	if (b->protocol == BMS_PROTOCOL_PB && identity_pb(b, out))
+		return;
 	const char *src = tty;
 	const char *model = strstr(b->manufacturer, "JK_");
 	char clean[UID_MAX + 1];

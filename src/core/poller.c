@@ -25,6 +25,14 @@ void poller_config_default(struct poller_config *c)
 	c->write_attempts = 3;
 }
 
+void poller_config_for(struct poller_config *c, const struct bms_driver *drv)
+{
+	if (drv->min_gap_ms > c->min_gap_ms)
+		c->min_gap_ms = drv->min_gap_ms;
+	if (drv->reply_timeout_ms && drv->reply_timeout_ms < c->reply_timeout_ms)
+		c->reply_timeout_ms = drv->reply_timeout_ms;
+}
+
 const char *poller_link_name(enum poller_link link)
 {
 	switch (link) {
@@ -68,6 +76,7 @@ void poller_init(struct poller *p, const struct poller_config *cfg, const struct
 	p->link = POLLER_LINK_CONNECTING;
 	p->drv = drv;
 	p->addr = addr;
+	p->setup_needed = drv->setup_request != NULL;
 }
 
 static uint64_t max_u64(uint64_t a, uint64_t b)
@@ -105,8 +114,11 @@ static void update_link(struct poller *p, uint64_t now)
 		link = POLLER_LINK_DEGRADED;
 	else
 		link = POLLER_LINK_UP;
-	if (link == POLLER_LINK_LOST && p->link != POLLER_LINK_LOST)
+	if (link == POLLER_LINK_LOST && p->link != POLLER_LINK_LOST) {
 		p->counters.link_lost++;
+		/* When it answers again it may be another pack, or changed. */
+		poller_resetup(p);
+	}
 	p->link = link;
 }
 
@@ -147,6 +159,25 @@ static void send_read(struct poller *p, uint64_t now, struct poller_action *act)
 	 * (docs/protocol-4e57.md "Receiving a stream"). */
 	send(p, now, act, p->drv->read_request(p->addr, act->frame, sizeof(act->frame)), p->phase != POLLER_PHASE_IDLE);
 	p->phase = POLLER_PHASE_READ_SENT;
+	p->read_sent_ms = now;
+	p->deadline_ms = now + p->cfg.reply_timeout_ms;
+	p->rx_partial = false;
+	p->attempt_bad = false;
+	p->attempt_done = false;
+}
+
+/* The next setup request, or the read when the setup is complete. */
+static void send_setup(struct poller *p, uint64_t now, struct poller_action *act)
+{
+	int len = p->setup_needed ? p->drv->setup_request(p->addr, p->setup_step, act->frame, sizeof(act->frame)) : 0;
+
+	if (len <= 0) {
+		p->setup_needed = false;
+		send_read(p, now, act);
+		return;
+	}
+	send(p, now, act, len, true);
+	p->phase = POLLER_PHASE_SETUP_SENT;
 	p->read_sent_ms = now;
 	p->deadline_ms = now + p->cfg.reply_timeout_ms;
 	p->rx_partial = false;
@@ -227,6 +258,10 @@ static bool start_cycle(struct poller *p, uint64_t now, uint64_t gap_until, stru
 			return true;
 		}
 	}
+	if (p->setup_needed) {
+		send_setup(p, now, act);
+		return true;
+	}
 	if (p->queued > 0) {
 		p->writing = true;
 		p->queue[0].attempts++;
@@ -289,14 +324,27 @@ static bool awaiting_reply(struct poller *p, uint64_t now, uint64_t gap_until, s
 		if (!p->attempt_bad)
 			p->counters.timeouts++;
 	}
+	bool skip = p->phase == POLLER_PHASE_SETUP_SENT && (p->drv->setup_optional & (1u << p->setup_step));
+
+	if ((p->attempt == 0 || skip) && now < gap_until) {
+		*wait = gap_until;
+		return false;
+	}
 	if (p->attempt == 0) {
-		if (now < gap_until) {
-			*wait = gap_until;
-			return false;
-		}
 		p->attempt = 1;
 		p->counters.retries++;
-		send_read(p, now, act);
+		/* Lost during this cycle: the retry reads the setup first. */
+		if (p->phase == POLLER_PHASE_SETUP_SENT || p->setup_needed)
+			send_setup(p, now, act);
+		else
+			send_read(p, now, act);
+		return true;
+	}
+	if (skip) {
+		/* An optional step went unanswered: on with the next. */
+		p->setup_step++;
+		p->attempt = 0;
+		send_setup(p, now, act);
 		return true;
 	}
 	p->counters.misses++;
@@ -337,7 +385,12 @@ void poller_next(struct poller *p, uint64_t now, struct poller_action *act)
 			send_read(p, now, act);
 		break;
 	case POLLER_PHASE_READ_SENT:
+	case POLLER_PHASE_SETUP_SENT:
 		sent = awaiting_reply(p, now, gap_until, act, &wait);
+		break;
+	case POLLER_PHASE_SETUP_NEXT:
+		if ((sent = after(p, now, gap_until, 0, &wait)))
+			send_setup(p, now, act);
 		break;
 	}
 	if (sent)
@@ -375,10 +428,37 @@ bool poller_on_snapshot(struct poller *p, const struct bms_snapshot *snap, uint6
 	return true;
 }
 
+void poller_on_setup(struct poller *p, uint64_t now)
+{
+	if (p->phase == POLLER_PHASE_ACTIVATE_SENT) {
+		/* The family's wake-up request was a setup request (PB). */
+		p->counters.setups++;
+		return;
+	}
+	if (p->phase != POLLER_PHASE_SETUP_SENT) {
+		p->counters.unexpected++;
+		return;
+	}
+	p->counters.setups++;
+	p->last_rx_ms = now;
+	p->rx_partial = false;
+	p->setup_step++;
+	p->attempt = 0;
+	p->phase = POLLER_PHASE_SETUP_NEXT;
+}
+
+void poller_resetup(struct poller *p)
+{
+	if (!p->drv->setup_request)
+		return;
+	p->setup_needed = true;
+	p->setup_step = 0;
+}
+
 void poller_on_bad_reply(struct poller *p, uint64_t now)
 {
 	p->counters.bad_replies++;
-	if (p->phase != POLLER_PHASE_READ_SENT)
+	if (p->phase != POLLER_PHASE_READ_SENT && p->phase != POLLER_PHASE_SETUP_SENT)
 		return;
 	/* The BMS has answered this attempt; waiting longer gains nothing. */
 	p->attempt_bad = true;
@@ -396,6 +476,8 @@ int poller_queue_write(struct poller *p, enum bms_fet fet, bool on)
 {
 	if ((unsigned)fet >= BMS_FET_COUNT)
 		return -EINVAL;
+	if (!p->drv->write_request)
+		return -ENOTSUP;
 	/* Entry 0 may be in progress in this cycle; later ones are not. */
 	for (size_t i = p->writing ? 1 : 0; i < p->queued; i++) {
 		if (p->queue[i].fet == fet) {

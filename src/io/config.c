@@ -16,10 +16,12 @@ enum key_kind {
 	KEY_SECONDS, /* seconds (decimal) stored as ms */
 	KEY_AMPS,    /* amperes (decimal) stored as mA */
 	KEY_BOOL,
-	KEY_VOLTS,   /* volts (decimal) stored as mV */
-	KEY_TEMP,    /* whole degrees C, signed */
-	KEY_MINUTES, /* minutes (decimal) stored as ms */
-	KEY_STRING,  /* text stored in a char array */
+	KEY_VOLTS,     /* volts (decimal) stored as mV */
+	KEY_TEMP,      /* whole degrees C, signed */
+	KEY_MINUTES,   /* minutes (decimal) stored as ms */
+	KEY_STRING,    /* text stored in a char array */
+	KEY_PROTOCOL,  /* auto, 4e57 or pb into a uint8_t */
+	KEY_ADDRESSES, /* PB addresses "1-15", "1,3,5-7" into a uint16_t mask */
 };
 
 struct key {
@@ -67,6 +69,8 @@ static const struct key keys[] = {
 	K("lost_discharge_current", KEY_AMPS, policy.lost_discharge_ma, 0, 2000, "A"),
 	K("lost_discharge_time", KEY_SECONDS, policy.lost_discharge_ms, 0, 86400, "s"),
 	K("state_dir", KEY_STRING, state_dir, 1, 159, "characters"),
+	K("protocol", KEY_PROTOCOL, protocol, 0, 0, ""),
+	K("pb_addresses", KEY_ADDRESSES, pb_addresses, 1, 15, ""),
 };
 
 void config_defaults(struct config *c)
@@ -80,6 +84,8 @@ void config_defaults(struct config *c)
 	c->properties_changed = false;
 	c->ttg_floor_pct = 10;
 	snprintf(c->state_dir, sizeof(c->state_dir), "%s", "/data/var/lib/dbus-jkbms");
+	c->protocol = CONFIG_PROTOCOL_AUTO;
+	c->pb_addresses = 0xFFFE; /* 1..15 */
 	poller_config_default(&c->poll);
 	policy_config_default(&c->policy);
 }
@@ -122,6 +128,8 @@ static double scale(enum key_kind kind)
 	case KEY_TEMP:
 	case KEY_BOOL:
 	case KEY_STRING:
+	case KEY_PROTOCOL:
+	case KEY_ADDRESSES:
 		break;
 	}
 	return 1;
@@ -140,10 +148,77 @@ static void store(char *field, size_t size, long v)
 		*(uint32_t *)field = (uint32_t)v;
 }
 
+static int set_protocol(uint8_t *field, const struct key *k, const char *value, char *err, size_t n)
+{
+	static const char *const names[] = {
+		[CONFIG_PROTOCOL_AUTO] = "auto", [CONFIG_PROTOCOL_4E57] = "4e57", [CONFIG_PROTOCOL_PB] = "pb"
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (g_ascii_strcasecmp(value, names[i]) == 0) {
+			*field = (uint8_t)i;
+			return 0;
+		}
+	}
+	snprintf(err, n, "%s: invalid value '%s' (expected auto, 4e57 or pb)", k->name, value);
+	return -EINVAL;
+}
+
+/* One address or a range a-b, within min..max. */
+static bool parse_range(const char *item, const struct key *k, unsigned *lo, unsigned *hi)
+{
+	char *end;
+	unsigned long a = strtoul(item, &end, 10), b = a;
+
+	if (end == item || !g_ascii_isdigit(*item))
+		return false;
+	if (*end == '-') {
+		const char *second = end + 1;
+
+		if (!g_ascii_isdigit(*second))
+			return false;
+		b = strtoul(second, &end, 10);
+	}
+	if (*end || a > b || a < k->min || b > k->max)
+		return false;
+	*lo = (unsigned)a, *hi = (unsigned)b;
+	return true;
+}
+
+/* "1-15", "1,3,5-7": comma-separated addresses and ranges. */
+static int set_addresses(uint16_t *field, const struct key *k, const char *value, char *err, size_t n)
+{
+	gchar **items = g_strsplit(value, ",", -1);
+	uint16_t mask = 0;
+	bool ok = items[0] != NULL;
+
+	for (gchar **it = items; *it && ok; it++) {
+		unsigned lo, hi;
+
+		g_strstrip(*it);
+		ok = parse_range(*it, k, &lo, &hi);
+		for (unsigned a = lo; ok && a <= hi; a++)
+			mask |= (uint16_t)(1u << a);
+	}
+	g_strfreev(items);
+	if (!ok) {
+		snprintf(err, n, "%s: invalid value '%s' (expected addresses %g..%g, e.g. 1-15 or 1,3,5-7)", k->name,
+			 value, k->min, k->max);
+		return -EINVAL;
+	}
+	*field = mask;
+	return 0;
+}
+
 static int set_key(struct config *c, const struct key *k, const char *value, char *err, size_t n)
 {
 	char *field = (char *)c + k->offset;
 	double v;
+
+	if (k->kind == KEY_PROTOCOL)
+		return set_protocol((uint8_t *)field, k, value, err, n);
+	if (k->kind == KEY_ADDRESSES)
+		return set_addresses((uint16_t *)field, k, value, err, n);
 
 	if (k->kind == KEY_BOOL) {
 		if (g_ascii_strcasecmp(value, "true") == 0 || strcmp(value, "1") == 0 ||

@@ -30,6 +30,8 @@ struct unit {
 	enum poller_link reported;
 	struct link_events events;
 	void *user_data;
+	/* what its replies said so far (a PB pack's settings, identity, data) */
+	struct bms_snapshot acc;
 	/* replies waiting for delivery (a read may carry more than one) */
 	struct bms_snapshot snaps[LINK_SNAPSHOTS];
 	unsigned nsnaps;
@@ -58,6 +60,7 @@ struct link {
 	bool bus_sent;
 	bool rx_clean; /* the last frame sent got one valid answer, and nothing came after it */
 	bool pumping, again;
+	bool master_logged;
 };
 
 static void pump(struct link *l);
@@ -161,6 +164,9 @@ static gboolean reopen_cb(gpointer data)
 	}
 	LOG_INFO("%s: device back, reopened (%s)", l->device, transport_kind_name(transport_get_kind(l->t)));
 	l->counters.reopens++;
+	/* Whatever is on the other end now: read its setup again. */
+	for (unsigned k = 0; k < l->nunits; k++)
+		poller_resetup(&l->units[k].poller);
 	attach(l);
 	pump(l);
 	return G_SOURCE_REMOVE;
@@ -171,18 +177,44 @@ static void timer_cb(void *data)
 	pump(data);
 }
 
+/* A reply carries its sender (PB): it must be the unit that holds the bus.
+ * Address 0 is a master pack broadcasting on its own: reported once, its
+ * frames are not ours. Returns false when the frame is dropped. */
+static bool sender_ok(struct link *l, const struct bms_frame *f, struct unit *u, uint64_t now)
+{
+	if (f->addr < 0 || f->addr == u->address)
+		return true;
+	l->counters.rejects[CODEC_REJECT_ADDRESS]++;
+	if (f->addr == 0) {
+		if (!l->master_logged)
+			LOG_WARN(
+				"%s: a master pack (address 0) is broadcasting on this bus: give every pack an address "
+				"1..15 with its DIP switches (none at 0), then restart it; the master's frames are ignored",
+				l->device);
+		l->master_logged = true;
+		return false;
+	}
+	LOG_DBG("%s: reply from address %d while polling address %u", l->device, f->addr, u->address);
+	poller_on_bad_reply(&u->poller, now);
+	return false;
+}
+
 /* Returns true when the frame answered the request on the bus. */
 static bool handle_frame(struct link *l, const struct bms_frame *f, uint64_t now)
 {
 	/* A reply answers the unit that holds the bus. */
 	struct unit *u = &l->units[l->holder >= 0 ? (unsigned)l->holder : l->last_holder];
-	struct bms_snapshot snap;
 	struct codec_error e;
 
 	l->counters.frames++;
-	switch (l->cfg.driver->decode(f, &snap, &e)) {
+	if (!sender_ok(l, f, u, now))
+		return false;
+	switch (l->cfg.driver->decode(f, &u->acc, &e)) {
 	case BMS_REPLY_WRITE_ACK:
 		poller_on_write_ack(&u->poller, now);
+		return false;
+	case BMS_REPLY_SETUP: /* answered, but the next request flushes anyway */
+		poller_on_setup(&u->poller, now);
 		return false;
 	case BMS_REPLY_BAD: {
 		char msg[160];
@@ -197,10 +229,10 @@ static bool handle_frame(struct link *l, const struct bms_frame *f, uint64_t now
 		break;
 	}
 	/* Only a reply to our request is delivered (later, see deliver()). */
-	if (!poller_on_snapshot(&u->poller, &snap, now))
+	if (!poller_on_snapshot(&u->poller, &u->acc, now))
 		return false;
 	if (u->nsnaps < LINK_SNAPSHOTS)
-		u->snaps[u->nsnaps++] = snap;
+		u->snaps[u->nsnaps++] = u->acc;
 	return true;
 }
 
@@ -217,7 +249,10 @@ static void feed(struct link *l, const uint8_t *data, size_t len, uint64_t now)
 	l->rx_clean = false;
 	for (;;) {
 		size_t used = 0;
-		int r = drv->rx_feed(&l->rx, data, len, &used, &frame, &e);
+		int r;
+
+		frame.addr = -1;
+		r = drv->rx_feed(&l->rx, data, len, &used, &frame, &e);
 
 		data += used;
 		len -= used;
@@ -394,6 +429,7 @@ int link_new(const struct link_config *cfg, const struct link_events *events, vo
 	l->timer = deadline_new(timer_cb, l);
 
 	l->cfg = *cfg;
+	poller_config_for(&l->cfg.poll, l->cfg.driver);
 	l->device = g_strdup(cfg->device);
 	l->cfg.device = l->device;
 	l->nunits = cfg->units >= 1 && cfg->units <= LINK_UNITS_MAX ? cfg->units : 1;
@@ -435,6 +471,16 @@ void link_bind(struct link *l, unsigned unit, const struct link_events *events, 
 unsigned link_units(const struct link *l)
 {
 	return l->nunits;
+}
+
+const struct bms_driver *link_driver(const struct link *l)
+{
+	return l->cfg.driver;
+}
+
+uint8_t link_unit_address(const struct link *l, unsigned unit)
+{
+	return l->units[unit < l->nunits ? unit : 0].address;
 }
 
 int link_unit_queue_write(struct link *l, unsigned unit, enum bms_fet fet, bool on)

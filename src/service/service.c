@@ -135,7 +135,12 @@ static void publish_identity(struct service *s)
 	busitem_set_string(service_item(s, "/HardwareVersion"), s->id.hardware);
 	busitem_set_string(service_item(s, "/ProductName"), s->id.product);
 	busitem_set_string(service_item(s, "/Serial"), s->id.uid);
-	snprintf(info, sizeof(info), "%u baud, protocol %u, %s", s->cfg.baud, b->protocol_version, b->software_version);
+	if (b->protocol == BMS_PROTOCOL_PB)
+		snprintf(info, sizeof(info), "%u baud, JK PB RS-485 address %u, %s", s->cfg.baud,
+			 link_unit_address(s->link, s->unit), b->software_version);
+	else
+		snprintf(info, sizeof(info), "%u baud, protocol %u, %s", s->cfg.baud, b->protocol_version,
+			 b->software_version);
 	busitem_set_string(service_item(s, "/ConnectionInformation"), info);
 }
 
@@ -258,8 +263,12 @@ static void first_reply(struct service *s)
 
 	s->phase = PHASE_REGISTERING;
 	s->first_reply_ms = link_now_ms();
-	LOG_INFO("JK-BMS found for %s: %s, %u cells, protocol %u", s->bus_name, b->software_version, b->cell_count,
-		 b->protocol_version);
+	if (b->protocol == BMS_PROTOCOL_PB)
+		LOG_INFO("JK PB pack found for %s: %s, software %s, serial %s, %u cells", s->bus_name, b->pb.model,
+			 b->software_version, b->pb.serial[0] ? b->pb.serial : "(none)", b->cell_count);
+	else
+		LOG_INFO("JK-BMS found for %s: %s, %u cells, protocol %u", s->bus_name, b->software_version,
+			 b->cell_count, b->protocol_version);
 	add_cells(s, b->cell_count);
 	publish_identity(s);
 	service_state_load(s);
@@ -340,6 +349,13 @@ int service_new(const struct config *cfg, const struct service_where *where, DBu
 	struct link_events ev = { on_snapshot, on_state, on_write };
 
 	s->cfg = *cfg;
+	if (!link_driver(where->link)->write_request && s->cfg.policy.mosfet_control) {
+		/* docs/protocol-pb.md "Writes": control stays with the limits. */
+		LOG_INFO("%s: this BMS family has no confirmed MOSFET write: the charge and discharge limits do the "
+			 "control, mosfet_control is off",
+			 where->bus_name);
+		s->cfg.policy.mosfet_control = false;
+	}
 	s->link = where->link;
 	s->unit = where->unit;
 	s->address = where->address;

@@ -8,6 +8,7 @@
  */
 #define G_LOG_DOMAIN "service"
 
+#include <errno.h>
 #include <string.h>
 
 #include "log.h"
@@ -77,6 +78,17 @@ static void queue_writes(struct service *s, const struct policy_output *o)
 		bool on = o->fet_request[f] == POLICY_FET_ON;
 		int r = link_unit_queue_write(s->link, s->unit, (enum bms_fet)f, on);
 
+		if (r == -ENOTSUP) {
+			/* docs/protocol-pb.md "Writes": the limit on that side
+			 * stays at 0 instead. */
+			if (!s->no_write_logged)
+				LOG_INFO("this BMS family has no MOSFET write: the %s FET is not switched, its limit "
+					 "stays at 0 while forced off",
+					 fet_name[f]);
+			s->no_write_logged = true;
+			s->fet_result[f] = POLICY_FET_RESULT_NOT_APPLIED;
+			continue;
+		}
 		LOG_INFO("switching the %s FET %s", fet_name[f], on ? "on" : "off");
 		if (r < 0) {
 			LOG_WARN("cannot queue the FET write: %s", g_strerror(-r));

@@ -498,6 +498,9 @@ const struct path_def service_paths[] = {
 	REJECT("Temperature", CODEC_REJECT_TEMPERATURE),
 	REJECT("Soc", CODEC_REJECT_SOC),
 	REJECT("VoltageSum", CODEC_REJECT_VOLTAGE_SUM),
+	REJECT("FrameType", CODEC_REJECT_FRAME_TYPE),
+	REJECT("Ack", CODEC_REJECT_ACK),
+	REJECT("Address", CODEC_REJECT_ADDRESS),
 };
 
 const size_t service_path_count = sizeof(service_paths) / sizeof(service_paths[0]);

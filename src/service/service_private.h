@@ -73,6 +73,7 @@ struct service {
 	bool force_off[POLICY_FET_COUNT];
 	bool reset_lock[POLICY_FET_COUNT];
 	enum policy_fet_result fet_result[POLICY_FET_COUNT];
+	bool no_write_logged; /* the family has no FET write: said once */
 	uint32_t clamps_logged;
 	struct service_state state;
 	struct service_history hist;

@@ -5,9 +5,11 @@
  * project's encoder, applies 0xAB/0xAC writes only after a password frame,
  * moves its values with a small physical model, and injects the faults real
  * links show. Driven by options at start and line commands on stdin
- * (see sim_control_usage()). This file: the pty, the options, the control
- * lines on the link and the main loop; the answers and their faults are in
- * sim_link.c, the pack model's commands in sim_control.c.
+ * (see sim_control_usage()). With --protocol pb it plays up to 15 JK PB
+ * packs on one RS-485 bus instead (sim_pb.c). This file: the pty, the
+ * options, the control lines on the link and the main loop; the answers and
+ * their faults are in sim_link.c, the pack model's commands in
+ * sim_control.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -110,6 +112,7 @@ static void pty_destroy(struct sim *s)
 	s->master = s->slave = -1;
 	s->nout = 0;
 	codec_rx_reset(&s->rx);
+	s->pbus.rx_len = 0;
 }
 
 static void read_master(struct sim *s, uint64_t now)
@@ -118,6 +121,10 @@ static void read_master(struct sim *s, uint64_t now)
 	ssize_t n;
 
 	while ((n = read(s->master, buf, sizeof(buf))) > 0) {
+		if (s->pb) {
+			sim_pb_feed(s, buf, (size_t)n, now);
+			continue;
+		}
 		const uint8_t *p = buf;
 		size_t left = (size_t)n;
 
@@ -182,31 +189,28 @@ static void print_status(struct sim *s)
 	    "resistance_mohm=%.2f",
 	    s->model.soc * 100, s->model.current_actual_a, snap.voltage_mv, vmax, snap.status, snap.alarms,
 	    s->model.charge_switch, s->model.discharge_switch, s->requests, s->reads, s->replies, s->passwords,
-	    s->writes_applied, s->writes_ignored, s->activations, s->faults, s->master >= 0, sim_fault_names[s->fault],
-	    s->model.charger, s->model.i_chg, s->model.charger_cvl_v, s->model.charger_ccl_a,
-	    s->fault_counts[FAULT_SILENT], s->fault_counts[FAULT_GARBAGE], s->fault_counts[FAULT_BADCRC],
-	    s->fault_counts[FAULT_TRUNCATED], s->fault_counts[FAULT_SPLIT], s->fault_counts[FAULT_SLOW],
-	    s->fault_counts[FAULT_ECHO], s->fault_counts[FAULT_LATE], real_max, unmeasured, snap.soc_pct,
-	    s->model.noise_mv, s->model.resistance_mohm);
+	    s->writes_applied, s->writes_ignored, s->activations, s->f.total, s->master >= 0,
+	    sim_fault_names[s->f.mode], s->model.charger, s->model.i_chg, s->model.charger_cvl_v,
+	    s->model.charger_ccl_a, s->f.count[FAULT_SILENT], s->f.count[FAULT_GARBAGE], s->f.count[FAULT_BADCRC],
+	    s->f.count[FAULT_TRUNCATED], s->f.count[FAULT_SPLIT], s->f.count[FAULT_SLOW], s->f.count[FAULT_ECHO],
+	    s->f.count[FAULT_LATE], real_max, unmeasured, snap.soc_pct, s->model.noise_mv, s->model.resistance_mohm);
 }
 
 /* One control line; answers "ok ..." or "error ...". The commands on
  * the pack model are in sim_control.c; those on the link are here. */
 static void command(struct sim *s, char *line, uint64_t now)
 {
-	char a[32] = "", b[32] = "", c[32] = "", answer[200];
+	char a[32] = "", b[32] = "", c[32] = "", answer[1024];
 	int n = sscanf(line, "%31s %31s %31s", a, b, c);
 
 	if (n <= 0)
 		return;
-	if (strcmp(a, "status") == 0) {
+	if (s->pb && sim_pb_command(s, line, answer, sizeof(answer))) {
+		say("%s", answer);
+	} else if (strcmp(a, "status") == 0) {
 		print_status(s);
-	} else if (strcmp(a, "fault") == 0 && n >= 2 && sim_link_parse_fault(b, &s->fault)) {
-		s->fault_arg = n >= 3 ? (unsigned)atoi(c) : 0;
-		if (s->fault == FAULT_RANDOM)
-			s->random_pct = s->fault_arg ? s->fault_arg : 20;
-		s->mute_until = 0;
-		say("ok fault %s", sim_fault_names[s->fault]);
+	} else if (strcmp(a, "fault") == 0 && n >= 2 && sim_faults_set(&s->f, b, n >= 3 ? (unsigned)atoi(c) : 0)) {
+		say("ok fault %s", sim_fault_names[s->f.mode]);
 	} else if (strcmp(a, "disconnect") == 0 && n == 2) {
 		pty_destroy(s);
 		s->reappear_at = now + (uint64_t)(atof(b) * 1000);
@@ -260,12 +264,10 @@ static bool parse_fault_option(struct sim *s, const char *arg)
 	size_t l = colon ? (size_t)(colon - arg) : strlen(arg);
 
 	snprintf(name, sizeof(name), "%.*s", (int)l, arg);
-	if (!sim_link_parse_fault(name, &s->fault)) {
+	if (!sim_faults_set(&s->f, name, colon ? (unsigned)atoi(colon + 1) : 0)) {
 		fprintf(stderr, "jkbms-sim: unknown fault '%s'\n", name);
 		return false;
 	}
-	s->fault_arg = colon ? (unsigned)atoi(colon + 1) : 0;
-	s->random_pct = s->fault_arg ? s->fault_arg : 20;
 	return true;
 }
 
@@ -274,29 +276,69 @@ static bool parse_fault_option(struct sim *s, const char *arg)
 /* What the command line asks for beyond the simulator's own fields. */
 struct start_options {
 	unsigned cells, protocol;
+	bool pb;
+	unsigned packs, first_address, master_ms;
 	double soc, current;
 	const char *id, *scenario;
 };
+
+/* --protocol: 1 or 0 (the 4E 57 0xC0 layout), 4e57 (= 1), or pb. */
+static bool parse_protocol(const char *arg, struct start_options *o)
+{
+	o->pb = strcmp(arg, "pb") == 0;
+	if (o->pb || strcmp(arg, "4e57") == 0)
+		return true;
+	if (strcmp(arg, "0") != 0 && strcmp(arg, "1") != 0)
+		return false;
+	o->protocol = (unsigned)atoi(arg);
+	return true;
+}
+
+/* --protocol, and the PB bus: --packs, --first-address, --master[=S]. */
+static bool parse_bus_option(int opt, const char *arg, struct start_options *o)
+{
+	switch (opt) {
+	case 'p':
+		if (!parse_protocol(arg, o)) {
+			fprintf(stderr, "jkbms-sim: --protocol 1|0|4e57|pb, not '%s'\n", arg);
+			return false;
+		}
+		break;
+	case 'n':
+		o->packs = (unsigned)atoi(arg);
+		break;
+	case 'a':
+		o->first_address = (unsigned)atoi(arg);
+		break;
+	default: {
+		double period = arg ? atof(arg) : 5;
+
+		if (!(period > 0 && period <= 3600)) {
+			fprintf(stderr, "jkbms-sim: --master=S: S in 0..3600 seconds, not '%s'\n", arg);
+			return false;
+		}
+		o->master_ms = (unsigned)(1000 * period);
+		if (!o->master_ms)
+			o->master_ms = 1; /* a master with a period that rounds to 0 */
+		break;
+	}
+	}
+	return true;
+}
 
 /* Returns -1 to go on, else the exit code. */
 static int parse_options(struct sim *s, int argc, char **argv, struct start_options *o)
 {
 	static const struct option opts[] = {
-		{ "cells", required_argument, NULL, 'c' },
-		{ "link", required_argument, NULL, 'l' },
-		{ "protocol", required_argument, NULL, 'p' },
-		{ "soc", required_argument, NULL, 's' },
-		{ "current", required_argument, NULL, 'i' },
-		{ "fault", required_argument, NULL, 'f' },
-		{ "speed", required_argument, NULL, 'x' },
-		{ "seed", required_argument, NULL, 'r' },
-		{ "exit-on-eof", no_argument, NULL, 'e' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "id", required_argument, NULL, 'u' },
-		{ "scenario", required_argument, NULL, 'S' },
-		{ "dvcc-service", required_argument, NULL, 'D' },
-		{ "trace", required_argument, NULL, 'T' },
-		{ NULL, 0, NULL, 0 },
+		{ "cells", required_argument, NULL, 'c' },        { "link", required_argument, NULL, 'l' },
+		{ "protocol", required_argument, NULL, 'p' },     { "soc", required_argument, NULL, 's' },
+		{ "current", required_argument, NULL, 'i' },      { "fault", required_argument, NULL, 'f' },
+		{ "speed", required_argument, NULL, 'x' },        { "seed", required_argument, NULL, 'r' },
+		{ "exit-on-eof", no_argument, NULL, 'e' },        { "help", no_argument, NULL, 'h' },
+		{ "id", required_argument, NULL, 'u' },           { "scenario", required_argument, NULL, 'S' },
+		{ "dvcc-service", required_argument, NULL, 'D' }, { "trace", required_argument, NULL, 'T' },
+		{ "packs", required_argument, NULL, 'n' },        { "first-address", required_argument, NULL, 'a' },
+		{ "master", optional_argument, NULL, 'm' },       { NULL, 0, NULL, 0 },
 	};
 	int opt;
 
@@ -309,7 +351,11 @@ static int parse_options(struct sim *s, int argc, char **argv, struct start_opti
 			s->link_path = optarg;
 			break;
 		case 'p':
-			o->protocol = (unsigned)atoi(optarg);
+		case 'n':
+		case 'a':
+		case 'm':
+			if (!parse_bus_option(opt, optarg, o))
+				return 2;
 			break;
 		case 's':
 			o->soc = atof(optarg);
@@ -357,9 +403,31 @@ static int parse_options(struct sim *s, int argc, char **argv, struct start_opti
 	return -1;
 }
 
+/* PB mode: every pack's model as the options say (after the common checks). */
+static int setup_pb(struct sim *s, const struct start_options *o)
+{
+	struct sim_pb *b = &s->pbus;
+
+	if (!sim_pb_init(b, o->packs, o->first_address, o->master_ms, o->cells, s->rng, o->id))
+		return 2;
+	s->pb = true;
+	for (unsigned i = 0; i < b->count; i++) {
+		struct sim_model *m = &b->packs[i].model;
+
+		b->packs[i].f = s->f; /* --fault: every pack */
+		m->soc = o->soc / 100;
+		m->current_a = o->current;
+		if (o->scenario && !sim_control_scenario(m, o->scenario)) {
+			fprintf(stderr, "jkbms-sim: unknown scenario '%s' (%s)\n", o->scenario, SIM_CONTROL_SCENARIOS);
+			return 2;
+		}
+	}
+	return -1;
+}
+
 static int setup(struct sim *s, int argc, char **argv)
 {
-	struct start_options o = { .cells = 16, .protocol = 1, .soc = 60 };
+	struct start_options o = { .cells = 16, .protocol = 1, .soc = 60, .packs = 1, .first_address = 1 };
 	int r = parse_options(s, argc, argv, &o);
 	unsigned cells = o.cells, protocol = o.protocol;
 	double soc = o.soc;
@@ -371,6 +439,10 @@ static int setup(struct sim *s, int argc, char **argv)
 		fprintf(stderr, "jkbms-sim: --cells 1..32, --protocol 0|1, --soc 0..100, --speed > 0\n");
 		return 2;
 	}
+	if (!o.pb && (o.packs != 1 || o.first_address != 1 || o.master_ms)) {
+		fprintf(stderr, "jkbms-sim: --packs, --first-address and --master need --protocol pb\n");
+		return 2;
+	}
 	sim_model_init(&s->model, cells, (uint8_t)protocol);
 	s->model.soc = soc / 100;
 	s->model.current_a = o.current;
@@ -379,6 +451,8 @@ static int setup(struct sim *s, int argc, char **argv)
 		fprintf(stderr, "jkbms-sim: unknown scenario '%s' (%s)\n", scenario, SIM_CONTROL_SCENARIOS);
 		return 2;
 	}
+	if (o.pb)
+		return setup_pb(s, &o);
 	if (id) {
 		/* The user data the JK app writes: 0xB4 carries its first 8 chars,
 		 * 0xBA the first 12 followed by the model. */
@@ -386,6 +460,23 @@ static int setup(struct sim *s, int argc, char **argv)
 		snprintf(s->model.base.manufacturer, sizeof(s->model.base.manufacturer), "%-12.12sJK_B2A24S15P", id);
 	}
 	return -1;
+}
+
+/* The DVCC charger's limits; in PB mode the first pack's charger reads them
+ * and every pack's charger obeys them. */
+static void dvcc_poll(struct sim *s, uint64_t now)
+{
+	struct sim_pb *b = &s->pbus;
+
+	if (!s->pb) {
+		sim_dvcc_poll(&s->dvcc, &s->model, now);
+		return;
+	}
+	sim_dvcc_poll(&s->dvcc, &b->packs[0].model, now);
+	for (unsigned i = 1; i < b->count && s->dvcc.from_bus; i++) {
+		b->packs[i].model.charger_cvl_v = b->packs[0].model.charger_cvl_v;
+		b->packs[i].model.charger_ccl_a = b->packs[0].model.charger_ccl_a;
+	}
 }
 
 static void run(struct sim *s)
@@ -408,14 +499,19 @@ static void run(struct sim *s)
 		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
 			break;
 		now = now_ms();
-		sim_model_step(&s->model, (double)(now - s->last_step) / 1000.0 * s->speed);
+		double dt = (double)(now - s->last_step) / 1000.0 * s->speed;
+
+		if (s->pb)
+			sim_pb_tick(s, dt, now);
+		else
+			sim_model_step(&s->model, dt);
 		s->last_step = now;
 		if (pfd[1].revents)
 			read_stdin(s, now);
 		if (s->master >= 0 && (pfd[0].revents & POLLIN))
 			read_master(s, now);
 		flush_out(s, now);
-		sim_dvcc_poll(&s->dvcc, &s->model, now);
+		dvcc_poll(s, now);
 		if (s->master < 0 && s->reappear_at && now >= s->reappear_at) {
 			s->reappear_at = 0;
 			if (pty_create(s) < 0)

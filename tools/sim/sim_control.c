@@ -40,11 +40,18 @@ void sim_control_usage(FILE *f)
 		"Plays a JK-BMS on a pseudo-terminal and prints \"pty PATH\" when ready.\n"
 		"  --cells N           cell count 1..32 (16)\n"
 		"  --link PATH         also make PATH a symlink to the pty\n"
-		"  --protocol V        0xC0 protocol version: 1, or 0 for the old layout (1)\n"
+		"  --protocol V        1 or 4e57: a JK-BMS speaking 4E 57 (0: its old layout\n"
+		"                      without 0xB8..0xC0); pb: JK PB packs on an RS-485 bus (1)\n"
+		"  --packs N           pb: N packs 1..15 on the bus, each with its own model (1)\n"
+		"  --first-address A   pb: the packs answer at A, A+1, ... (1)\n"
+		"  --master[=S]        pb: the first pack is a bus master at address 0: it answers\n"
+		"                      nothing; every S seconds (5) it polls the slaves, looks for\n"
+		"                      one more, and broadcasts its live and settings frames\n"
 		"  --soc PCT           initial SoC (60)\n"
 		"  --current A         load/charger current, + = charging (0)\n"
 		"  --fault MODE[:ARG]  none silent garbage badcrc truncated split[:pieces] slow[:ms]\n"
-		"                      echo noapply late[:ms] random[:percent]\n"
+		"                      echo noapply late[:ms] pad random[:percent]\n"
+		"                      (pad: a 00 byte after the frame, before a PB acknowledgement)\n"
 		"                      (noapply: acknowledge writes, do not apply them; late: apply\n"
 		"                      a write, then stay silent for ms (3000))\n"
 		"  --speed X           model time runs X times faster (1)\n"
@@ -68,7 +75,11 @@ void sim_control_usage(FILE *f)
 		"  unmeasured CELL|all|0 (open sense lead: reads 0 mV, the pack voltage keeps it;\n"
 		"  0 = all measured again) | socdrift MIN MAX | socdrift off (reported SoC walks\n"
 		"  between MIN and MAX %%) | noise MV (+-MV on each cell, each frame; 0 = off)\n"
-		"  resistance MOHM (per cell)\n");
+		"  resistance MOHM (per cell)\n"
+		"PB mode: \"pack ADDR COMMAND\" runs COMMAND (any above but disconnect/quit, and\n"
+		"  fault) for the pack at ADDR only; without the prefix a command acts on every\n"
+		"  pack. status: the bus (pack ADDR status: that pack). alarm MASK sets PB alarm\n"
+		"  bits (32-bit, live offset 166). master on|off pauses/resumes the master.\n");
 }
 
 bool sim_control_scenario(struct sim_model *m, const char *name)

@@ -2,7 +2,7 @@
 /*
  * The simulator's state, and its BMS end of the link: the answers to the
  * service's requests (read-all, password, writes of 0xAB/0xAC) with the
- * faults real links show injected into them. jkbms_sim.c owns the pty, the
+ * faults real links show injected into them (for the PB packs as well). jkbms_sim.c owns the pty, the
  * control lines and the main loop; sim_link.c the answers.
  */
 #ifndef SIM_LINK_H
@@ -15,25 +15,9 @@
 
 #include "codec.h"
 #include "sim_dvcc.h"
+#include "sim_fault.h"
 #include "sim_model.h"
-
-enum fault {
-	FAULT_NONE,
-	FAULT_SILENT,
-	FAULT_GARBAGE,
-	FAULT_BADCRC,
-	FAULT_TRUNCATED,
-	FAULT_SPLIT,
-	FAULT_SLOW,
-	FAULT_ECHO,
-	FAULT_NOAPPLY,
-	FAULT_LATE, /* apply a write, then stay silent for a while */
-	FAULT_RANDOM,
-	FAULT_COUNT
-};
-
-/* The fault names, as --fault and the "fault" command take them. */
-extern const char *const sim_fault_names[FAULT_COUNT];
+#include "sim_pb.h"
 
 struct out_chunk {
 	uint64_t at_ms;
@@ -42,7 +26,7 @@ struct out_chunk {
 	uint8_t data[CODEC_FRAME_MAX + CODEC_REQUEST_MAX];
 };
 
-#define SIM_OUT_MAX 64
+#define SIM_OUT_MAX 256 /* a PB master queues a whole cycle of traffic */
 
 struct sim {
 	struct sim_model model;
@@ -51,14 +35,11 @@ struct sim {
 	char pty[128];
 	const char *link_path;
 	struct codec_rx rx;
-	enum fault fault;
-	unsigned fault_arg;
-	unsigned random_pct;
+	struct sim_faults f; /* the 4E 57 BMS's; each PB pack has its own */
 	struct out_chunk out[SIM_OUT_MAX];
 	unsigned nout;
 	uint64_t reappear_at;
 	uint64_t unlocked_until;
-	uint64_t mute_until; /* FAULT_LATE: no answer before this */
 	uint64_t last_step;
 	double speed;
 	unsigned rng;
@@ -66,15 +47,26 @@ struct sim {
 	FILE *trace; /* --trace: monotonic ns of each reply's last byte */
 	bool stdin_open;
 	struct sim_dvcc dvcc; /* a DVCC charger reads CVL/CCL from D-Bus */
+	bool pb;              /* --protocol pb: the packs of pb, not model, answer */
+	struct sim_pb pbus;
 	/* counters */
-	unsigned long requests, reads, passwords, writes_applied, writes_ignored, activations, replies, faults;
-	unsigned long fault_counts[FAULT_COUNT];
+	unsigned long requests, reads, passwords, writes_applied, writes_ignored, activations, replies;
 };
 
 /* A request frame from the service (LEN bytes): queue its answer, if any. */
 void sim_link_request(struct sim *s, const uint8_t *f, size_t len, uint64_t now);
 
-/* The fault called NAME; false if none is. */
-bool sim_link_parse_fault(const char *name, enum fault *out);
+/* Queue REPLY (LEN bytes, its checksum byte at CHECK_AT, the end of its
+ * frame at FRAME_END) to go out at AT, spoilt as F says; REQ is the request
+ * it answers (for the echo fault). Returns true when the reply itself (not
+ * garbage in its place, not nothing) went out. */
+bool sim_link_send(struct sim *s, struct sim_faults *f, const uint8_t *req, size_t req_len, uint8_t *reply, size_t len,
+		   size_t check_at, size_t frame_end, uint64_t at);
+
+/* Queue LEN bytes as they are at AT. */
+void sim_link_queue(struct sim *s, uint64_t at, const uint8_t *data, size_t len);
+
+/* A random number 0..32767 from the simulator's seeded generator. */
+unsigned sim_link_rnd(struct sim *s);
 
 #endif

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * JK PB end to end against the simulator: the real dbus-jkbms on a private
+ * bus, `jkbms-sim --protocol pb --packs N` on a real pseudo-terminal, the
+ * values compared with what the simulator says it sends. Three packs with
+ * one going silent and one charging; one pack whose device disappears and
+ * comes back, and whose adapter then spews garbage.
+ */
+#include <glib.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "bus_harness.h"
+#include "sim_harness.h"
+
+static const char *const config = "[jkbms]\npoll_interval=0.5\nreply_timeout=0.3\nlink_warning=1\nlink_lost=2\n"
+				  "settings_timeout=0.3\npb_addresses=1-4\n";
+
+struct world {
+	struct bus bus;
+	struct simproc sim;
+	struct child svc;
+	char config[400];
+};
+
+static struct world *current;
+
+static struct world *up(const char *const *sim_args)
+{
+	struct world *w = g_new0(struct world, 1);
+	char *text;
+
+	current = w;
+	bus_start(&w->bus);
+	sim_start(&w->sim, sim_args);
+	snprintf(w->config, sizeof(w->config), "%s/jkbms.ini", w->bus.dir);
+	text = g_strdup_printf("%sstate_dir=%s/state\n", config, w->bus.dir);
+	assert_true(g_file_set_contents(w->config, text, -1, NULL));
+	g_free(text);
+	const char *argv[] = { getenv("JKBMS_BIN") ? getenv("JKBMS_BIN") : DBUS_JKBMS_BIN, w->sim.link, "--config",
+			       w->config, NULL };
+
+	child_spawn(&w->svc, &w->bus, "service", argv);
+	return w;
+}
+
+static void down(struct world *w)
+{
+	int code;
+
+	current = NULL;
+	code = child_stop(&w->svc);
+	if (code != 0) {
+		char *log = child_log(&w->svc);
+
+		print_message("service log:\n%s\n", log);
+		g_free(log);
+	}
+	assert_int_equal(code, 0);
+	sim_stop(&w->sim);
+	bus_stop(&w->bus);
+	g_free(w);
+}
+
+static int teardown(void **state)
+{
+	struct world *w = current;
+
+	(void)state;
+	current = NULL;
+	if (!w)
+		return 0;
+	child_stop(&w->svc);
+	sim_stop(&w->sim);
+	bus_stop(&w->bus);
+	return 0;
+}
+
+static void wait_name(struct world *w, const char *name)
+{
+	if (!bus_wait_name(&w->bus, name, 10000)) {
+		char *log = child_log(&w->svc);
+
+		fail_msg("%s did not register; the service's log:\n%s", name, log);
+	}
+}
+
+static double num(struct world *w, const char *name, const char *path)
+{
+	GVariant *v = bus_get_value(&w->bus, name, path);
+	double d = g_variant_is_of_type(v, G_VARIANT_TYPE_INT32) ? g_variant_get_int32(v)
+		: g_variant_is_of_type(v, G_VARIANT_TYPE_DOUBLE) ? g_variant_get_double(v)
+								 : NAN;
+
+	g_variant_unref(v);
+	return d;
+}
+
+static void wait_near(struct world *w, const char *name, const char *path, double want, double tol, unsigned ms)
+{
+	double v = NAN;
+
+	for (unsigned t = 0; t <= ms; t += 100) {
+		v = num(w, name, path);
+		if (fabs(v - want) <= tol)
+			return;
+		g_usleep(100000);
+	}
+	fail_msg("%s %s is %g, want %g", name, path, v, want);
+}
+
+/* A field of the simulator's "pack ADDR status" line. */
+static double pack_status(struct world *w, unsigned addr, const char *key)
+{
+	const char *line = sim_cmd(&w->sim, "pack %u status", addr);
+	char pat[48];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), " %s=", key);
+	p = strstr(line, pat);
+	if (!p)
+		fail_msg("no %s in '%s'", key, line);
+	return atof(p + strlen(pat));
+}
+
+static const char *const names[] = { NULL, "com.victronenergy.battery.ttyJK_1", "com.victronenergy.battery.ttyJK_2",
+				     "com.victronenergy.battery.ttyJK_3" };
+
+static void test_three_packs(void **state)
+{
+	static const char *const args[] = { "--protocol", "pb", "--packs", "3", NULL };
+	struct world *w = up(args);
+	char *serials[4] = { 0 };
+
+	(void)state;
+	for (unsigned a = 1; a <= 3; a++)
+		wait_name(w, names[a]);
+	for (unsigned a = 1; a <= 3; a++) {
+		GVariant *v = bus_get_value(&w->bus, names[a], "/Serial");
+
+		wait_near(w, names[a], "/Soc", pack_status(w, a, "reported_soc"), 0.5, 3000);
+		assert_int_equal(num(w, names[a], "/Connected"), 1);
+		assert_true(fabs(num(w, names[a], "/System/MaxCellVoltage") -
+				 pack_status(w, a, "max_cell_mv") / 1000.0) < 0.02);
+		assert_true(fabs(num(w, names[a], "/System/Temperature1") - pack_status(w, a, "temp_t1")) <= 1.0);
+		assert_true(num(w, names[a], "/Info/MaxChargeCurrent") > 0);
+		assert_true(pack_status(w, a, "settings") == 1 && pack_status(w, a, "info") == 1);
+		serials[a] = g_variant_dup_string(v, NULL);
+		g_variant_unref(v);
+		assert_true(g_str_has_prefix(serials[a], "jkbms_"));
+	}
+	/* Unique ids from the packs' serial numbers: all different. */
+	assert_string_not_equal(serials[1], serials[2]);
+	assert_string_not_equal(serials[2], serials[3]);
+	for (unsigned a = 1; a <= 3; a++)
+		g_free(serials[a]);
+	/* Pack 3 charges at 12 A: only its service shows it. */
+	sim_cmd(&w->sim, "pack 3 current 12");
+	wait_near(w, names[3], "/Dc/0/Current", 12, 0.2, 4000);
+	assert_true(fabs(num(w, names[1], "/Dc/0/Current")) < 0.2);
+	/* Pack 2 goes silent: lost on its own, then back. */
+	sim_cmd(&w->sim, "pack 2 fault silent");
+	wait_near(w, names[2], "/Connected", 0, 0, 6000);
+	assert_int_equal(num(w, names[1], "/Connected"), 1);
+	assert_int_equal(num(w, names[3], "/Connected"), 1);
+	assert_int_equal(num(w, names[2], "/Info/MaxChargeCurrent"), 0);
+	sim_cmd(&w->sim, "pack 2 fault none");
+	wait_near(w, names[2], "/Connected", 1, 0, 6000);
+	assert_true(pack_status(w, 2, "settings") >= 2); /* read again after the loss */
+	down(w);
+}
+
+static void test_one_pack_reconnect_garbage(void **state)
+{
+	static const char *const args[] = { "--protocol", "pb", "--packs", "1", "--fault", "pad", NULL };
+	const char *name = "com.victronenergy.battery.ttyJK";
+	struct world *w = up(args);
+	char *log;
+
+	(void)state;
+	wait_name(w, name);
+	wait_near(w, name, "/Soc", pack_status(w, 1, "reported_soc"), 0.5, 3000);
+	/* The device disappears for 1.5 s: lost, reopened, the setup read again. */
+	sim_cmd(&w->sim, "disconnect 1.5");
+	wait_near(w, name, "/Connected", 0, 0, 6000);
+	wait_near(w, name, "/Connected", 1, 0, 8000);
+	assert_true(pack_status(w, 1, "settings") >= 2);
+	log = child_log(&w->svc);
+	assert_non_null(strstr(log, "device back"));
+	g_free(log);
+	/* An adapter spewing garbage: no frame, the link is lost, and nothing
+	 * wrong is published; clean again, it recovers. */
+	sim_cmd(&w->sim, "fault garbage");
+	wait_near(w, name, "/Connected", 0, 0, 6000);
+	assert_int_equal(num(w, name, "/Info/MaxChargeCurrent"), 0);
+	sim_cmd(&w->sim, "fault none");
+	wait_near(w, name, "/Connected", 1, 0, 6000);
+	wait_near(w, name, "/Soc", pack_status(w, 1, "reported_soc"), 0.5, 3000);
+	down(w);
+}
+
+/* Two parts, so that ctest can run them side by side: "bus" and "faults";
+ * no argument: both. */
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest bus[] = {
+		cmocka_unit_test_teardown(test_three_packs, teardown),
+	};
+	const struct CMUnitTest faults[] = {
+		cmocka_unit_test_teardown(test_one_pack_reconnect_garbage, teardown),
+	};
+	const char *part = argc > 1 ? argv[1] : "";
+	int r = 0;
+
+	if (!*part || strcmp(part, "bus") == 0)
+		r |= cmocka_run_group_tests_name("bus", bus, NULL, NULL);
+	if (!*part || strcmp(part, "faults") == 0)
+		r |= cmocka_run_group_tests_name("faults", faults, NULL, NULL);
+	return r;
+}

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The poller with the JK PB driver, by hand with explicit time: settings
+ * and device info are read once before the first live read and again
+ * after the pack was lost, device info may go unanswered, the family's
+ * 120 ms gap and 250 ms reply timeout hold, and there are no writes.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "poller.h"
+
+#define ADDR 5
+
+/* One poller_next(): the trigger register sent (0 = none) and when to call
+ * again. */
+static uint16_t next(struct poller *p, uint64_t now, uint64_t *until)
+{
+	struct poller_action a;
+
+	for (;;) {
+		poller_next(p, now, &a);
+		if (a.kind == POLLER_ACT_WAIT && a.until_ms <= now)
+			continue;
+		break;
+	}
+	*until = a.until_ms;
+	if (a.kind == POLLER_ACT_WAIT)
+		return 0;
+	assert_int_equal(a.len, PB_REQUEST_LEN);
+	assert_true(a.flush_rx);
+	assert_int_equal(a.frame[0], ADDR);
+	assert_int_equal(a.frame[1], 0x10);
+	assert_int_equal(pb_crc16(a.frame, 9), (uint16_t)(a.frame[9] | a.frame[10] << 8));
+
+	uint16_t reg = (uint16_t)(a.frame[2] << 8 | a.frame[3]);
+	struct poller_action w;
+
+	/* One request at a time: then it waits for the reply. */
+	poller_next(p, now, &w);
+	assert_int_equal(w.kind, POLLER_ACT_WAIT);
+	*until = w.until_ms;
+	return reg;
+}
+
+static void start(struct poller *p)
+{
+	struct poller_config c;
+
+	poller_config_default(&c);
+	poller_config_for(&c, &bms_driver_pb);
+	assert_int_equal(c.min_gap_ms, 120);
+	assert_int_equal(c.reply_timeout_ms, 250);
+	poller_init(p, &c, &bms_driver_pb, ADDR, 1000);
+}
+
+static void test_setup_then_live(void **state)
+{
+	struct poller p;
+	struct bms_snapshot snap;
+	uint64_t until;
+
+	(void)state;
+	memset(&snap, 0, sizeof(snap));
+	start(&p);
+	assert_int_equal(next(&p, 1000, &until), PB_REG_SETTINGS);
+	assert_int_equal(until, 1250); /* 250 ms reply timeout */
+	poller_on_setup(&p, 1040);
+	assert_int_equal(next(&p, 1040, &until), 0);
+	assert_int_equal(until, 1120); /* the 120 ms gap after the request */
+	assert_int_equal(next(&p, 1120, &until), PB_REG_INFO);
+	poller_on_setup(&p, 1160);
+	assert_int_equal(next(&p, 1240, &until), PB_REG_LIVE);
+	assert_true(poller_on_snapshot(&p, &snap, 1280));
+	assert_int_equal(poller_link(&p), POLLER_LINK_UP);
+	assert_int_equal(poller_counters(&p)->setups, 2);
+	/* Later polls read live data only. */
+	for (uint64_t t = 2000; t < 6000; t += 1000) {
+		assert_int_equal(next(&p, t, &until), PB_REG_LIVE);
+		assert_true(poller_on_snapshot(&p, &snap, t + 40));
+	}
+	/* A reopened device: the setup again. */
+	poller_resetup(&p);
+	assert_int_equal(next(&p, 6000, &until), PB_REG_SETTINGS);
+	/* PB has no writes. */
+	assert_int_equal(poller_queue_write(&p, BMS_FET_CHARGE, false), -ENOTSUP);
+	assert_int_equal(poller_writes_pending(&p), 0);
+}
+
+/* Device info unanswered twice: on with the live read. Settings
+ * unanswered twice: a missed poll, and the settings first again. */
+static void test_optional_and_required(void **state)
+{
+	struct poller p;
+	struct bms_snapshot snap;
+	uint64_t until;
+
+	(void)state;
+	memset(&snap, 0, sizeof(snap));
+	start(&p);
+	assert_int_equal(next(&p, 1000, &until), PB_REG_SETTINGS);
+	poller_on_setup(&p, 1040);
+	assert_int_equal(next(&p, 1120, &until), PB_REG_INFO);
+	assert_int_equal(next(&p, 1370, &until), PB_REG_INFO); /* the retry */
+	assert_int_equal(next(&p, 1620, &until), PB_REG_LIVE); /* skipped */
+	assert_true(poller_on_snapshot(&p, &snap, 1660));
+	assert_int_equal(poller_counters(&p)->retries, 1);
+
+	start(&p);
+	assert_int_equal(next(&p, 1000, &until), PB_REG_SETTINGS);
+	assert_int_equal(next(&p, 1250, &until), PB_REG_SETTINGS);
+	assert_int_equal(next(&p, 1500, &until), 0); /* a miss: the cycle ends */
+	assert_int_equal(poller_counters(&p)->misses, 1);
+	assert_int_equal(next(&p, 2000, &until), PB_REG_SETTINGS);
+}
+
+/* Lost: the next time it answers, the setup is read again. */
+static void test_setup_after_lost(void **state)
+{
+	struct poller p;
+	struct bms_snapshot snap;
+	uint64_t until, t;
+
+	(void)state;
+	memset(&snap, 0, sizeof(snap));
+	start(&p);
+	assert_int_equal(next(&p, 1000, &until), PB_REG_SETTINGS);
+	poller_on_setup(&p, 1040);
+	assert_int_equal(next(&p, 1120, &until), PB_REG_INFO);
+	poller_on_setup(&p, 1160);
+	assert_int_equal(next(&p, 1240, &until), PB_REG_LIVE);
+	assert_true(poller_on_snapshot(&p, &snap, 1280));
+	/* Silence for 31 s: every request unanswered. */
+	for (t = 2000; t < 33000; t += 50) {
+		uint16_t reg = next(&p, t, &until);
+
+		assert_true(reg == 0 || reg == PB_REG_LIVE || reg == PB_REG_SETTINGS);
+		if (poller_link(&p) == POLLER_LINK_LOST)
+			break;
+	}
+	assert_int_equal(poller_link(&p), POLLER_LINK_LOST);
+	uint16_t reg;
+
+	do {
+		reg = next(&p, t += 50, &until);
+	} while (reg == 0);
+	assert_int_equal(reg, PB_REG_SETTINGS);
+}
+
+/* Three polls missed in a row: the settings trigger, then the live one
+ * (the fallback for firmware that answers live data only after another
+ * request). */
+static void test_wake_with_settings(void **state)
+{
+	struct poller p;
+	struct bms_snapshot snap;
+	uint64_t until, t = 3000;
+
+	(void)state;
+	memset(&snap, 0, sizeof(snap));
+	start(&p);
+	assert_int_equal(next(&p, 1000, &until), PB_REG_SETTINGS);
+	poller_on_setup(&p, 1040);
+	assert_int_equal(next(&p, 1120, &until), PB_REG_INFO);
+	poller_on_setup(&p, 1160);
+	assert_int_equal(next(&p, 1240, &until), PB_REG_LIVE);
+	assert_true(poller_on_snapshot(&p, &snap, 1280));
+	for (int miss = 0; miss < 3; miss++, t += 1000) {
+		assert_int_equal(next(&p, t, &until), PB_REG_LIVE);
+		assert_int_equal(next(&p, t + 250, &until), PB_REG_LIVE);
+		assert_int_equal(next(&p, t + 500, &until), 0);
+	}
+	assert_int_equal(poller_counters(&p)->misses, 3);
+	assert_int_equal(next(&p, t, &until), PB_REG_SETTINGS);
+	poller_on_setup(&p, t + 40);
+	assert_int_equal(next(&p, t + 120, &until), PB_REG_LIVE);
+	assert_true(poller_on_snapshot(&p, &snap, t + 160));
+	assert_int_equal(poller_link(&p), POLLER_LINK_UP);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_setup_then_live),
+		cmocka_unit_test(test_optional_and_required),
+		cmocka_unit_test(test_setup_after_lost),
+		cmocka_unit_test(test_wake_with_settings),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
