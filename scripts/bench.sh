@@ -49,7 +49,8 @@ trap 'exit 1' INT TERM
 rig_bus_start
 rig_settings_start
 tty="$dir/ttyBench"
-name=com.victronenergy.battery.ttyBench
+extra_config=""                                    # more configuration lines (KEY=VALUE words)
+listen_name=com.victronenergy.battery.ttyBench      # the service bench_listen counts the messages of
 
 now_ns() { date +%s%N; }
 replies() { wc -l <"$dir/trace"; } # replies the simulator sent (exact)
@@ -71,7 +72,9 @@ wait_for() { # FILE PATTERN PID: until PATTERN is in FILE, or the process is gon
 # ---- the programs: start one in the background, set pid --------------------
 
 service_start() { # WRAPPER... (may be empty): the service on the simulator
-	rig_config "$dir/jkbms.ini" "poll_interval=$interval" "state_dir=$dir/state" settings_timeout=3 probe_timeout=30
+	# shellcheck disable=SC2086 # extra_config: KEY=VALUE words
+	rig_config "$dir/jkbms.ini" "poll_interval=$interval" "state_dir=$dir/state" settings_timeout=3 probe_timeout=30 \
+		$extra_config
 	: >"$dir/prog.log"
 	"$@" "$service_bin" "$tty" --config "$dir/jkbms.ini" >"$dir/prog.log" 2>&1 &
 	pid=$!
@@ -99,8 +102,8 @@ window_cpu() { # PREFIX KIND
 	c0=$(cpu_ns "$pid")
 	s0=$(switches "$pid")
 	: >"$dir/trace"
-	if [ "$2" = service ]; then
-		"$b/bench_listen" "$name" "$secs" "$dir/trace" >"$dir/listen"
+	if [ "$2" = service ] && [ -n "$listen_name" ]; then
+		"$b/bench_listen" "$listen_name" "$secs" "$dir/trace" >"$dir/listen"
 	else
 		sleep "$secs"
 		: >"$dir/listen"
@@ -238,6 +241,26 @@ report() { # TITLE: the table of the service (svc_*) against the floor (floor_*)
 	echo
 }
 
+report_service() { # TITLE: the service's figures (svc_*) alone, per reply (a poll of one pack)
+	echo "== $1"
+	echo
+	echo "| per poll of one pack | service (static) |"
+	echo "|---|---|"
+	echo "| CPU | $svc_cpu us |"
+	echo "| wake-ups (voluntary context switches) | $svc_vol |"
+	echo "| involuntary context switches | $svc_invol |"
+	echo "| system calls | $svc_sys |"
+	echo "| self-wake-ups (eventfd or pipe writes) | $svc_self |"
+	echo "| instructions (callgrind, dynamic build) | $(get svc_ir) |"
+	for k in libdbus glib libc ours other; do
+		echo "| … in $k | $(get svc_ir_$k) |"
+	done
+	echo
+	echo "System calls per poll by kind: ${svc_kinds%, }"
+	echo "Polls counted (replies): $svc_polls in the CPU window"
+	echo
+}
+
 # The GX binary's resident memory. It runs here only under qemu user
 # emulation, whose own memory would swamp the process's figure; but qemu
 # maps the guest's binary, heap and stacks as mappings of their own below
@@ -301,6 +324,26 @@ scenario_jk_16() {
 	report "one JK BMS (4E 57), 16 cells changing every poll, 0.1 s polls, ${secs} s windows"
 }
 
+# Three JK PB packs on one RS-485 bus (addresses 1-3), each polled every
+# second, their currents on the sine too. No floor here: bench/floor.c
+# speaks 4E 57; the figures are per reply, i.e. per poll of one pack.
+scenario_pb_3() {
+	interval=1 interval_ms=1000
+	extra_config="protocol=pb pb_addresses=1-3"
+	listen_name=""
+	sim_start --protocol pb --packs 3 --current 20
+	rig_sim sine 30 7
+	service_bin="$bs/dbus-jkbms"
+	window_cpu svc service
+	window_syscalls svc service
+	service_bin="$b/dbus-jkbms"
+	window_callgrind svc service
+	sim_stop
+	extra_config=""
+	listen_name=com.victronenergy.battery.ttyBench
+	report_service "three JK PB packs on one RS-485 bus, 1 s polls each, ${secs} s windows"
+}
+
 # Start-up: exec to the bus name, and first reply to the bus name.
 startup() {
 	sim_start --cells 16 --current 20
@@ -319,6 +362,7 @@ startup() {
 echo "dbus-jkbms benchmark, $(nproc) cores, $(date -u +%Y-%m-%d)"
 echo
 scenario_jk_16
+scenario_pb_3
 startup
 echo "Targets per poll: CPU <= 1.3 x the floor; <= 6 system calls and <= 2 wake-ups; no self-wake-ups;"
 echo "<= 80,000 instructions with 16 changing cells; static GX binary resident <= 1.5 MB."
