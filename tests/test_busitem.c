@@ -11,6 +11,7 @@
 #include <float.h>
 #include <math.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -355,6 +356,88 @@ static void test_signals(void **state)
 	bus_stop(&b);
 }
 
+/* The signals go straight onto the socket while libdbus holds nothing to
+ * send. With the bus daemon stopped the socket fills: the signals then
+ * queue in libdbus, the later ones behind the earlier, and once the daemon
+ * runs again every one arrives, whole and in order. */
+static void test_signals_full_socket(void **state)
+{
+	(void)state;
+	struct bus b;
+	DBusError e;
+	unsigned sent = 0, queued_at = 0;
+
+	bus_start(&b);
+	dbus_error_init(&e);
+
+	DBusConnection *tx = dbus_connection_open_private(b.address, &e);
+	DBusConnection *rx = dbus_connection_open_private(b.address, &e);
+
+	assert_non_null(tx);
+	assert_non_null(rx);
+	assert_true(dbus_bus_register(tx, &e));
+	assert_true(dbus_bus_register(rx, &e));
+	dbus_bus_add_match(rx, "type='signal',interface='" IFACE "',member='ItemsChanged'", &e);
+	assert_false(dbus_error_is_set(&e));
+
+	struct busitem_tree *t = busitem_tree_new(tx, false);
+	struct busitem *n = busitem_add(t, "/Seq", BUSITEM_INT, NULL, NULL, NULL);
+
+	assert_int_equal(kill(b.daemon_pid, SIGSTOP), 0);
+	/* Until libdbus holds some, then as many again behind them. */
+	while (sent < 100000 && (queued_at == 0 || sent < 2 * queued_at)) {
+		busitem_set_int(n, (int32_t)++sent);
+		assert_int_equal(busitem_flush(t), 1);
+		if (!queued_at && dbus_connection_has_messages_to_send(tx))
+			queued_at = sent;
+	}
+	assert_true(queued_at > 1); /* the first ones went straight onto the socket */
+	assert_int_equal(kill(b.daemon_pid, SIGCONT), 0);
+	dbus_connection_flush(tx);
+	assert_true(dbus_connection_get_is_connected(tx));
+
+	unsigned got = 0;
+
+	for (int idle = 0; got < sent && idle < 30;) {
+		DBusMessage *m;
+		bool any = false;
+
+		dbus_connection_read_write(rx, 100);
+		while ((m = dbus_connection_pop_message(rx))) {
+			DBusMessageIter it, entry, inner, pair, var;
+			int32_t v = 0;
+
+			if (!dbus_message_is_signal(m, IFACE, "ItemsChanged")) {
+				dbus_message_unref(m);
+				continue;
+			}
+			/* a{sa{sv}} with one entry: {"/Seq": {"Value": <v>, ...}} */
+			assert_true(dbus_message_iter_init(m, &it));
+			dbus_message_iter_recurse(&it, &entry);
+			dbus_message_iter_recurse(&entry, &inner);
+			dbus_message_iter_next(&inner);
+			dbus_message_iter_recurse(&inner, &pair);
+			dbus_message_iter_recurse(&pair, &var);
+			dbus_message_iter_next(&var);
+			dbus_message_iter_recurse(&var, &inner);
+			assert_int_equal(dbus_message_iter_get_arg_type(&inner), DBUS_TYPE_INT32);
+			dbus_message_iter_get_basic(&inner, &v);
+			assert_int_equal(v, (int32_t)(got + 1));
+			got++;
+			any = true;
+			dbus_message_unref(m);
+		}
+		idle = any ? 0 : idle + 1;
+	}
+	assert_int_equal(got, sent);
+	busitem_tree_free(t);
+	dbus_connection_close(tx);
+	dbus_connection_unref(tx);
+	dbus_connection_close(rx);
+	dbus_connection_unref(rx);
+	bus_stop(&b);
+}
+
 /* ---- text formats --------------------------------------------------------- */
 
 struct accepted {
@@ -595,7 +678,7 @@ int main(void)
 		cmocka_unit_test(test_getters),         cmocka_unit_test(test_set_value_reply),
 		cmocka_unit_test(test_signals),         cmocka_unit_test(test_formats_accepted),
 		cmocka_unit_test(test_formats_refused), cmocka_unit_test(test_number_texts),
-		cmocka_unit_test(test_wire_refused),
+		cmocka_unit_test(test_wire_refused),    cmocka_unit_test(test_signals_full_socket),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

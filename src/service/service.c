@@ -374,6 +374,7 @@ int service_new(const struct config *cfg, const struct service_where *where, DBu
 	s->quit_data = user_data;
 	battery_init(&s->bat, cfg->ttg_floor_pct);
 	policy_init(&s->pstate);
+	s->tick = deadline_new(service_tick_cb, s);
 	s->tree = busitem_tree_new(conn, cfg->properties_changed);
 	if (!s->tree) {
 		LOG_ERR("cannot register the object tree");
@@ -392,12 +393,9 @@ void service_free(struct service *s)
 {
 	if (!s)
 		return;
-	guint sources[] = { s->leave_source, s->tick_source };
-
-	for (size_t k = 0; k < G_N_ELEMENTS(sources); k++) {
-		if (sources[k])
-			g_source_remove(sources[k]);
-	}
+	if (s->leave_source)
+		g_source_remove(s->leave_source);
+	deadline_free(s->tick);
 	service_state_free(s);
 	service_history_free(s);
 	settings_client_free(s->settings);
