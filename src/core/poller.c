@@ -373,8 +373,10 @@ void poller_next(struct poller *p, uint64_t now, struct poller_action *act)
 		sent = start_cycle(p, now, gap_until, act, &wait);
 		break;
 	case POLLER_PHASE_ACTIVATE_SENT:
+		/* The device may have been reopened since the wake-up went out
+		 * (to nothing): a setup still needed comes before the read. */
 		if ((sent = after(p, now, gap_until, 0, &wait)))
-			send_read(p, now, act);
+			send_setup(p, now, act);
 		break;
 	case POLLER_PHASE_PASSWORD_SENT:
 		if ((sent = after(p, now, gap_until, p->cfg.password_gap_ms, &wait)))
@@ -409,6 +411,17 @@ bool poller_on_snapshot(struct poller *p, const struct bms_snapshot *snap, uint6
 {
 	if (p->phase != POLLER_PHASE_READ_SENT) {
 		p->counters.unexpected++;
+		return false;
+	}
+	if (p->setup_needed) {
+		/* Reopened or lost while this read was out: its limits would
+		 * rest on settings that may have changed. Read the setup now,
+		 * and take live data after it (docs/protocol-pb.md). */
+		p->counters.unexpected++;
+		p->phase = POLLER_PHASE_SETUP_NEXT;
+		p->attempt = 0;
+		p->rx_partial = false;
+		p->last_rx_ms = now;
 		return false;
 	}
 	p->counters.replies++;
