@@ -435,7 +435,13 @@ static void test_probe_timeout(void **state)
 		if (g_atomic_int_get(&w->peer.requests[a][PB_TYPE_LIVE]) < 1) {
 			char *log = child_log(&w->svc);
 
-			fail_msg("address %u never asked, after %.2f s; log:\n%s", a, s, log);
+			char asked[64] = "";
+
+			for (unsigned b = 1; b <= 15; b++)
+				snprintf(asked + strlen(asked), sizeof(asked) - strlen(asked), "%d ",
+					 g_atomic_int_get(&w->peer.requests[b][PB_TYPE_LIVE]));
+			fail_msg("address %u never asked, after %.2f s (live requests per address 1..15: %s); log:\n%s",
+				 a, s, asked, log);
 		}
 	}
 	down(w);
