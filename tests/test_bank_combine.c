@@ -259,6 +259,25 @@ static void test_missing_values(void **state)
 	assert_string_equal(o.charge_limitation, "P3: no limits published");
 }
 
+/* A member online with a CCL but no CVL: the bank does not know the
+ * voltage that pack stands, so it must not charge it (CCL 0), and the other
+ * packs' CVL alone is no bound for it. Discharge is not concerned. */
+static void test_no_cvl_stops_charge(void **state)
+{
+	struct bank_member m[3];
+	struct bank_output o;
+
+	(void)state;
+	three(m);
+	m[2].has_limit[BANK_CVL] = false;
+	bank_combine(m, 3, 0, 0, &o);
+	assert_true(o.has_limits);
+	assert_int_equal(o.cvl_mv, 55000);
+	assert_int_equal(o.ccl_ma, 0);
+	assert_string_equal(o.charge_limitation, "P3: no limits published");
+	assert_int_equal(o.dcl_ma, 3 * 120000);
+}
+
 static void test_expected_and_no_limits(void **state)
 {
 	struct bank_member m[3];
@@ -387,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_one_pack_offline),
 		cmocka_unit_test(test_all_offline),
 		cmocka_unit_test(test_missing_values),
+		cmocka_unit_test(test_no_cvl_stops_charge),
 		cmocka_unit_test(test_expected_and_no_limits),
 		cmocka_unit_test(test_one_member),
 		cmocka_unit_test(test_sixteen_members),

@@ -115,6 +115,14 @@ static void cell_id(const struct bank_member *m, const unsigned *pos, int k, boo
 
 /* ---- limits ------------------------------------------------------------- */
 
+/* Has it published what its share needs? Charge needs its CVL too: a pack
+ * whose voltage limit the bank does not know must not be charged on the
+ * others' CVL. */
+static bool published(const struct bank_member *x, bool charge)
+{
+	return charge ? x->has_limit[BANK_CCL] && x->has_limit[BANK_CVL] : x->has_limit[BANK_DCL];
+}
+
 /* CCL (charge) or DCL: n_online x min(members' limit): parallel packs share
  * the current by their internal resistance, so the weakest one bounds each
  * share. A member whose FET is off counts as 0 A and is not counted; one
@@ -140,7 +148,7 @@ static void combine_current(const struct bank_member *m, unsigned n, const unsig
 				blocked = (int)k;
 			continue;
 		}
-		double a = x->has_limit[which] ? x->limit[which] : 0;
+		double a = published(x, charge) ? x->limit[which] : 0;
 
 		if (named < 0 || a < least || (a == least && pos[k] < pos[named])) {
 			least = a;
@@ -160,7 +168,7 @@ static void combine_current(const struct bank_member *m, unsigned n, const unsig
 	const struct bank_member *x = &m[named];
 	const char *text = charge ? x->charge_limitation : x->discharge_limitation;
 
-	if (!x->has_limit[which] && !(charge ? x->blocking_charge : x->blocking_discharge))
+	if (!published(x, charge) && !(charge ? x->blocking_charge : x->blocking_discharge))
 		text = "no limits published";
 	snprintf(why, size, "%sP%u: %s", head, pos[named], text);
 }
