@@ -56,9 +56,16 @@ static int member_slot(struct bank_service *b, const char *uid, const char *name
 		if (!b->m[k].present && strcmp(b->name[k], name) == 0)
 			return (int)k;
 	}
-	if (b->n == BANK_MAX_MEMBERS)
-		return -1;
-	return (int)b->n++;
+	if (b->n < BANK_MAX_MEMBERS)
+		return (int)b->n++;
+	/* Full: a pack that is here now is watched rather than one gone. */
+	for (unsigned k = 0; k < b->n; k++) {
+		if (!b->m[k].present) {
+			LOG_WARN("%s takes the place of %s (%s), gone", name, b->name[k], b->m[k].uid);
+			return (int)k;
+		}
+	}
+	return -1;
 }
 
 static void member_found(struct bank_service *b, const char *name, const char *owner, const struct bank_member *m)
@@ -79,15 +86,19 @@ static void member_found(struct bank_service *b, const char *name, const char *o
 	LOG_INFO("member %s (%s) %s", name, m->uid, m->connected ? "online" : "found, not connected");
 }
 
+static void member_left(struct bank_service *b, unsigned k, const char *why)
+{
+	b->m[k].present = false;
+	g_free(b->owner[k]);
+	b->owner[k] = NULL;
+	LOG_WARN("member %s left the %s", b->name[k], why);
+}
+
 static void member_gone(struct bank_service *b, const char *name)
 {
 	for (unsigned k = 0; k < b->n; k++) {
-		if (b->m[k].present && strcmp(b->name[k], name) == 0) {
-			b->m[k].present = false;
-			g_free(b->owner[k]);
-			b->owner[k] = NULL;
-			LOG_WARN("member %s left the bus", name);
-		}
+		if (b->m[k].present && strcmp(b->name[k], name) == 0)
+			member_left(b, k, "bus");
 	}
 }
 
@@ -232,8 +243,11 @@ static void on_items_changed(struct bank_service *b, DBusMessage *msg)
 		b->m[k].silent = false;
 		LOG_INFO("member %s speaks again", b->name[k]);
 	}
-	if (bank_items_apply(b->fields, msg, &b->m[k], &member))
-		bank_publish(b);
+	if (!bank_items_apply(b->fields, msg, &b->m[k], &member))
+		return;
+	if (!member) /* /Bank/Member no longer 1: its values are no bank's */
+		member_left(b, (unsigned)k, "bank");
+	bank_publish(b);
 }
 
 static DBusHandlerResult filter(DBusConnection *conn, DBusMessage *msg, void *data)
