@@ -295,9 +295,30 @@ static void test_member_leaves_bank(void **state)
 	hold_number(w, "/System/NrOfModulesOnline", 1, 300);
 }
 
-/* Sixteen members fill the bank. One leaves the bus for good and a new
- * pack (another unique id, another name) comes: it takes the slot of the
- * one gone, it is not left unwatched. */
+static char *bank_text(struct peers_world *w, const char *path)
+{
+	GVariant *v = bus_get_value(&w->bus, BANK, path);
+	char *t = g_strdup(v && g_variant_is_of_type(v, G_VARIANT_TYPE_STRING) ? g_variant_get_string(v, NULL) : "");
+
+	if (v)
+		g_variant_unref(v);
+	return t;
+}
+
+static bool charging_watched(void *ud)
+{
+	struct peers_world *w = ud;
+	char *why = bank_text(w, "/Info/ChargeLimitation");
+	bool ok = !strstr(why, "not watched") && bank_number(w, "/Info/MaxChargeCurrent") > 0;
+
+	g_free(why);
+	return ok;
+}
+
+/* Sixteen members fill the bank. A 17th pack on the bus is not watched,
+ * so nothing charges: the bank cannot see whether that pack is full. One
+ * member leaves the bus for good: the 17th (another unique id, another
+ * name) takes the slot of the one gone and charge resumes on the ramp. */
 static void test_full_bank_replaced_pack(void **state)
 {
 	struct peers_world *w = world_up();
@@ -307,10 +328,22 @@ static void test_full_bank_replaced_pack(void **state)
 		peer_up(w, k, 50, true);
 	bank_start(w);
 	wait_number(w, "/System/NrOfModulesOnline", 16, 8000);
+	wait_number(w, "/Info/MaxChargeCurrent", 800, 3000);
+	peer_up(w, 16, 50, true);
+	wait_number(w, "/Info/MaxChargeCurrent", 0, 3000);
+	char *why = bank_text(w, "/Info/ChargeLimitation");
+
+	assert_non_null(strstr(why, "1 pack not watched"));
+	g_free(why);
+	assert_float_equal(bank_number(w, "/System/NrOfModulesOnline"), 16, 0);
+	assert_float_equal(bank_number(w, "/Info/MaxDischargeCurrent"), 1600, 1e-6);
+
 	peer_down(&w->p[3]);
-	wait_number(w, "/System/NrOfModulesOnline", 15, 3000);
-	peer_up(w, 16, 0, true); /* a full pack: its CCL 0 must stop the bank */
-	wait_number(w, "/System/NrOfModulesOnline", 16, 3000);
+	if (!loop_until(charging_watched, w, 4000))
+		fail_msg("CCL %g after a slot freed", bank_number(w, "/Info/MaxChargeCurrent"));
+	assert_float_equal(bank_number(w, "/System/NrOfModulesOnline"), 16, 0);
+	/* The new pack is watched: it is full, and the bank stops. */
+	change(&w->p[16], "/Bank/MaxChargeCurrent", g_variant_new_double(0));
 	wait_number(w, "/Info/MaxChargeCurrent", 0, 3000);
 }
 
