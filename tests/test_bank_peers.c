@@ -257,7 +257,8 @@ static void test_spoofed_items_changed(void **state)
 }
 
 /* A member's CCL goes invalid while /Connected stays 1: no limit, no
- * charge; a type the bank does not read (a string) is no limit either. */
+ * charge; a type the bank does not read (a string), NaN, infinity, a
+ * negative or absurd number are no limit either. */
 static void test_member_limit_invalid(void **state)
 {
 	struct peers_world *w = world_up();
@@ -270,7 +271,19 @@ static void test_member_limit_invalid(void **state)
 	change(&w->p[1], "/Bank/MaxChargeCurrent", invalid_value());
 	wait_number(w, "/Info/MaxChargeCurrent", 0, 3000);
 	change(&w->p[1], "/Bank/MaxChargeCurrent", g_variant_new_string("70"));
-	hold_number(w, "/Info/MaxChargeCurrent", 0, 500);
+	hold_number(w, "/Info/MaxChargeCurrent", 0, 300);
+	/* Numbers no pack publishes are no limit either. */
+	const double odd[] = { NAN, INFINITY, -5, 1e9 };
+
+	for (unsigned k = 0; k < G_N_ELEMENTS(odd); k++) {
+		change(&w->p[1], "/Bank/MaxChargeCurrent", g_variant_new_double(odd[k]));
+		hold_number(w, "/Info/MaxChargeCurrent", 0, 200);
+	}
+	/* Valid again: two shares of the least (a rise, on the ramp). */
+	change(&w->p[1], "/Bank/MaxChargeCurrent", g_variant_new_double(70));
+	run_for(1200);
+	assert_true(bank_number(w, "/Info/MaxChargeCurrent") > 0);
+	assert_true(bank_number(w, "/Info/MaxChargeCurrent") < 100);
 	/* A full pack (CCL 0) bounds every share. */
 	change(&w->p[1], "/Bank/MaxChargeCurrent", g_variant_new_double(0));
 	hold_number(w, "/Info/MaxChargeCurrent", 0, 500);
