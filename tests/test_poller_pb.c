@@ -230,12 +230,50 @@ static void test_settings_refreshed(void **state)
 	assert_int_equal(poller_counters(&p)->retries, 0);
 }
 
+/* Lost, then its third miss in a row makes the wake-up due just as it
+ * answers again: the setup still comes first, device info included, so
+ * that no live data goes out before the pack has said who it is (it may
+ * be another pack now). */
+static void test_setup_before_wake_after_lost(void **state)
+{
+	struct poller p;
+	struct bms_snapshot snap;
+	uint64_t until, t = 2000;
+	uint16_t reg;
+
+	(void)state;
+	memset(&snap, 0, sizeof(snap));
+	start(&p);
+	assert_int_equal(next(&p, 1000, &until), PB_REG_SETTINGS);
+	poller_on_setup(&p, 1040);
+	assert_int_equal(next(&p, 1120, &until), PB_REG_INFO);
+	poller_on_setup(&p, 1160);
+	assert_int_equal(next(&p, 1240, &until), PB_REG_LIVE);
+	assert_true(poller_on_snapshot(&p, &snap, 1280));
+	/* Silent until lost, and on until a miss count that is a multiple of
+	 * three (the wake-up is due at the next cycle). */
+	while (poller_link(&p) != POLLER_LINK_LOST || poller_counters(&p)->misses % 3 != 0) {
+		next(&p, t, &until);
+		t = until > t ? until : t + 1;
+	}
+	while ((reg = next(&p, t, &until)) == 0)
+		t = until;
+	assert_int_equal(reg, PB_REG_SETTINGS);
+	/* It answers everything from here on. */
+	poller_on_setup(&p, t + 40);
+	assert_int_equal(next(&p, t + 120, &until), PB_REG_INFO);
+	poller_on_setup(&p, t + 160);
+	assert_int_equal(next(&p, t + 240, &until), PB_REG_LIVE);
+	assert_true(poller_on_snapshot(&p, &snap, t + 280));
+	assert_int_equal(poller_link(&p), POLLER_LINK_UP);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_setup_then_live),    cmocka_unit_test(test_optional_and_required),
 		cmocka_unit_test(test_setup_after_lost),   cmocka_unit_test(test_wake_with_settings),
-		cmocka_unit_test(test_settings_refreshed),
+		cmocka_unit_test(test_settings_refreshed), cmocka_unit_test(test_setup_before_wake_after_lost),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -248,6 +248,10 @@ static bool start_cycle(struct poller *p, uint64_t now, uint64_t gap_until, stru
 	p->cycle_ms = now;
 	p->attempt = 0;
 	p->counters.polls++;
+	/* The setup, when due, comes first: no read before it, and for PB its
+	 * first request is the wake-up anyway. */
+	if (p->activate_pending && p->setup_needed)
+		p->activate_pending = false;
 	if (p->activate_pending) {
 		/* docs/protocol-4e57.md "Activation". */
 		p->activate_pending = false;
