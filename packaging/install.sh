@@ -1,25 +1,30 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Install dbus-jkbms on a Venus OS GX from /data/apps/dbus-jkbms.
-#   install.sh [--root DIR] [--bind TTY [--serial SERIAL]] [--boot]
+#   install.sh [--root DIR] [--bind TTY [--serial SERIAL]] [--bank] [--boot]
 # Idempotent. Installs the service template into the (read-only) rootfs,
 # joins serial-starter's probing with /data/conf/serial-starter.d/, and adds
 # one line to /data/rc.local so all of it comes back after a firmware update.
 # --bind TTY binds one USB adapter for good (a udev rule on its serial number
 # sets VE_SERVICE, so serial-starter starts only dbus-jkbms on it; the
-# recommended setup). --root installs into a directory laid out like a GX.
+# recommended setup). --bank also runs the bank of parallel packs
+# (dbus-jkbms --bank) as the daemontools service /service/dbus-jkbms.bank,
+# kept across reboots and firmware updates. --root installs into a
+# directory laid out like a GX.
 set -eu
 root=/
 bind=""
 serial=""
 boot=0
+bank=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--root) root=$2; shift 2 ;;
 	--bind) bind=$2; shift 2 ;;
 	--serial) serial=$2; shift 2 ;;
 	--boot) boot=1; shift ;;
-	*) echo "usage: $0 [--root DIR] [--bind TTY [--serial SERIAL]] [--boot]" >&2; exit 2 ;;
+	--bank) bank=1; shift ;;
+	*) echo "usage: $0 [--root DIR] [--bind TTY [--serial SERIAL]] [--bank] [--boot]" >&2; exit 2 ;;
 	esac
 done
 root=${root%/}
@@ -80,14 +85,28 @@ if [ -f "$app/udev/$rule_name" ]; then
 	fi
 fi
 
-# 4. Come back after a firmware update: one line in /data/rc.local.
+# 4. The bank of parallel packs (optional): its own daemontools service,
+# linked into /service (a tmpfs on Venus OS, so re-linked at every boot).
+if [ "$bank" = 1 ]; then
+	[ -x "$app/service-bank/run" ] || { echo "install: $app/service-bank/run is missing" >&2; exit 1; }
+	: >"$app/bank.enabled"
+fi
+if [ -f "$app/bank.enabled" ]; then
+	mkdir -p "$root/service"
+	if [ ! -L "$root/service/dbus-jkbms.bank" ]; then
+		ln -s /data/apps/dbus-jkbms/service-bank "$root/service/dbus-jkbms.bank"
+		say "bank service in /service/dbus-jkbms.bank (dbus-jkbms --bank)"
+	fi
+fi
+
+# 5. Come back after a firmware update: one line in /data/rc.local.
 rc="$root/data/rc.local"
 line="/data/apps/dbus-jkbms/install.sh --boot # dbus-jkbms"
 [ -f "$rc" ] || printf '#!/bin/sh\n' >"$rc"
 chmod 755 "$rc"
 grep -qxF "$line" "$rc" || echo "$line" >>"$rc"
 
-# 5. Let serial-starter see the new configuration.
+# 6. Let serial-starter see the new configuration.
 if [ "$live" = 1 ] && [ "$boot" = 0 ] && [ -d /service/serial-starter ] && command -v svc >/dev/null; then
 	svc -t /service/serial-starter
 fi

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Remove every trace of dbus-jkbms from a GX (or from --root DIR): running
-# services, the service template, the serial-starter configuration, the
+# services (the bank's /service/dbus-jkbms.bank too), the service template, the serial-starter configuration, the
 # udev rule, the /data/rc.local line, logs, the charge state, the
 # configuration (unless --keep-config) and /data/apps/dbus-jkbms itself.
 # The device instance stays in localsettings, so a reinstall keeps it.
@@ -27,6 +27,7 @@ if [ "$live" = 1 ]; then
 	done
 	[ -x /opt/victronenergy/swupdate-scripts/remount-rw.sh ] && /opt/victronenergy/swupdate-scripts/remount-rw.sh
 fi
+rm -f "$root/service/dbus-jkbms.bank"
 rm -rf "$root/opt/victronenergy/service-templates/dbus-jkbms"
 rm -rf "$root"/var/volatile/services/dbus-jkbms.*
 rm -f "$root/data/conf/serial-starter.d/dbus-jkbms.conf"

@@ -5,7 +5,8 @@
 # changing every poll) on a private bus; the table gives CPU per poll cycle
 # (scheduler time and callgrind instructions), resident memory, D-Bus
 # messages per cycle, start-up time and reply-to-signal latency, then the
-# codec's decode rate.   Usage: scripts/bench.sh [seconds-per-phase]
+# codec's decode rate, then the bank of parallel packs (bench_bank).
+#   Usage: scripts/bench.sh [seconds-per-phase]
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-30}
@@ -122,3 +123,71 @@ echo "name within 0.5 s of the first reply, reply-to-signal latency < 1 ms."
 echo
 echo "== codec: deframe + decode of a 16-cell read-all reply, one core"
 "$b/bench_codec" 2
+
+# ---- the bank of parallel packs (dbus-jkbms --bank) ---------------------
+# Sixteen members played by bench_members (not sixteen real services with
+# sixteen simulators, which would measure the machine more than the bank):
+# each on a D-Bus connection of its own with the service's BusItem tree, the
+# paths a member publishes (16 cells), one ItemsChanged per poll at 1 poll/s
+# with every measured value moving. The bank is the static release binary;
+# CPU from the scheduler, instructions from callgrind (marginal between a
+# short and a long run, so start-up and exit drop out).
+bank_updates() { # the members' updates sent so far
+	kill -USR1 "$members_pid"
+	sleep 0.2
+	cat "$dir/members.count"
+}
+
+bank_callgrind() { # seconds: instructions and updates while the bank ran
+	rm -f "$dir/bank-cg.out"
+	valgrind --tool=callgrind --callgrind-out-file="$dir/bank-cg.out" "$b/dbus-jkbms" --bank \
+		--config "$dir/bank.ini" >"$dir/bank-cg.log" 2>&1 &
+	cg_pid=$!
+	while ! grep -q "registered" "$dir/bank-cg.log"; do sleep 0.05; done
+	u0=$(bank_updates)
+	sleep "$1"
+	u1=$(bank_updates)
+	kill "$cg_pid"
+	wait "$cg_pid" 2>/dev/null || true
+	echo "$(sed -n 's/^summary: \([0-9]*\).*/\1/p' "$dir/bank-cg.out") $((u1 - u0))"
+}
+
+bench_bank() { # seconds
+	rig_config "$dir/bank.ini" settings_timeout=3
+	"$b/bench_members" 16 1 "$dir/members.count" >"$dir/members.log" 2>&1 &
+	members_pid=$!
+	rig_track "$members_pid"
+	rig_wait_name com.victronenergy.battery.bench15
+	"$bs/dbus-jkbms" --bank --config "$dir/bank.ini" >"$dir/bank.log" 2>&1 &
+	bank_pid=$!
+	rig_track "$bank_pid"
+	rig_wait_name com.victronenergy.battery.jkbank
+	sleep 3 # every member read, the ramp settled
+	c0=$(cpu_ns "$bank_pid")
+	u0=$(bank_updates)
+	sleep "$1"
+	c1=$(cpu_ns "$bank_pid")
+	u1=$(bank_updates)
+	rss=$(status_kb "$bank_pid" VmRSS)
+	hwm=$(status_kb "$bank_pid" VmHWM)
+	kill "$bank_pid"
+	wait "$bank_pid" 2>/dev/null || true
+	awk -v u="$((u1 - u0))" -v cpu="$((c1 - c0))" -v s="$1" -v rss="$rss" -v hwm="$hwm" 'BEGIN {
+		printf "bank, 16 members at 1 poll/s (bench_members), static binary: %.1f us CPU per member update, %.3f %% of one core, RSS %.1f MB (peak %.1f MB), %d updates in %d s\n",
+			cpu / u / 1000, cpu / (s * 1e9) * 100, rss / 1024, hwm / 1024, u, s }'
+	if command -v valgrind >/dev/null; then
+		set -- $(bank_callgrind 5)
+		ir1=$1 up1=$2
+		set -- $(bank_callgrind 15)
+		ir2=$1 up2=$2
+		awk -v a="$ir1" -v b="$ir2" -v p="$up1" -v q="$up2" 'BEGIN {
+			printf "bank callgrind: %d instructions per member update (marginal: %d vs %d updates)\n",
+				(b - a) / (q - p), q, p }'
+	fi
+	kill "$members_pid"
+	wait "$members_pid" 2>/dev/null || true
+}
+
+echo
+echo "== the bank of parallel packs"
+bench_bank "$secs"

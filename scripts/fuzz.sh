@@ -10,9 +10,9 @@ build="$top/build-fuzz"
 "$top/scripts/bootstrap.sh" --fuzz
 CC=clang cmake -S "$top" -B "$build" -DENABLE_FUZZING=ON -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j"$(nproc)" --target fuzz_codec fuzz_pb fuzz_config fuzz_setvalue fuzz_history_file \
-	make_seeds
+	fuzz_bank_items make_seeds
 
-for target in fuzz_codec fuzz_pb fuzz_config fuzz_setvalue fuzz_history_file; do
+for target in fuzz_codec fuzz_pb fuzz_config fuzz_setvalue fuzz_history_file fuzz_bank_items; do
 	corpus="$build/corpus-$target"
 	mkdir -p "$corpus"
 	case "$target" in
@@ -36,6 +36,10 @@ for target in fuzz_codec fuzz_pb fuzz_config fuzz_setvalue fuzz_history_file; do
 	fuzz_history_file)
 		# The body of a history file; the target appends its checksum.
 		printf '[battery]\nuid=jkbms_fuzz\nversion=1\n[history]\ncells_known=true\nmin_cell_mv=2900\nmax_cell_mv=3600\nvoltage_known=false\nmin_mv=0\nmax_mv=0\ntemperature_known=true\nmin_temp_c=-5\nmax_temp_c=40\ndrawn_ah=12.5\ncharged_wh=100\ndischarged_wh=90.25\ndeepest_ah=50\nlast_ah=20\ndischarges_ah=70\ndischarges=2\nfull_discharges=1\nempty_counted=false\nlast_full=1800000000\nlow_voltage_alarms=1\nhigh_voltage_alarms=0\n' >"$corpus/good.ini" ;;
+	fuzz_bank_items)
+		# Recipes: entries, then path, keys, key and a value per entry.
+		printf '\003\010\000\000\001\000\000\000\001\013\000\000\000\001\001' >"$corpus/member.bin"
+		printf '\006\007\001\000\003\002\000\002\005\000\005\000\000' >"$corpus/mixed.bin" ;;
 	esac
 	echo "fuzz: $target for ${secs}s"
 	# DBUS_FATAL_WARNINGS=1: a libdbus warning or failed check aborts, as on a GX.

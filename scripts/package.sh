@@ -16,11 +16,13 @@ version=$(git -C "$top" describe --tags --always --dirty 2>/dev/null || echo unk
 stage="$top/dist/stage"
 app="$stage/dbus-jkbms"
 rm -rf "$stage"
-mkdir -p "$app/bin" "$app/service/log" "$app/licenses" "$app/relink"
+mkdir -p "$app/bin" "$app/service/log" "$app/service-bank/log" "$app/licenses" "$app/relink"
 
 cp "$bin" "$app/bin/dbus-jkbms"
 cp "$top/service/run" "$top/service/down" "$app/service/"
 cp "$top/service/log/run" "$app/service/log/"
+cp "$top/service-bank/run" "$app/service-bank/"
+cp "$top/service-bank/log/run" "$app/service-bank/log/"
 cp "$top/packaging/start-jkbms.sh" "$top/packaging/install.sh" "$top/packaging/uninstall.sh" \
 	"$top/packaging/dbus-jkbms.ini.sample" "$top/LICENSE" "$top/README.md" "$app/"
 echo "$version" >"$app/VERSION"

@@ -25,18 +25,21 @@ app="$root/data/apps/dbus-jkbms"
 if [ -n "$archive" ]; then
 	tar -xzf "$archive" -C "$root/data/apps"
 	check "archive unpacks to dbus-jkbms/" "$(test -d "$app"; echo $?)"
-	for f in bin/dbus-jkbms service/run service/log/run service/down start-jkbms.sh install.sh uninstall.sh \
+	for f in bin/dbus-jkbms service/run service/log/run service/down service-bank/run service-bank/log/run \
+		start-jkbms.sh install.sh uninstall.sh \
 		dbus-jkbms.ini.sample LICENSE VERSION README.md licenses/glib licenses/dbus licenses/libserialport \
 		licenses/glibc licenses/pcre2 relink/RELINK.txt; do
 		test -e "$app/$f"; check "archive has $f" $?
 	done
 	# The real binary is replaced by a stub that records how it was started.
 fi
-mkdir -p "$app/bin" "$app/service/log"
+mkdir -p "$app/bin" "$app/service/log" "$app/service-bank/log"
 if [ -z "$archive" ]; then
 	cp "$src/service/run" "$app/service/run"
 	cp "$src/service/log/run" "$app/service/log/run"
 	cp "$src/service/down" "$app/service/down"
+	cp "$src/service-bank/run" "$app/service-bank/run"
+	cp "$src/service-bank/log/run" "$app/service-bank/log/run"
 	cp "$src/packaging/install.sh" "$src/packaging/uninstall.sh" "$src/packaging/start-jkbms.sh" "$app/"
 fi
 printf '#!/bin/sh\necho "$DBUS_SYSTEM_BUS_ADDRESS $*" >"%s/started"\n' "$tmp" >"$app/bin/dbus-jkbms"
@@ -83,6 +86,26 @@ test -f "$rule"; check "--boot restores the udev rule from /data" $?
 ! "$app/install.sh" --root "$root" --bind ttyUSB9 --serial "" >/dev/null 2>"$tmp/err"
 check "--bind without a serial number fails" $?
 
+# The bank of parallel packs: its own daemontools service, linked into
+# /service, restored at boot, started as dbus-jkbms --bank.
+bank_link="$root/service/dbus-jkbms.bank"
+test ! -e "$bank_link" && test ! -L "$bank_link"; check "no bank service without --bank" $?
+"$app/install.sh" --root "$root" --bank >/dev/null 2>&1
+check "--bank exits 0" $?
+test "$(readlink "$bank_link")" = /data/apps/dbus-jkbms/service-bank; check "bank service linked into /service" $?
+test -x "$app/service-bank/run" && test -x "$app/service-bank/log/run"; check "bank run scripts executable" $?
+has_line "$app/service-bank/run" "exec /data/apps/dbus-jkbms/start-jkbms.sh --bank"; check "bank run starts --bank" $?
+has_line "$app/service-bank/log/run" "exec multilog t s25000 n4 /var/log/dbus-jkbms.bank"; check "bank log" $?
+"$app/install.sh" --root "$root" --bank >/dev/null 2>&1
+test "$(readlink "$bank_link")" = /data/apps/dbus-jkbms/service-bank; check "--bank again keeps one link" $?
+rm -f "$bank_link"
+"$app/install.sh" --root "$root" --boot >/dev/null 2>&1
+test -L "$bank_link"; check "--boot restores the bank service" $?
+env -u DBUS_SYSTEM_BUS_ADDRESS "$app/start-jkbms.sh" --bank
+has_line "$tmp/started" "unix:path=/var/run/dbus/system_bus_socket --bank"
+check "start-jkbms.sh --bank runs dbus-jkbms --bank on the GX's bus" $?
+mkdir -p "$root/var/log/dbus-jkbms.bank"
+
 # serial-starter's instantiation: copy the template, replace TTY.
 inst="$root/var/volatile/services/dbus-jkbms.ttyUSB0"
 mkdir -p "$inst"
@@ -103,9 +126,11 @@ touch "$root/data/var/lib/dbus-jkbms/jkbms_x.state" "$root/data/conf/dbus-jkbms.
 check "uninstall exits 0" $?
 for p in opt/victronenergy/service-templates/dbus-jkbms data/conf/serial-starter.d/dbus-jkbms.conf \
 	etc/udev/rules.d/99-dbus-jkbms.rules var/volatile/services/dbus-jkbms.ttyUSB0 var/log/dbus-jkbms.ttyUSB0 \
+	service/dbus-jkbms.bank var/log/dbus-jkbms.bank \
 	data/var/lib/dbus-jkbms data/conf/dbus-jkbms.ini data/apps/dbus-jkbms; do
 	test ! -e "$root/$p"; check "uninstall removed $p" $?
 done
+test ! -L "$bank_link"; check "uninstall removed the bank's /service link" $?
 ! grep -q dbus-jkbms "$rc"; check "rc.local has no dbus-jkbms line" $?
 has_line "$rc" "/data/other-thing.sh"; check "rc.local keeps the user's lines" $?
 test -d "$root/opt/victronenergy/service-templates/gps-dbus"; check "other templates still there" $?

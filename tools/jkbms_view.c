@@ -131,12 +131,28 @@ static void show_history(void)
 	       text("/History/LowVoltageAlarms"), text("/History/HighVoltageAlarms"), text("/History/ChargeCycles"));
 }
 
-static void show(const char *service)
+/* A bank of parallel packs (dbus-jkbms --bank): its packs instead of a
+ * link, cells and sensors. */
+static bool show_bank(void)
 {
-	const struct item *n = find("/System/NrOfCellsPerBattery");
-	int cells = n && n->valid ? (int)n->num : 0;
+	const struct item *c = find("/Mgmt/Connection");
 
-	printf("%s  (device instance %s, %s)\n", service, text("/DeviceInstance"), text("/ProductName"));
+	if (!c || strncmp(c->text, "Bank of", 7) != 0)
+		return false;
+	printf("Packs      %s: %s online, %s offline, %s blocking charge, %s blocking discharge; cable alarm %s\n",
+	       text("/Mgmt/Connection"), text("/System/NrOfModulesOnline"), text("/System/NrOfModulesOffline"),
+	       text("/System/NrOfModulesBlockingCharge"), text("/System/NrOfModulesBlockingDischarge"),
+	       text("/Alarms/BmsCable"));
+	printf("Battery    %s  %s  %s  SoC %s  %s  (%s of %s)\n", text("/Dc/0/Voltage"), text("/Dc/0/Current"),
+	       text("/Dc/0/Power"), text("/Soc"), text("/Dc/0/Temperature"), text("/Capacity"),
+	       text("/InstalledCapacity"));
+	printf("Cells      min %s (%s), max %s (%s)\n", text("/System/MinCellVoltage"),
+	       text("/System/MinVoltageCellId"), text("/System/MaxCellVoltage"), text("/System/MaxVoltageCellId"));
+	return true;
+}
+
+static void show_pack(int cells)
+{
 	printf("Link       connected %s, cable alarm %s, state %s\n", text("/Connected"), text("/Alarms/BmsCable"),
 	       text("/Diagnostics/Link/State"));
 	printf("Battery    %s  %s  %s  SoC %s  %s\n", text("/Dc/0/Voltage"), text("/Dc/0/Current"), text("/Dc/0/Power"),
@@ -155,13 +171,13 @@ static void show(const char *service)
 	       text("/Voltages/Diff"), text("/Balancing"));
 	printf("Temps      MOSFET %s, T1 %s, T2 %s\n", text("/System/MOSTemperature"), text("/System/Temperature1"),
 	       text("/System/Temperature2"));
-	printf("Limits     CVL %s  CCL %s  DCL %s  low %s\n", text("/Info/MaxChargeVoltage"),
-	       text("/Info/MaxChargeCurrent"), text("/Info/MaxDischargeCurrent"), text("/Info/BatteryLowVoltage"));
-	printf("           mode %s; charge: %s; discharge: %s\n", text("/Info/ChargeMode"),
-	       text("/Info/ChargeLimitation"), text("/Info/DischargeLimitation"));
-	printf("Alarms    ");
+}
+
+static void show_alarms(void)
+{
 	int shown = 0;
 
+	printf("Alarms    ");
 	for (int i = 0; i < n_items; i++) {
 		if (strncmp(items[i].path, "/Alarms/", 8) == 0 && items[i].valid && items[i].num != 0) {
 			printf(" %s=%g", items[i].path + 8, items[i].num);
@@ -169,10 +185,33 @@ static void show(const char *service)
 		}
 	}
 	printf("%s\n", shown ? "" : " none");
-	show_history();
-	printf("Polls      %s sent, %s answered, %s timeouts, %s rejected frames\n", text("/Diagnostics/Link/Polls"),
-	       text("/Diagnostics/Link/Replies"), text("/Diagnostics/Link/Timeouts"),
-	       text("/Diagnostics/Link/RejectedFrames"));
+}
+
+static void show(const char *service)
+{
+	const struct item *n = find("/System/NrOfCellsPerBattery");
+	int cells = n && n->valid ? (int)n->num : 0;
+	bool bank;
+
+	printf("%s  (device instance %s, %s)\n", service, text("/DeviceInstance"), text("/ProductName"));
+	bank = show_bank();
+	if (!bank)
+		show_pack(cells);
+	printf("Limits     CVL %s  CCL %s  DCL %s  low %s\n", text("/Info/MaxChargeVoltage"),
+	       text("/Info/MaxChargeCurrent"), text("/Info/MaxDischargeCurrent"), text("/Info/BatteryLowVoltage"));
+	if (bank)
+		printf("           charge: %s; discharge: %s\n", text("/Info/ChargeLimitation"),
+		       text("/Info/DischargeLimitation"));
+	else
+		printf("           mode %s; charge: %s; discharge: %s\n", text("/Info/ChargeMode"),
+		       text("/Info/ChargeLimitation"), text("/Info/DischargeLimitation"));
+	show_alarms();
+	if (!bank)
+		show_history();
+	if (!bank)
+		printf("Polls      %s sent, %s answered, %s timeouts, %s rejected frames\n",
+		       text("/Diagnostics/Link/Polls"), text("/Diagnostics/Link/Replies"),
+		       text("/Diagnostics/Link/Timeouts"), text("/Diagnostics/Link/RejectedFrames"));
 	fflush(stdout);
 }
 

@@ -32,16 +32,19 @@ enum config_protocol {
  * (poller_config_default(), policy_config_default()); in policy, 0 (or
  * POLICY_UNSET_TEMP for a temperature) = derive from the BMS. */
 struct config {
-	unsigned baud;                /* baud, 115200 */
-	uint32_t probe_timeout_ms;    /* probe_timeout (s), 5: exit when no BMS answers */
-	uint32_t leave_bus_after_ms;  /* leave_bus_after (s), 0 = never */
-	int32_t device_instance;      /* device_instance, 1: preferred VRM instance */
-	uint32_t settings_timeout_ms; /* settings_timeout (s), 5 */
-	bool properties_changed;      /* properties_changed, false */
-	uint32_t ttg_floor_pct;       /* time_to_go_soc (%), 10 */
-	char state_dir[160];          /* state_dir, /data/var/lib/dbus-jkbms */
-	uint8_t protocol;             /* protocol, auto (enum config_protocol) */
-	uint16_t pb_addresses;        /* pb_addresses, 1-15: bit n = address n */
+	unsigned baud;                   /* baud, 115200 */
+	uint32_t probe_timeout_ms;       /* probe_timeout (s), 5: exit when no BMS answers */
+	uint32_t leave_bus_after_ms;     /* leave_bus_after (s), 0 = never */
+	int32_t device_instance;         /* device_instance, 1: preferred VRM instance */
+	uint32_t settings_timeout_ms;    /* settings_timeout (s), 5 */
+	bool properties_changed;         /* properties_changed, false */
+	uint32_t ttg_floor_pct;          /* time_to_go_soc (%), 10 */
+	char state_dir[160];             /* state_dir, /data/var/lib/dbus-jkbms */
+	uint8_t protocol;                /* protocol, auto (enum config_protocol) */
+	uint16_t pb_addresses;           /* pb_addresses, 1-15: bit n = address n */
+	bool bank;                       /* bank, false: a member of a bank (docs/bank.md) */
+	uint32_t bank_packs;             /* bank_packs, 0: packs the bank expects (0 = any) */
+	uint32_t bank_member_timeout_ms; /* bank_member_timeout (s), 30: a silent member is offline */
 	/* poll_interval, reply_timeout, link_warning and link_lost (s) in
 	 * interval_ms, reply_timeout_ms, warning_ms and lost_ms. */
 	struct poller_config poll;

@@ -23,8 +23,12 @@
 #define VENUS_STATE_RUNNING 9
 #define VENUS_STATE_ERROR 10
 
+struct bank_output;
+
 /* What the getters read. */
 struct service_view {
+	bool member;                    /* a member of a bank: its limits under /Bank/, /Info/ limits invalid */
+	const struct bank_output *bank; /* the bank service's combination (bank_paths.c), else NULL */
 	const struct battery *bat;
 	const struct policy_output *pol; /* NULL before the policy ran */
 	const struct history *hist;      /* NULL before it was loaded */
@@ -69,6 +73,17 @@ struct path_def {
 
 extern const struct path_def service_paths[];
 extern const size_t service_path_count;
+
+/* A value rounded to a path's resolution (step, e.g. 0.01 V): the one
+ * rounding every published double goes through, the bank's too. */
+double service_path_round(double v, double step);
+
+/* The GetText format of a path (what busitem_add() takes), the bank's
+ * paths too. */
+const char *service_path_format(const struct path_def *def);
+
+/* A path that exists only on a bank member: /Bank/... (docs/bank.md). */
+bool service_path_member_only(const struct path_def *def);
 
 /* Index of a path in the table, for the service's own paths; the path must
  * be there. */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bank_service.h"
 #include "config.h"
 #include "dbus_glib.h"
 #include "log.h"
@@ -29,6 +30,7 @@ struct app {
 	const char *decode;
 	bool once;
 	bool list_ports;
+	bool bank;
 	const char *device;
 	const char *extra; /* a second positional argument: an error */
 	GPtrArray *keys;   /* command-line keys, applied after the file */
@@ -36,6 +38,7 @@ struct app {
 	GMainLoop *loop;
 	DBusConnection *conn;
 	struct port *port;
+	struct bank_service *bank_service;
 	int exit_code;
 };
 
@@ -46,6 +49,7 @@ static void usage(FILE *f)
 		"       dbus-jkbms --once [--json] [options] DEVICE\n"
 		"       dbus-jkbms --decode FILE\n"
 		"       dbus-jkbms --list-ports\n"
+		"       dbus-jkbms --bank [options]      run the bank of parallel packs (" BANK_BUS_NAME ")\n"
 		"\n"
 		"  --config FILE              configuration file (default " CONFIG_DEFAULT_PATH ")\n"
 		"  --baud N                   serial speed (default 115200)\n"
@@ -60,6 +64,7 @@ static void usage(FILE *f)
 		"  --json                     with --once: print JSON\n"
 		"  --decode FILE              decode a captured reply ('-' = stdin) as JSON\n"
 		"  --list-ports               list serial ports with their USB identity\n"
+		"  --bank                     combine the member services (bank = true) into one battery\n"
 		"  -v, --verbose              debug logging\n"
 		"  -h, --help                 this help\n"
 		"  --version                  print the version\n");
@@ -108,6 +113,21 @@ static int find_units(struct app *app, struct port_units *units)
 	return r;
 }
 
+/* The bank, or the port with its BMSs. Returns 0 or -1. */
+static int start(struct app *app)
+{
+	struct port_units units;
+
+	if (app->bank) {
+		LOG_INFO("dbus-jkbms %s: the bank", DBUS_JKBMS_VERSION);
+		return bank_service_new(&app->cfg, app->conn, quit_cb, app, &app->bank_service) < 0 ? -1 : 0;
+	}
+	LOG_INFO("dbus-jkbms %s on %s", DBUS_JKBMS_VERSION, app->device);
+	if (find_units(app, &units) < 0)
+		return -1;
+	return port_new(&app->cfg, app->device, &units, app->conn, quit_cb, app, &app->port) < 0 ? -1 : 0;
+}
+
 static int run_service(struct app *app)
 {
 	const char *why = NULL;
@@ -120,16 +140,11 @@ static int run_service(struct app *app)
 	app->loop = g_main_loop_new(NULL, FALSE);
 	g_unix_signal_add(SIGTERM, signal_cb, app);
 	g_unix_signal_add(SIGINT, signal_cb, app);
-	LOG_INFO("dbus-jkbms %s on %s", DBUS_JKBMS_VERSION, app->device);
-	struct port_units units;
-
-	if (find_units(app, &units) < 0) {
+	if (start(app) < 0)
 		app->exit_code = 1;
-	} else if (port_new(&app->cfg, app->device, &units, app->conn, quit_cb, app, &app->port) < 0) {
-		app->exit_code = 1;
-	} else {
+	else
 		g_main_loop_run(app->loop);
-	}
+	bank_service_free(app->bank_service);
 	port_free(app->port);
 	dbus_glib_detach(app->conn);
 	dbus_connection_close(app->conn);
@@ -145,6 +160,7 @@ static const struct option opts[] = {
 	{ "once", optional_argument, NULL, 'o' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "list-ports", no_argument, NULL, 'l' },
+	{ "bank", no_argument, NULL, 'b' },
 	{ "config", required_argument, NULL, 'c' },
 	{ "baud", required_argument, NULL, 'k' },
 	{ "poll-interval", required_argument, NULL, 'k' },
@@ -189,6 +205,9 @@ static int take_option(struct app *app, int c, int idx)
 	case 'l':
 		app->list_ports = true;
 		break;
+	case 'b':
+		app->bank = true;
+		break;
 	case 'c':
 		app->config_path = optarg;
 		break;
@@ -232,10 +251,18 @@ static int parse_args(struct app *app, int argc, char **argv)
 	}
 	for (int i = optind; i < argc; i++)
 		add_positional(app, argv[i]);
-	if (app->decode || app->list_ports) {
+	if (app->bank && (app->once || app->decode || app->list_ports)) {
+		fprintf(stderr,
+			"dbus-jkbms: --bank runs the bank service; it does not combine with --once, --decode "
+			"or --list-ports\n");
+		return 2;
+	}
+	if (app->decode || app->list_ports || app->bank) {
 		if (app->device) {
 			fprintf(stderr, "dbus-jkbms: unexpected argument '%s' (%s takes no DEVICE)\n", app->device,
-				app->decode ? "--decode" : "--list-ports");
+				app->decode               ? "--decode"
+					: app->list_ports ? "--list-ports"
+							  : "--bank");
 			return 2;
 		}
 		return -1;

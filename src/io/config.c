@@ -71,6 +71,9 @@ static const struct key keys[] = {
 	K("state_dir", KEY_STRING, state_dir, 1, 159, "characters"),
 	K("protocol", KEY_PROTOCOL, protocol, 0, 0, ""),
 	K("pb_addresses", KEY_ADDRESSES, pb_addresses, 1, 15, ""),
+	K("bank", KEY_BOOL, bank, 0, 1, ""),
+	K("bank_packs", KEY_UINT, bank_packs, 0, 16, "packs"),
+	K("bank_member_timeout", KEY_SECONDS, bank_member_timeout_ms, 2, 600, "s"),
 };
 
 void config_defaults(struct config *c)
@@ -83,6 +86,7 @@ void config_defaults(struct config *c)
 	c->settings_timeout_ms = 5000;
 	c->properties_changed = false;
 	c->ttg_floor_pct = 10;
+	c->bank_member_timeout_ms = 30000;
 	snprintf(c->state_dir, sizeof(c->state_dir), "%s", "/data/var/lib/dbus-jkbms");
 	c->protocol = CONFIG_PROTOCOL_AUTO;
 	c->pb_addresses = 0xFFFE; /* 1..15 */

@@ -90,6 +90,8 @@ static void build_tree(struct service *s)
 		const struct path_def *d = &service_paths[k];
 		busitem_set_fn set = NULL;
 
+		if (service_path_member_only(d) && !s->cfg.bank)
+			continue; /* s->items[k] stays NULL: never published */
 		if (strcmp(d->path, "/CustomName") == 0)
 			set = custom_name_set_cb;
 		else if (g_str_has_prefix(d->path, "/Settings/Force"))
@@ -168,6 +170,7 @@ static bool counters_due(struct service *s, const struct service_view *v)
 static struct service_view view_of(struct service *s)
 {
 	struct service_view v = {
+		.member = s->cfg.bank,
 		.bat = &s->bat,
 		.pol = s->have_pout ? &s->pout : NULL,
 		.hist = s->hist.path ? &s->hist.h : NULL,
@@ -188,7 +191,7 @@ static void publish_paths(struct service *s, bool lost)
 	for (size_t k = 0; k < service_path_count; k++) {
 		const struct path_def *d = &service_paths[k];
 
-		if (d->group == PATH_FIXED || (d->group == PATH_COUNTER && !counters))
+		if (!s->items[k] || d->group == PATH_FIXED || (d->group == PATH_COUNTER && !counters))
 			continue;
 		if (d->group == PATH_MEASURE && lost)
 			busitem_invalidate(s->items[k]);
@@ -270,6 +273,8 @@ static void first_reply(struct service *s)
 	else
 		LOG_INFO("JK-BMS found for %s: %s, %u cells, protocol %u", s->bus_name, b->software_version,
 			 b->cell_count, b->protocol_version);
+	if (s->cfg.bank)
+		LOG_INFO("bank member: the limits go under /Bank/, /Info/ limits stay invalid (docs/bank.md)");
 	add_cells(s, b->cell_count);
 	publish_identity(s);
 	service_state_load(s);

@@ -18,6 +18,11 @@ static double round_to(double v, double step)
 	return round(v / step) * step;
 }
 
+double service_path_round(double v, double step)
+{
+	return round_to(v, step);
+}
+
 static const struct bms_snapshot *snap(const struct service_view *v)
 {
 	return &v->bat->snap;
@@ -130,13 +135,29 @@ static enum path_result get_cell_sum(const struct service_view *v, unsigned arg,
 
 /* ---- charge control and state ----------------------------------------------- */
 
+/* arg 0-3: CVL, CCL, DCL, battery-low voltage under /Info/ (invalid on a
+ * bank member, so that systemcalc never takes one pack as the BMS); arg
+ * 4-7: the same under /Bank/ (members only); 8: the float cap of a lost
+ * link (cells x V_flt), 9: /Bank/Member. */
 static enum path_result get_limit(const struct service_view *v, unsigned arg, struct path_value *o)
 {
 	const struct policy_output *p = v->pol;
 
+	if (arg == 9) {
+		o->i = 1;
+		return PATH_SET;
+	}
+	if (arg < 4 && v->member)
+		return PATH_INVALID;
 	if (!p)
 		return PATH_KEEP;
-	switch (arg) {
+	if (arg == 8) {
+		if (!p->params.cells || !p->params.v_flt_mv)
+			return PATH_KEEP;
+		o->d = round_to((double)p->params.v_flt_mv * p->params.cells / 1000.0, 0.01);
+		return PATH_SET;
+	}
+	switch (arg % 4) {
 	case 0:
 		o->d = round_to(p->cvl_mv / 1000.0, 0.01);
 		break;
@@ -425,6 +446,13 @@ const struct path_def service_paths[] = {
 	CONTROL("/Info/MaxChargeCurrent", BUSITEM_DOUBLE, "%.1fA", get_limit, 1),
 	CONTROL("/Info/MaxDischargeCurrent", BUSITEM_DOUBLE, "%.1fA", get_limit, 2),
 	CONTROL("/Info/BatteryLowVoltage", BUSITEM_DOUBLE, "%.2fV", get_limit, 3),
+	/* A bank member's own limits (docs/bank.md). */
+	CONTROL("/Bank/MaxChargeVoltage", BUSITEM_DOUBLE, "%.2fV", get_limit, 4),
+	CONTROL("/Bank/MaxChargeCurrent", BUSITEM_DOUBLE, "%.1fA", get_limit, 5),
+	CONTROL("/Bank/MaxDischargeCurrent", BUSITEM_DOUBLE, "%.1fA", get_limit, 6),
+	CONTROL("/Bank/BatteryLowVoltage", BUSITEM_DOUBLE, "%.2fV", get_limit, 7),
+	CONTROL("/Bank/FloatVoltage", BUSITEM_DOUBLE, "%.2fV", get_limit, 8),
+	CONTROL("/Bank/Member", BUSITEM_INT, NULL, get_limit, 9),
 	CONTROL("/Info/ChargeMode", BUSITEM_STRING, NULL, get_limit_text, 0),
 	CONTROL("/Info/ChargeLimitation", BUSITEM_STRING, NULL, get_limit_text, 1),
 	CONTROL("/Info/DischargeLimitation", BUSITEM_STRING, NULL, get_limit_text, 2),
@@ -504,6 +532,16 @@ const struct path_def service_paths[] = {
 };
 
 const size_t service_path_count = sizeof(service_paths) / sizeof(service_paths[0]);
+
+const char *service_path_format(const struct path_def *def)
+{
+	return def->fmt;
+}
+
+bool service_path_member_only(const struct path_def *def)
+{
+	return strncmp(def->path, "/Bank/", 6) == 0;
+}
 
 size_t service_path_index(const char *path)
 {

@@ -278,7 +278,7 @@ struct start_options {
 	unsigned cells, protocol;
 	bool pb;
 	unsigned packs, first_address, master_ms;
-	double soc, current;
+	double soc, current, capacity;
 	const char *id, *scenario;
 };
 
@@ -330,15 +330,25 @@ static bool parse_bus_option(int opt, const char *arg, struct start_options *o)
 static int parse_options(struct sim *s, int argc, char **argv, struct start_options *o)
 {
 	static const struct option opts[] = {
-		{ "cells", required_argument, NULL, 'c' },        { "link", required_argument, NULL, 'l' },
-		{ "protocol", required_argument, NULL, 'p' },     { "soc", required_argument, NULL, 's' },
-		{ "current", required_argument, NULL, 'i' },      { "fault", required_argument, NULL, 'f' },
-		{ "speed", required_argument, NULL, 'x' },        { "seed", required_argument, NULL, 'r' },
-		{ "exit-on-eof", no_argument, NULL, 'e' },        { "help", no_argument, NULL, 'h' },
-		{ "id", required_argument, NULL, 'u' },           { "scenario", required_argument, NULL, 'S' },
-		{ "dvcc-service", required_argument, NULL, 'D' }, { "trace", required_argument, NULL, 'T' },
-		{ "packs", required_argument, NULL, 'n' },        { "first-address", required_argument, NULL, 'a' },
-		{ "master", optional_argument, NULL, 'm' },       { NULL, 0, NULL, 0 },
+		{ "cells", required_argument, NULL, 'c' },
+		{ "link", required_argument, NULL, 'l' },
+		{ "protocol", required_argument, NULL, 'p' },
+		{ "soc", required_argument, NULL, 's' },
+		{ "current", required_argument, NULL, 'i' },
+		{ "fault", required_argument, NULL, 'f' },
+		{ "speed", required_argument, NULL, 'x' },
+		{ "seed", required_argument, NULL, 'r' },
+		{ "exit-on-eof", no_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "id", required_argument, NULL, 'u' },
+		{ "scenario", required_argument, NULL, 'S' },
+		{ "dvcc-service", required_argument, NULL, 'D' },
+		{ "trace", required_argument, NULL, 'T' },
+		{ "packs", required_argument, NULL, 'n' },
+		{ "first-address", required_argument, NULL, 'a' },
+		{ "master", optional_argument, NULL, 'm' },
+		{ "capacity", required_argument, NULL, 'C' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
 
@@ -362,6 +372,9 @@ static int parse_options(struct sim *s, int argc, char **argv, struct start_opti
 			break;
 		case 'i':
 			o->current = atof(optarg);
+			break;
+		case 'C':
+			o->capacity = atof(optarg);
 			break;
 		case 'x':
 			s->speed = atof(optarg);
@@ -435,8 +448,10 @@ static int setup(struct sim *s, int argc, char **argv)
 
 	if (r >= 0)
 		return r;
-	if (cells < 1 || cells > BMS_MAX_CELLS || protocol > 1 || soc < 0 || soc > 100 || s->speed <= 0) {
-		fprintf(stderr, "jkbms-sim: --cells 1..32, --protocol 0|1, --soc 0..100, --speed > 0\n");
+	if (cells < 1 || cells > BMS_MAX_CELLS || protocol > 1 || soc < 0 || soc > 100 || s->speed <= 0 ||
+	    !(o.capacity == 0 || (o.capacity >= 1 && o.capacity <= 2000))) {
+		fprintf(stderr,
+			"jkbms-sim: --cells 1..32, --protocol 0|1, --soc 0..100, --speed > 0, --capacity 1..2000\n");
 		return 2;
 	}
 	if (!o.pb && (o.packs != 1 || o.first_address != 1 || o.master_ms)) {
@@ -444,6 +459,11 @@ static int setup(struct sim *s, int argc, char **argv)
 		return 2;
 	}
 	sim_model_init(&s->model, cells, (uint8_t)protocol);
+	if (o.capacity > 0) {
+		s->model.capacity_ah = o.capacity;
+		s->model.base.settings.capacity_ah = (uint32_t)o.capacity;
+		s->model.base.settings.actual_capacity_ah = (uint32_t)o.capacity;
+	}
 	s->model.soc = soc / 100;
 	s->model.current_a = o.current;
 	s->model.rng = s->rng;

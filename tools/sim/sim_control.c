@@ -48,6 +48,7 @@ void sim_control_usage(FILE *f)
 		"                      nothing; every S seconds (5) it polls the slaves, looks for\n"
 		"                      one more, and broadcasts its live and settings frames\n"
 		"  --soc PCT           initial SoC (60)\n"
+		"  --capacity AH       nominal and actual capacity, 1..2000 (280)\n"
 		"  --current A         load/charger current, + = charging (0)\n"
 		"  --fault MODE[:ARG]  none silent garbage badcrc truncated split[:pieces] slow[:ms]\n"
 		"                      echo noapply late[:ms] pad random[:percent]\n"

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/* Inside the bank service: reading a member's values (bank_items.c). */
+#ifndef BANK_ITEMS_H
+#define BANK_ITEMS_H
+
+#include <dbus/dbus.h>
+#include <glib.h>
+#include <stdbool.h>
+
+#include "bank.h"
+
+/* The member paths the bank reads, for bank_items_apply() (free with
+ * g_hash_table_destroy()). */
+GHashTable *bank_items_fields_new(void);
+
+/* Apply the values of msg, an a{sa{sv}} (a GetItems reply or an
+ * ItemsChanged), to m; *member is set from /Bank/Member when msg holds it.
+ * Returns false (and changes nothing) when msg is not an a{sa{sv}}. */
+bool bank_items_apply(GHashTable *fields, DBusMessage *msg, struct bank_member *m, bool *member);
+
+#endif

@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * How the bank finds and follows its members (docs/bank.md "The bank
+ * service"): every com.victronenergy.battery.* service is read once with
+ * GetItems, at start (ListNames) and whenever its name gets an owner
+ * (NameOwnerChanged); one whose /Bank/Member is 1 is a member, followed from
+ * then on through its ItemsChanged only (one match rule for all, no
+ * polling). A member whose name loses its owner is offline at once.
+ */
+#define G_LOG_DOMAIN "bank"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bank_items.h"
+#include "bank_private.h"
+#include "log.h"
+
+#define CALL_TIMEOUT_MS 3000
+#define MATCH_OWNER \
+	"type='signal',sender='" DBUS_SERVICE_DBUS "',interface='" DBUS_INTERFACE_DBUS \
+	"',member='NameOwnerChanged',arg0namespace='com.victronenergy.battery'"
+#define MATCH_ITEMS "type='signal',interface='com.victronenergy.BusItem',member='ItemsChanged',path='/'"
+
+/* ---- members -------------------------------------------------------------- */
+
+static int member_by_owner(struct bank_service *b, const char *owner)
+{
+	for (unsigned k = 0; k < b->n; k++) {
+		if (b->owner[k] && strcmp(b->owner[k], owner) == 0)
+			return (int)k;
+	}
+	return -1;
+}
+
+/* Its slot: its own (the same bus name, still present: read again), else
+ * the same unique id of a member gone (a pack on another port keeps its
+ * position), else the same bus name, else a new one (-1: full). Two
+ * services present with one unique id (the same user data set in two
+ * BMSs) stay two members: merging them would hide a pack. */
+static int member_slot(struct bank_service *b, const char *uid, const char *name)
+{
+	for (unsigned k = 0; k < b->n; k++) {
+		if (b->m[k].present && strcmp(b->name[k], name) == 0)
+			return (int)k;
+	}
+	for (unsigned k = 0; k < b->n; k++) {
+		if (strcmp(b->m[k].uid, uid) != 0)
+			continue;
+		if (!b->m[k].present)
+			return (int)k;
+		LOG_WARN("%s has the unique id %s of %s too: give each BMS its own user data", name, uid, b->name[k]);
+	}
+	for (unsigned k = 0; k < b->n; k++) {
+		if (!b->m[k].present && strcmp(b->name[k], name) == 0)
+			return (int)k;
+	}
+	if (b->n == BANK_MAX_MEMBERS)
+		return -1;
+	return (int)b->n++;
+}
+
+static void member_found(struct bank_service *b, const char *name, const char *owner, const struct bank_member *m)
+{
+	int k = member_slot(b, m->uid, name);
+
+	if (k < 0) {
+		LOG_WARN("%s: a bank has at most %d members; ignored", name, BANK_MAX_MEMBERS);
+		return;
+	}
+	b->m[k] = *m;
+	b->m[k].present = true;
+	g_free(b->owner[k]);
+	g_free(b->name[k]);
+	b->owner[k] = g_strdup(owner);
+	b->name[k] = g_strdup(name);
+	b->heard_ms[k] = bank_now_ms();
+	LOG_INFO("member %s (%s) %s", name, m->uid, m->connected ? "online" : "found, not connected");
+}
+
+static void member_gone(struct bank_service *b, const char *name)
+{
+	for (unsigned k = 0; k < b->n; k++) {
+		if (b->m[k].present && strcmp(b->name[k], name) == 0) {
+			b->m[k].present = false;
+			g_free(b->owner[k]);
+			b->owner[k] = NULL;
+			LOG_WARN("member %s left the bus", name);
+		}
+	}
+}
+
+void bank_members_check_silent(struct bank_service *b, uint64_t now_ms)
+{
+	for (unsigned k = 0; k < b->n; k++) {
+		struct bank_member *m = &b->m[k];
+
+		if (!m->present || m->silent || now_ms - b->heard_ms[k] < b->cfg.bank_member_timeout_ms)
+			continue;
+		m->silent = true;
+		LOG_WARN("member %s silent for %.0f s: offline until it speaks again", b->name[k],
+			 (double)(now_ms - b->heard_ms[k]) / 1000.0);
+	}
+}
+
+/* ---- discovery ------------------------------------------------------------ */
+
+static void peer_free(gpointer p)
+{
+	struct bank_peer *peer = p;
+
+	if (peer->call) {
+		dbus_pending_call_cancel(peer->call);
+		dbus_pending_call_unref(peer->call);
+	}
+	g_free(peer->name);
+	g_free(peer);
+}
+
+static void startup_step(struct bank_service *b)
+{
+	if (b->started || b->startup == 0 || --b->startup > 0)
+		return;
+	b->started = true;
+	LOG_INFO("%u member(s) found at start", b->n);
+}
+
+static void get_items_reply(DBusPendingCall *call, void *data)
+{
+	struct bank_peer *peer = data;
+	struct bank_service *b = peer->bank;
+	DBusMessage *reply = dbus_pending_call_steal_reply(call);
+	struct bank_member m;
+	bool member = false;
+
+	dbus_pending_call_unref(peer->call);
+	peer->call = NULL;
+	memset(&m, 0, sizeof(m));
+	if (reply && dbus_message_get_type(reply) == DBUS_MESSAGE_TYPE_METHOD_RETURN &&
+	    bank_items_apply(b->fields, reply, &m, &member) && member && dbus_message_get_sender(reply)) {
+		if (!m.uid[0])
+			snprintf(m.uid, sizeof(m.uid), "%s", peer->name);
+		member_found(b, peer->name, dbus_message_get_sender(reply), &m);
+	}
+	if (reply)
+		dbus_message_unref(reply);
+	startup_step(b);
+	bank_publish(b);
+}
+
+/* Read name once (again after a restart of its service). */
+static void probe(struct bank_service *b, const char *name, bool at_start)
+{
+	struct bank_peer *peer = g_new0(struct bank_peer, 1);
+	DBusMessage *msg = dbus_message_new_method_call(name, "/", "com.victronenergy.BusItem", "GetItems");
+
+	peer->bank = b;
+	peer->name = g_strdup(name);
+	g_hash_table_replace(b->peers, peer->name, peer); /* cancels a read still out */
+	if (at_start)
+		b->startup++;
+	if (!dbus_connection_send_with_reply(b->conn, msg, &peer->call, CALL_TIMEOUT_MS) || !peer->call) {
+		LOG_WARN("%s: cannot send GetItems", name);
+		g_hash_table_remove(b->peers, name);
+		if (at_start)
+			b->startup--;
+	} else {
+		dbus_pending_call_set_notify(peer->call, get_items_reply, peer, NULL);
+	}
+	dbus_message_unref(msg);
+}
+
+static bool is_battery(const char *name)
+{
+	return g_str_has_prefix(name, BATTERY_PREFIX) && strcmp(name, BANK_BUS_NAME) != 0;
+}
+
+static void list_names_reply(DBusPendingCall *call, void *data)
+{
+	struct bank_service *b = data;
+	DBusMessage *reply = dbus_pending_call_steal_reply(call);
+	char **names = NULL;
+	int n = 0;
+
+	dbus_pending_call_unref(call);
+	b->list_call = NULL;
+	b->startup = 1; /* held until every GetItems was sent */
+	if (reply &&
+	    dbus_message_get_args(reply, NULL, DBUS_TYPE_ARRAY, DBUS_TYPE_STRING, &names, &n, DBUS_TYPE_INVALID)) {
+		for (int k = 0; k < n; k++) {
+			if (is_battery(names[k]))
+				probe(b, names[k], true);
+		}
+		dbus_free_string_array(names);
+	} else {
+		LOG_ERR("ListNames failed: members are found as they start");
+	}
+	if (reply)
+		dbus_message_unref(reply);
+	startup_step(b);
+	bank_publish(b);
+}
+
+static void on_owner_changed(struct bank_service *b, DBusMessage *msg)
+{
+	const char *name, *old, *now;
+
+	if (!dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &name, DBUS_TYPE_STRING, &old, DBUS_TYPE_STRING, &now,
+				   DBUS_TYPE_INVALID) ||
+	    !is_battery(name))
+		return;
+	if (*old) {
+		g_hash_table_remove(b->peers, name);
+		member_gone(b, name);
+	}
+	if (*now)
+		probe(b, name, false);
+	bank_publish(b);
+}
+
+static void on_items_changed(struct bank_service *b, DBusMessage *msg)
+{
+	const char *sender = dbus_message_get_sender(msg);
+	int k = sender ? member_by_owner(b, sender) : -1;
+	bool member = true;
+
+	if (k < 0)
+		return; /* not a member, or not read yet: its GetItems reply is newer */
+	b->heard_ms[k] = bank_now_ms();
+	if (b->m[k].silent) {
+		b->m[k].silent = false;
+		LOG_INFO("member %s speaks again", b->name[k]);
+	}
+	if (bank_items_apply(b->fields, msg, &b->m[k], &member))
+		bank_publish(b);
+}
+
+static DBusHandlerResult filter(DBusConnection *conn, DBusMessage *msg, void *data)
+{
+	(void)conn;
+	if (dbus_message_is_signal(msg, "com.victronenergy.BusItem", "ItemsChanged"))
+		on_items_changed(data, msg);
+	else if (dbus_message_is_signal(msg, DBUS_INTERFACE_DBUS, "NameOwnerChanged"))
+		on_owner_changed(data, msg);
+	return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
+}
+
+int bank_members_start(struct bank_service *b)
+{
+	DBusError err;
+	DBusPendingCall *call = NULL;
+
+	b->fields = bank_items_fields_new();
+	b->peers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, peer_free);
+	dbus_connection_add_filter(b->conn, filter, b, NULL);
+	dbus_error_init(&err);
+	dbus_bus_add_match(b->conn, MATCH_OWNER, &err);
+	if (!dbus_error_is_set(&err))
+		dbus_bus_add_match(b->conn, MATCH_ITEMS, &err);
+	if (dbus_error_is_set(&err)) {
+		LOG_ERR("cannot watch the bus: %s", err.message);
+		dbus_error_free(&err);
+		return -EIO;
+	}
+	DBusMessage *msg = dbus_message_new_method_call(DBUS_SERVICE_DBUS, DBUS_PATH_DBUS, DBUS_INTERFACE_DBUS,
+							"ListNames");
+
+	if (!dbus_connection_send_with_reply(b->conn, msg, &call, CALL_TIMEOUT_MS) || !call) {
+		dbus_message_unref(msg);
+		return -ENOMEM;
+	}
+	dbus_pending_call_set_notify(call, list_names_reply, b, NULL);
+	dbus_message_unref(msg);
+	b->list_call = call;
+	return 0;
+}
+
+void bank_members_stop(struct bank_service *b)
+{
+	if (b->list_call) {
+		dbus_pending_call_cancel(b->list_call);
+		dbus_pending_call_unref(b->list_call);
+	}
+	if (b->peers) {
+		dbus_connection_remove_filter(b->conn, filter, b);
+		g_hash_table_destroy(b->peers);
+	}
+	if (b->fields)
+		g_hash_table_destroy(b->fields);
+	for (unsigned k = 0; k < b->n; k++) {
+		g_free(b->owner[k]);
+		g_free(b->name[k]);
+	}
+}
