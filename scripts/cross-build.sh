@@ -7,7 +7,8 @@
 #     checked to have no dynamic dependencies;
 #  3. that static binary end to end under qemu against the simulator on a
 #     private bus: the same checks as on the build machine.
-# Usage: scripts/cross-build.sh   (needs the host build in build/ for step 3)
+# Usage: scripts/cross-build.sh   (step 3 runs host test programs from build/,
+# which is built first when they are missing, as on a fresh clone)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -29,7 +30,12 @@ arm-linux-gnueabihf-strip -o "$bin.stripped" "$bin"
 "$top/scripts/check-static.sh" "$bin.stripped"
 
 echo "== the static armhf binary end to end under qemu"
-[ -x "$top/build/tests/test_service_control" ] || { echo "cross-build: build the host tree first (scripts/test.sh)" >&2; exit 1; }
+if [ ! -x "$top/build/tests/test_service_control" ] || [ ! -x "$top/build/jkbms-sim" ]; then
+	echo "== the host tree (build/), for the end-to-end test programs"
+	"$top/scripts/bootstrap.sh"
+	cmake -S "$top" -B "$top/build" -DWERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build "$top/build" -j"$jobs"
+fi
 wrapper="$top/build-armhf-static/run-dbus-jkbms"
 printf '#!/bin/sh\nexec qemu-arm-static -cpu cortex-a7 "%s" "$@"\n' "$bin.stripped" >"$wrapper"
 chmod +x "$wrapper"

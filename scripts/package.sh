@@ -5,7 +5,10 @@
 # static armhf binary, the service template, the start, install and
 # uninstall scripts, a sample configuration, the licences of everything
 # linked in, and the object files to relink against other LGPL libraries.
-# Prints the archive's path. --no-build: use the existing cross build.
+# Prints the archive's path. Builds what it needs (scripts/cross-build.sh:
+# the host tree when missing, the armhf trees, their tests under qemu), so
+# it works on a fresh clone. --no-build: use the existing cross build (CI,
+# right after scripts/cross-build.sh).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 [ "${1:-}" = "--no-build" ] || "$top/scripts/cross-build.sh" >&2

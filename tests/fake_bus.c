@@ -2,7 +2,8 @@
 /*
  * A BMS family of the tests' own and the BMSs that speak it on a real
  * pseudo-terminal: several addresses on one bus, each answering with its
- * address and a SoC of 50 + address, unless made silent. For tests of the
+ * address, a SoC of 50 + address and its T1 (any value, or none), unless
+ * made silent. For tests of the
  * link and the port with several units (docs/architecture.md "Drivers").
  */
 #define _GNU_SOURCE
@@ -18,7 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The test family: request F0 addr 0F; reply E0 addr soc 0E; write F1 addr
+/* The test family: request F0 addr 0F; reply E0 addr soc t1 0E (t1 a signed
+ * byte, 0x80 = no reading); write F1 addr
  * (fet << 1 | on) 0F, answered by the next reply. */
 enum {
 	REQ = 0xF0,
@@ -29,7 +31,7 @@ enum {
 };
 
 struct test_rx {
-	uint8_t buf[4];
+	uint8_t buf[5];
 	size_t len;
 };
 
@@ -84,10 +86,10 @@ static int rx_feed(struct bms_rx *rx, const uint8_t *data, size_t len, size_t *u
 		if (r->len == 0 && b != REP)
 			continue;
 		r->buf[r->len++] = b;
-		if (r->len == 4) {
+		if (r->len == sizeof(r->buf)) {
 			r->len = 0;
-			memcpy(out->data, r->buf, 4);
-			out->len = 4;
+			memcpy(out->data, r->buf, sizeof(r->buf));
+			out->len = sizeof(r->buf);
 			out->addr = -1;
 			return 1;
 		}
@@ -104,6 +106,11 @@ static enum bms_reply decode(const struct bms_frame *f, struct bms_snapshot *sna
 	snap->voltage_mv = 3300;
 	snap->soc_pct = f->data[2];
 	snap->temp_c[BMS_TEMP_MOSFET] = snap->temp_c[BMS_TEMP_T1] = snap->temp_c[BMS_TEMP_T2] = 20;
+	snap->temp_sensor_count = 2;
+	if ((int8_t)f->data[3] == FAKE_BUS_T1_MISSING)
+		snap->temp_missing = 1u << BMS_TEMP_T1;
+	else
+		snap->temp_c[BMS_TEMP_T1] = (int8_t)f->data[3];
 	sim_lfp_settings(&snap->settings, 1); /* a plausible LiFePO4 BMS */
 	snap->settings.board_address = f->data[1];
 	snap->status = BMS_STATUS_CHARGE_FET | BMS_STATUS_DISCHARGE_FET;
@@ -135,7 +142,7 @@ const struct bms_driver fake_bus_driver = {
 
 static void answer(struct fake_bus *b, uint8_t addr)
 {
-	uint8_t reply[4] = { REP, addr, (uint8_t)(50 + addr), REP_END };
+	uint8_t reply[5] = { REP, addr, (uint8_t)(50 + addr), (uint8_t)b->t1[addr], REP_END };
 
 	if (write(b->master, reply, sizeof(reply)) != (ssize_t)sizeof(reply))
 		b->write_errors++;
@@ -178,6 +185,7 @@ int fake_bus_open(struct fake_bus *b, uint32_t reply_timeout_ms)
 {
 	memset(b, 0, sizeof(*b));
 	b->reply_timeout_ms = reply_timeout_ms;
+	memset(b->t1, 20, sizeof(b->t1));
 	b->master = posix_openpt(O_RDWR | O_NOCTTY);
 	if (b->master < 0 || grantpt(b->master) < 0 || unlockpt(b->master) < 0)
 		return -errno;

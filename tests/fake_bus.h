@@ -14,12 +14,16 @@
 
 extern const struct bms_driver fake_bus_driver;
 
+/* A T1 the BMS has no reading of (fake_bus.t1). */
+#define FAKE_BUS_T1_MISSING INT8_MIN
+
 struct fake_bus {
 	int master;
 	char path[128]; /* the pty the link opens */
 	guint watch;
 	uint32_t reply_timeout_ms;
 	bool silent[256];       /* addresses that do not answer */
+	int8_t t1[256];         /* sensor T1 per address, 20 C at the start */
 	unsigned requests[256]; /* per address */
 	unsigned overlaps;      /* a request while another was unanswered */
 	unsigned write_errors;

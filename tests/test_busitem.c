@@ -11,6 +11,7 @@
 #include <float.h>
 #include <math.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -145,7 +146,7 @@ static void expect_reply(struct busitem_tree *t, const char *path, const char *m
 static const char *const all_items = "({'/N/Int': {'Value': <-5>, 'Text': <'-5W'>},"
 				     " '/N/Hex': {'Value': <65535>, 'Text': <'0xFFFF'>},"
 				     " '/N/Dbl': {'Value': <53.25>, 'Text': <'53.25V'>},"
-				     " '/N/Deg': {'Value': <-0.03125>, 'Text': <'≈0.0°C'>},"
+				     " '/N/Deg': {'Value': <0.0>, 'Text': <'≈0.0°C'>},"
 				     " '/Gen': {'Value': <0.1>, 'Text': <'0.1'>},"
 				     " '/Str': {'Value': <'Zürich ☀ 🔋 日本'>, 'Text': <'Zürich ☀ 🔋 日本'>},"
 				     " '/Bad': {'Value': <'ab\\ufffdcd'>, 'Text': <'ab\\ufffdcd'>},"
@@ -192,13 +193,13 @@ static void test_getters(void **state)
 	expect_reply(t, "/Invalid", "GetValue", "(<@ai []>,)");
 	expect_reply(t, "/Invalid", "GetText", "('---',)");
 	/* Nodes: relative keys, in a variant. */
-	expect_reply(t, "/N", "GetValue", "(<{'Int': <-5>, 'Hex': <65535>, 'Dbl': <53.25>, 'Deg': <-0.03125>}>,)");
+	expect_reply(t, "/N", "GetValue", "(<{'Int': <-5>, 'Hex': <65535>, 'Dbl': <53.25>, 'Deg': <0.0>}>,)");
 	expect_reply(t, "/N", "GetText", "(<{'Int': '-5W', 'Hex': '0xFFFF', 'Dbl': '53.25V', 'Deg': '≈0.0°C'}>,)");
 	expect_reply(t, "/", "GetText",
 		     "(<{'N/Int': '-5W', 'N/Hex': '0xFFFF', 'N/Dbl': '53.25V', 'N/Deg': '≈0.0°C', 'Gen': '0.1',"
 		     " 'Str': 'Zürich ☀ 🔋 日本', 'Bad': 'ab\\ufffdcd', 'Empty': '', 'Invalid': '---'}>,)");
 	expect_reply(t, "/", "GetValue",
-		     "(<{'N/Int': <-5>, 'N/Hex': <65535>, 'N/Dbl': <53.25>, 'N/Deg': <-0.03125>, 'Gen': <0.1>,"
+		     "(<{'N/Int': <-5>, 'N/Hex': <65535>, 'N/Dbl': <53.25>, 'N/Deg': <0.0>, 'Gen': <0.1>,"
 		     " 'Str': <'Zürich ☀ 🔋 日本'>, 'Bad': <'ab\\ufffdcd'>, 'Empty': <''>, 'Invalid': <@ai []>}>,)");
 
 	/* Introspection goes through the same writer. */
@@ -319,26 +320,29 @@ static void test_signals(void **state)
 	dbus_connection_flush(conn);
 	sig = next_signal(conn, "ItemsChanged");
 	assert_body(sig,
-		    "({'/N/Dbl': {'Value': <2.675>, 'Text': <'2.67V'>},"
+		    "({'/N/Dbl': {'Value': <2.68>, 'Text': <'2.68V'>},"
 		    " '/Str': {'Value': <@ai []>, 'Text': <'---'>},"
 		    " '/Invalid': {'Value': <-2147483648>, 'Text': <'-2147483648'>}},)");
 	dbus_message_unref(sig);
 	assert_int_equal(busitem_signals_sent(t), 2);
 	busitem_tree_free(t);
 
-	/* PropertiesChanged from each changed leaf, after the ItemsChanged. */
+	/* PropertiesChanged from each changed leaf, after the ItemsChanged.
+	 * 3.3445 is published as 3.345 (GVariant prints all 17 digits of the
+	 * double nearest 3.345). */
 	t = busitem_tree_new(conn, true);
 	busitem_set_double(busitem_add(t, "/P/V", BUSITEM_DOUBLE, "%.3fV", NULL, NULL), 3.3445);
 	busitem_set_string(busitem_add(t, "/P/S", BUSITEM_STRING, NULL, NULL, NULL), "ß");
 	assert_int_equal(busitem_flush(t), 2);
 	dbus_connection_flush(conn);
 	sig = next_signal(conn, "ItemsChanged");
-	assert_body(sig,
-		    "({'/P/V': {'Value': <3.3445>, 'Text': <'3.345V'>}, '/P/S': {'Value': <'ß'>, 'Text': <'ß'>}},)");
+	assert_body(
+		sig,
+		"({'/P/V': {'Value': <3.3450000000000002>, 'Text': <'3.345V'>}, '/P/S': {'Value': <'ß'>, 'Text': <'ß'>}},)");
 	dbus_message_unref(sig);
 	sig = next_signal(conn, "PropertiesChanged");
 	assert_string_equal(dbus_message_get_path(sig), "/P/V");
-	assert_body(sig, "({'Value': <3.3445>, 'Text': <'3.345V'>},)");
+	assert_body(sig, "({'Value': <3.3450000000000002>, 'Text': <'3.345V'>},)");
 	dbus_message_unref(sig);
 	sig = next_signal(conn, "PropertiesChanged");
 	assert_string_equal(dbus_message_get_path(sig), "/P/S");
@@ -349,6 +353,88 @@ static void test_signals(void **state)
 
 	dbus_connection_close(conn);
 	dbus_connection_unref(conn);
+	bus_stop(&b);
+}
+
+/* The signals go straight onto the socket while libdbus holds nothing to
+ * send. With the bus daemon stopped the socket fills: the signals then
+ * queue in libdbus, the later ones behind the earlier, and once the daemon
+ * runs again every one arrives, whole and in order. */
+static void test_signals_full_socket(void **state)
+{
+	(void)state;
+	struct bus b;
+	DBusError e;
+	unsigned sent = 0, queued_at = 0;
+
+	bus_start(&b);
+	dbus_error_init(&e);
+
+	DBusConnection *tx = dbus_connection_open_private(b.address, &e);
+	DBusConnection *rx = dbus_connection_open_private(b.address, &e);
+
+	assert_non_null(tx);
+	assert_non_null(rx);
+	assert_true(dbus_bus_register(tx, &e));
+	assert_true(dbus_bus_register(rx, &e));
+	dbus_bus_add_match(rx, "type='signal',interface='" IFACE "',member='ItemsChanged'", &e);
+	assert_false(dbus_error_is_set(&e));
+
+	struct busitem_tree *t = busitem_tree_new(tx, false);
+	struct busitem *n = busitem_add(t, "/Seq", BUSITEM_INT, NULL, NULL, NULL);
+
+	assert_int_equal(kill(b.daemon_pid, SIGSTOP), 0);
+	/* Until libdbus holds some, then as many again behind them. */
+	while (sent < 100000 && (queued_at == 0 || sent < 2 * queued_at)) {
+		busitem_set_int(n, (int32_t)++sent);
+		assert_int_equal(busitem_flush(t), 1);
+		if (!queued_at && dbus_connection_has_messages_to_send(tx))
+			queued_at = sent;
+	}
+	assert_true(queued_at > 1); /* the first ones went straight onto the socket */
+	assert_int_equal(kill(b.daemon_pid, SIGCONT), 0);
+	dbus_connection_flush(tx);
+	assert_true(dbus_connection_get_is_connected(tx));
+
+	unsigned got = 0;
+
+	for (int idle = 0; got < sent && idle < 30;) {
+		DBusMessage *m;
+		bool any = false;
+
+		dbus_connection_read_write(rx, 100);
+		while ((m = dbus_connection_pop_message(rx))) {
+			DBusMessageIter it, entry, inner, pair, var;
+			int32_t v = 0;
+
+			if (!dbus_message_is_signal(m, IFACE, "ItemsChanged")) {
+				dbus_message_unref(m);
+				continue;
+			}
+			/* a{sa{sv}} with one entry: {"/Seq": {"Value": <v>, ...}} */
+			assert_true(dbus_message_iter_init(m, &it));
+			dbus_message_iter_recurse(&it, &entry);
+			dbus_message_iter_recurse(&entry, &inner);
+			dbus_message_iter_next(&inner);
+			dbus_message_iter_recurse(&inner, &pair);
+			dbus_message_iter_recurse(&pair, &var);
+			dbus_message_iter_next(&var);
+			dbus_message_iter_recurse(&var, &inner);
+			assert_int_equal(dbus_message_iter_get_arg_type(&inner), DBUS_TYPE_INT32);
+			dbus_message_iter_get_basic(&inner, &v);
+			assert_int_equal(v, (int32_t)(got + 1));
+			got++;
+			any = true;
+			dbus_message_unref(m);
+		}
+		idle = any ? 0 : idle + 1;
+	}
+	assert_int_equal(got, sent);
+	busitem_tree_free(t);
+	dbus_connection_close(tx);
+	dbus_connection_unref(tx);
+	dbus_connection_close(rx);
+	dbus_connection_unref(rx);
 	bus_stop(&b);
 }
 
@@ -376,15 +462,15 @@ static void test_formats_accepted(void **state)
 		{ BUSITEM_DOUBLE, NULL, 0.1, "0.1" },
 		{ BUSITEM_DOUBLE, NULL, 1e20, "1e+20" },
 		{ BUSITEM_DOUBLE, "%.0f%%", 99.5, "100%" },
-		{ BUSITEM_DOUBLE, "%.0f%%", 98.5, "98%" }, /* exact tie: half to even, as printf */
+		{ BUSITEM_DOUBLE, "%.0f%%", 98.5, "99%" }, /* the value is rounded first, a tie away from 0 */
 		{ BUSITEM_DOUBLE, "%.2fV", 53.2, "53.20V" },
 		{ BUSITEM_DOUBLE, "%.3fV", 3.2994999, "3.299V" },
 		{ BUSITEM_DOUBLE, "%.1f°C", -0.04, "0.0°C" },    /* never "-0" */
-		{ BUSITEM_DOUBLE, "%.1f°C", -12.35, "-12.3°C" }, /* -12.3499999... in binary */
+		{ BUSITEM_DOUBLE, "%.1f°C", -12.35, "-12.4°C" }, /* -12.35 * 10 is the tie -123.5 */
 		{ BUSITEM_DOUBLE, "%.6f", 1, "1.000000" },
 		{ BUSITEM_DOUBLE, "%.0fs", 1e15, "1000000000000000s" },
 		{ BUSITEM_DOUBLE, "%.2fAh", -1e300, NULL }, /* checked against printf below */
-		{ BUSITEM_DOUBLE, "≈%.1fkWh", 2.25, "≈2.2kWh" },
+		{ BUSITEM_DOUBLE, "≈%.1fkWh", 2.25, "≈2.3kWh" },
 		{ BUSITEM_DOUBLE, "%%%.1f%%", 2.35, "%2.4%" },
 		{ BUSITEM_STRING, NULL, 0, "x" },
 	};
@@ -592,7 +678,7 @@ int main(void)
 		cmocka_unit_test(test_getters),         cmocka_unit_test(test_set_value_reply),
 		cmocka_unit_test(test_signals),         cmocka_unit_test(test_formats_accepted),
 		cmocka_unit_test(test_formats_refused), cmocka_unit_test(test_number_texts),
-		cmocka_unit_test(test_wire_refused),
+		cmocka_unit_test(test_wire_refused),    cmocka_unit_test(test_signals_full_socket),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -289,6 +289,42 @@ static void test_slow_beyond_deadline(void **state)
 	stop(f);
 }
 
+/* The input is flushed before a request only when it may hold something
+ * stale: at the start, after a timeout or junk; never in steady state. */
+static void test_flush_only_after_trouble(void **state)
+{
+	struct fixture *f = start(NULL);
+	const struct link_counters *c = link_counters(f->link);
+
+	(void)state;
+	assert_true(run_until(is_up, f, 3000));
+	wait_snapshots(f, 4);
+	assert_int_equal(c->flushes, 1); /* the first request only */
+	assert_true(c->requests_sent >= 5);
+	/* Late replies: every retry, and the read after a missed poll, flush. */
+	sim_cmd(&f->sim, "fault slow 450");
+	run_for(1200);
+	assert_true(link_poller_counters(f->link)->timeouts >= 1);
+	assert_true(c->flushes >= 2);
+	/* Junk instead of replies: each next request flushes. */
+	sim_cmd(&f->sim, "fault none");
+	wait_snapshots(f, 2);
+	uint64_t before = c->flushes;
+
+	sim_cmd(&f->sim, "fault garbage");
+	run_for(800);
+	assert_true(c->flushes >= before + 2);
+	sim_cmd(&f->sim, "fault none");
+	wait_snapshots(f, 2);
+	/* Clean again: no more flushes. */
+	uint64_t settled = c->flushes, sent = c->requests_sent;
+
+	wait_snapshots(f, 4);
+	assert_true(c->requests_sent >= sent + 4);
+	assert_int_equal(c->flushes, settled);
+	stop(f);
+}
+
 static bool reopened(void *ud)
 {
 	struct fixture *f = ud;
@@ -440,6 +476,7 @@ int main(void)
 		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_slow_within_deadline),
 		cmocka_unit_test(test_slow_beyond_deadline),
+		cmocka_unit_test(test_flush_only_after_trouble),
 		cmocka_unit_test(test_disconnect_and_return),
 		cmocka_unit_test(test_failing_write_from_event),
 		cmocka_unit_test(test_write_success),

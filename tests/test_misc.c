@@ -1,19 +1,25 @@
 /* SPDX-License-Identifier: MIT */
-/* Hex dump parsing and the JSON rendering of a snapshot. */
+/* Hex dump parsing, the JSON rendering of a snapshot, the rounding of
+ * published doubles (units.h), and the battery model's midpoint and
+ * temperature-sensor check. */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "battery.h"
 #include "bms_json.h"
 #include "codec.h"
 #include "hex.h"
 #include "test_util.h"
+#include "units.h"
 
 static void test_hex_parse(void **state)
 {
@@ -103,11 +109,126 @@ static void test_json(void **state)
 	assert_int_equal(strlen(json), 99);
 }
 
+/* The shortest decimal that reads back as v has at most `places` places. */
+static void assert_places(double v, unsigned places, double from)
+{
+	char s[40];
+
+	for (int p = 1; p <= 17; p++) {
+		snprintf(s, sizeof(s), "%.*g", p, v);
+		if (strtod(s, NULL) == v)
+			break;
+	}
+	const char *e = strpbrk(s, "e");
+	const char *dot = strchr(s, '.');
+	int have = dot ? (int)((e ? e : s + strlen(s)) - dot - 1) : 0;
+
+	if (e)
+		have -= atoi(e + 1);
+	if (have > (int)places)
+		fail_msg("round_decimals(%.17g, %u) = %s", from, places, s);
+}
+
+static void test_round_decimals(void **state)
+{
+	(void)state;
+	/* The numbers, as round(v / step) * step made them. */
+	assert_true(round_decimals(45.660000000000004, 2) == 45.66);
+	assert_true(round_decimals(159.60000000000002, 1) == 159.6);
+	assert_true(round_decimals(1331.3000000000002, 0) == 1331);
+	assert_true(round_decimals(3.8000000000000003, 1) == 3.8);
+	assert_true(round_decimals(-0.04, 1) == 0 && !signbit(round_decimals(-0.04, 1)));
+	assert_true(round_decimals(2.675, 2) == 2.68 || round_decimals(2.675, 2) == 2.67);
+	/* Every integer over 10^k, with noise: the nearest double to a decimal
+	 * of at most k places, and the one strtod reads for it. */
+	for (unsigned k = 0; k <= 4; k++) {
+		for (long n = -200000; n <= 200000; n += 97) {
+			double exact = (double)n / pow(10, k);
+			double noisy[] = { exact, exact * (1 + 3e-16), exact * (1 - 3e-16), exact + 0.4 / pow(10, k) };
+
+			for (size_t j = 0; j < sizeof(noisy) / sizeof(noisy[0]); j++) {
+				double r = round_decimals(noisy[j], k);
+				char text[40];
+
+				assert_places(r, k, noisy[j]);
+				snprintf(text, sizeof(text), "%.*f", (int)k, r);
+				assert_true(strtod(text, NULL) == r);
+			}
+		}
+	}
+	/* Each unit at its resolution; too large or not finite: unchanged. */
+	assert_true(unit_round(53.2149, UNIT_V) == 53.21);
+	assert_true(unit_round(3.3334, UNIT_CELL_V) == 3.333);
+	assert_true(unit_round(0.26, UNIT_KWH) == 0.26);
+	assert_true(unit_round(1e300, UNIT_A) == 1e300);
+	assert_true(isnan(unit_round(NAN, UNIT_W)));
+	for (unsigned u = UNIT_NONE + 1; u < UNIT_COUNT; u++) {
+		char want[16];
+
+		snprintf(want, sizeof(want), "%%.%uf", units[u].decimals);
+		assert_true(strncmp(units[u].text, want, strlen(want)) == 0); /* the text shows the resolution */
+	}
+}
+
+static void test_midpoint_and_sensors(void **state)
+{
+	static const uint16_t cells[] = { 3000, 3100, 3200, 3300 };
+	struct bms_snapshot s;
+	struct battery b;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	battery_init(&b, 10);
+	/* Three cells: the lower one and half the middle one, 3.0 + 1.55 V;
+	 * deviation 100 x (4.75 - 4.55) / 9.3. */
+	s.cell_count = 3;
+	memcpy(s.cell_mv, cells, sizeof(cells));
+	s.voltage_mv = 9300;
+	battery_update(&b, &s, 0);
+	assert_true(b.show.have_mid);
+	assert_true(fabs(b.show.mid_v - 4.55) < 1e-9);
+	assert_true(fabs(b.show.mid_dev_pct - 100.0 * 0.2 / 9.3) < 1e-9);
+	/* Four: the lower two, 6.1 V of 12.6 V; the upper half is higher. */
+	s.cell_count = 4;
+	s.voltage_mv = 12600;
+	battery_update(&b, &s, 0);
+	assert_true(fabs(b.show.mid_v - 6.1) < 1e-9);
+	assert_true(fabs(b.show.mid_dev_pct - 100.0 * 0.4 / 12.6) < 1e-9);
+	/* One unmeasured (0 mV), or a single cell: no midpoint. */
+	s.cell_mv[1] = 0;
+	battery_update(&b, &s, 0);
+	assert_false(b.show.have_mid);
+	s.cell_count = 1;
+	s.voltage_mv = 3000;
+	battery_update(&b, &s, 0);
+	assert_false(b.show.have_mid);
+	/* Sensors: only the ones 0x86 counts, of T1 and T2, -40..100 C. */
+	s.temp_sensor_count = 2;
+	s.temp_c[BMS_TEMP_T1] = -40, s.temp_c[BMS_TEMP_T2] = 100;
+	assert_false(battery_temp_sensor_bad(&s));
+	s.temp_c[BMS_TEMP_T2] = 101;
+	assert_true(battery_temp_sensor_bad(&s));
+	s.temp_sensor_count = 1; /* T2 is not the BMS's */
+	assert_false(battery_temp_sensor_bad(&s));
+	s.temp_c[BMS_TEMP_T1] = -41;
+	assert_true(battery_temp_sensor_bad(&s));
+	s.temp_c[BMS_TEMP_T1] = 20;
+	s.temp_missing = 1u << BMS_TEMP_T1;
+	assert_true(battery_temp_sensor_bad(&s));
+	s.temp_sensor_count = 0;
+	assert_false(battery_temp_sensor_bad(&s));
+	s.temp_c[BMS_TEMP_MOSFET] = 120; /* not a battery sensor */
+	s.temp_sensor_count = 2, s.temp_missing = 0, s.temp_c[BMS_TEMP_T2] = 30;
+	assert_false(battery_temp_sensor_bad(&s));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hex_parse),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_round_decimals),
+		cmocka_unit_test(test_midpoint_and_sensors),
 	};
 
 	return cmocka_run_group_tests_name("misc", tests, NULL, NULL);

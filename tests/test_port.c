@@ -67,11 +67,29 @@ static gpointer service_thread(gpointer data)
 	return NULL;
 }
 
+/* One private bus for every test: libdbus learns the system bus's address
+ * once per process. */
+static struct bus the_bus;
+
+static int bus_up(void **state)
+{
+	(void)state;
+	bus_start(&the_bus);
+	return 0;
+}
+
+static int bus_down(void **state)
+{
+	(void)state;
+	bus_stop(&the_bus);
+	return 0;
+}
+
 static struct world *up(void)
 {
 	struct world *w = g_new0(struct world, 1);
 
-	bus_start(&w->bus);
+	w->bus = the_bus;
 	config_defaults(&w->cfg);
 	w->cfg.poll.interval_ms = 300;
 	w->cfg.poll.reply_timeout_ms = 200;
@@ -93,7 +111,6 @@ static void down(struct world *w)
 	g_main_loop_quit(w->loop);
 	g_thread_join(w->thread);
 	g_main_loop_unref(w->loop);
-	bus_stop(&w->bus);
 	g_free(w);
 }
 
@@ -177,11 +194,62 @@ static void test_one_service_per_unit(void **state)
 	down(w);
 }
 
+static void wait_names(struct world *w)
+{
+	for (unsigned t = 0; t < 50 && !w->fb.path[0]; t++)
+		g_usleep(100000);
+	const char *tty = strrchr(w->fb.path, '/') + 1;
+
+	for (unsigned k = 0; k < UNITS; k++) {
+		snprintf(w->names[k], sizeof(w->names[k]), "com.victronenergy.battery._%s_%u", tty, k + 1);
+		assert_true(wait_for(named, w, k, 8000));
+	}
+}
+
+static int want_alarm[UNITS];
+
+static bool sensor_alarms_are(struct world *w, unsigned k)
+{
+	(void)k;
+	for (unsigned u = 0; u < UNITS; u++) {
+		if (INT_OF(w, u, "/Alarms/BatteryTemperatureSensor") != want_alarm[u])
+			return false;
+	}
+	return true;
+}
+
+/* /Alarms/BatteryTemperatureSensor (docs/dbus-paths.md): a family that
+ * passes any reading (the 4E 57 codec rejects a frame with an absurd one)
+ * and can say a sensor has none. Address 2's T1 reads 120 C, address 3's
+ * none: their services warn, address 1's does not; repaired, both clear. */
+static void test_temperature_sensor_alarm(void **state)
+{
+	struct world *w = up();
+
+	(void)state;
+	wait_names(w);
+	memset(want_alarm, 0, sizeof(want_alarm));
+	assert_true(wait_for(sensor_alarms_are, w, 0, 3000));
+	w->fb.t1[2] = 120;
+	w->fb.t1[3] = FAKE_BUS_T1_MISSING;
+	want_alarm[1] = want_alarm[2] = 1;
+	assert_true(wait_for(sensor_alarms_are, w, 0, 3000));
+	w->fb.t1[2] = 100; /* the edges are readings */
+	w->fb.t1[3] = -40;
+	want_alarm[1] = want_alarm[2] = 0;
+	assert_true(wait_for(sensor_alarms_are, w, 0, 3000));
+	w->fb.t1[1] = -41;
+	want_alarm[0] = 1;
+	assert_true(wait_for(sensor_alarms_are, w, 0, 3000));
+	down(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_one_service_per_unit),
+		cmocka_unit_test(test_temperature_sensor_alarm),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, bus_up, bus_down);
 }

@@ -133,6 +133,19 @@ static void test_properties_changed_option(void **state)
 	down(w);
 }
 
+/* The service's log holds `line` exactly once. */
+static void assert_logged_once(struct world *w, const char *line)
+{
+	char *log = child_log(&w->svc);
+	unsigned n = 0;
+
+	for (const char *p = strstr(log, line); p; p = strstr(p + 1, line))
+		n++;
+	if (n != 1)
+		fail_msg("'%s' logged %u times; the log:\n%s", line, n, log);
+	g_free(log);
+}
+
 static void test_set_value(void **state)
 {
 	struct world *w = up(NULL, NULL, true);
@@ -146,10 +159,29 @@ static void test_set_value(void **state)
 	assert_int_equal(bus_set_value(&w->bus, NAME, "/Dc/0/Voltage", g_variant_new_double(1.0)), 1);
 	assert_int_equal(bus_set_value(&w->bus, NAME, "/CustomName", g_variant_new_int32(5)), 1);
 	assert_int_equal(bus_set_value(&w->bus, NAME, "/CustomName", g_variant_new_string(long_name)), 2);
+	/* Refused again and again (MQTT bridges retry and drop the code):
+	 * still refused, nothing changes, one log line per path and reason. */
+	for (int k = 0; k < 3; k++) {
+		assert_int_equal(bus_set_value(&w->bus, NAME, "/Dc/0/Voltage", g_variant_new_double(1.0)), 1);
+		assert_int_equal(bus_set_value(&w->bus, NAME, "/Soc", g_variant_new_double(1.0)), 1);
+		assert_int_equal(bus_set_value(&w->bus, NAME, "/CustomName", g_variant_new_int32(5)), 1);
+		assert_int_equal(bus_set_value(&w->bus, NAME, "/CustomName", g_variant_new_string(long_name)), 2);
+	}
 	GVariant *v = bus_get_value(&w->bus, NAME, "/CustomName");
 
 	assert_string_equal(g_variant_get_string(v, NULL), "");
 	g_variant_unref(v);
+	v = bus_get_value(&w->bus, NAME, "/Dc/0/Voltage");
+	assert_true(g_variant_get_double(v) > 20); /* the pack's, not the 1.0 written */
+	g_variant_unref(v);
+	assert_logged_once(w, "SetValue /Dc/0/Voltage refused: read-only path");
+	assert_logged_once(w, "SetValue /Soc refused: read-only path");
+	assert_logged_once(w, "SetValue /CustomName refused: value is an integer 'i', expected a string");
+	char *name_line = g_strdup_printf("SetValue /CustomName refused: value '%s' (40 characters) not accepted",
+					  long_name);
+
+	assert_logged_once(w, name_line);
+	g_free(name_line);
 	/* Accepted: published and persisted in the settings. */
 	assert_int_equal(bus_set_value(&w->bus, NAME, "/CustomName", g_variant_new_string("Shed battery")), 0);
 	v = bus_get_value(&w->bus, NAME, "/CustomName");

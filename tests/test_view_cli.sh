@@ -59,7 +59,7 @@ check "--list: every name, in natural order" $?
 # One block per service, each with its own pack's values.
 "$view" --once >"$tmp/all" 2>"$tmp/err"
 check "--once exits 0" $?
-grep -E '^(com\.victronenergy|Battery)' "$tmp/all" | paste - - | sed -E 's/ +\(device.*SoC ([0-9]+)%.*/ \1/' >"$tmp/blocks"
+grep -E '^(com\.victronenergy|Battery)' "$tmp/all" | paste - - | sed -E 's/ +\(device.*SoC ([0-9]+)(\.0)?%.*/ \1/' >"$tmp/blocks"
 printf 'com.victronenergy.battery.ttyUSB%s\n' "1 40" "2 60" "10 80" | cmp -s - "$tmp/blocks"
 check "--once: three blocks with their own SoC ($(tr '\n' ',' <"$tmp/blocks"))" $?
 [ "$(grep -c '^Link       connected 1' "$tmp/all")" -eq 3 ]
@@ -67,7 +67,7 @@ check "--once: three connected links" $?
 
 # A named service alone.
 "$view" --once com.victronenergy.battery.ttyUSB2 >"$tmp/one"
-[ "$(grep -c '^com\.victronenergy\.battery\.' "$tmp/one")" -eq 1 ] && contains "$tmp/one" "SoC 60%"
+[ "$(grep -c '^com\.victronenergy\.battery\.' "$tmp/one")" -eq 1 ] && contains "$tmp/one" "SoC 60.0%"
 check "--once NAME: that service only" $?
 
 # The list is read again on every refresh: a service that goes is not shown.

@@ -153,8 +153,8 @@ static bool show_bank(void)
 
 static void show_pack(int cells)
 {
-	printf("Link       connected %s, cable alarm %s, state %s\n", text("/Connected"), text("/Alarms/BmsCable"),
-	       text("/Diagnostics/Link/State"));
+	printf("Link       connected %s, cable alarm %s, state %s; /State %s, /ErrorCode %s\n", text("/Connected"),
+	       text("/Alarms/BmsCable"), text("/Diagnostics/Link/State"), text("/State"), text("/ErrorCode"));
 	printf("Battery    %s  %s  %s  SoC %s  %s\n", text("/Dc/0/Voltage"), text("/Dc/0/Current"), text("/Dc/0/Power"),
 	       text("/Soc"), text("/Dc/0/Temperature"));
 	printf("Cells     ");
@@ -169,6 +169,7 @@ static void show_pack(int cells)
 	printf("\n           min %s (%s), max %s (%s), diff %s, balancing %s\n", text("/System/MinCellVoltage"),
 	       text("/System/MinVoltageCellId"), text("/System/MaxCellVoltage"), text("/System/MaxVoltageCellId"),
 	       text("/Voltages/Diff"), text("/Balancing"));
+	printf("           midpoint %s, deviation %s\n", text("/Dc/0/MidVoltage"), text("/Dc/0/MidVoltageDeviation"));
 	printf("Temps      MOSFET %s, T1 %s, T2 %s\n", text("/System/MOSTemperature"), text("/System/Temperature1"),
 	       text("/System/Temperature2"));
 }

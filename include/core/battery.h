@@ -42,6 +42,12 @@ struct battery_display {
 	double soh_pct;
 	double installed_ah, capacity_ah, consumed_ah;
 	int64_t ttg_s; /* -1 = unknown */
+	/* Midpoint (docs/dbus-paths.md "Midpoint"): only when every cell is
+	 * measured and there are at least two. */
+	bool have_mid;
+	double mid_v;         /* the lower half of the cells, V */
+	double mid_dev_pct;   /* 100 x (upper half - lower half) / all cells */
+	bool temp_sensor_bad; /* a sensor the BMS has reads outside -40..100 C or not at all */
 };
 
 struct battery {
@@ -65,6 +71,17 @@ void battery_stale(struct battery *b);
 /* The cells in series: the BMS's cell-count setting, else the count it
  * reports, else the frame's (at most BMS_MAX_CELLS). */
 unsigned battery_cell_count(const struct bms_snapshot *s);
+
+/* The battery temperature sensors the protocol carries (T1, T2), and the
+ * range a working sensor reads in. */
+#define BATTERY_TEMP_SENSORS 2
+#define BATTERY_TEMP_MIN_C (-40)
+#define BATTERY_TEMP_MAX_C 100
+
+/* Does a temperature sensor the BMS says it has (0x86) read outside
+ * -40..100 C, or have no reading (temp_missing)? Sensors beyond the ones
+ * the protocol carries cannot be judged and count as fine. */
+bool battery_temp_sensor_bad(const struct bms_snapshot *s);
 
 /* The cells of a reply as the policy sees them (battery_update uses it). */
 void battery_cells(const struct bms_snapshot *s, struct battery_cells *out);

@@ -173,6 +173,8 @@ struct bms_snapshot {
 	uint16_t current_raw;            /* 0x84 as sent, for diagnostics */
 	uint8_t soc_pct;                 /* 0x85 */
 	uint8_t temp_sensor_count;       /* 0x86 */
+	uint8_t temp_missing;            /* bit per enum bms_temp: no reading in the frame (a
+					  * family that can say so; 4E 57 frames always have one) */
 	uint16_t cycles;                 /* 0x87 */
 	uint32_t cycle_capacity_ah;      /* 0x89 */
 	uint16_t cell_count_reported;    /* 0x8A */
@@ -182,7 +184,8 @@ struct bms_snapshot {
 	uint32_t runtime_min;     /* 0xB6 */
 	uint8_t protocol_version; /* 0xC0, 0 when absent */
 	bool has_extended;        /* frame carried 0xB8..0xC0 (newer firmware) */
-	/* Strings: printable ASCII only, NUL-terminated, trailing '_'/' ' stripped. */
+	/* Strings: printable ASCII only, NUL-terminated; user texts verbatim, only
+	 * 0xB7's trailing '_'/' ' padding stripped. */
 	char device_id[9];          /* 0xB4 */
 	char manufacturing_date[5]; /* 0xB5 "YYMM" */
 	char software_version[16];  /* 0xB7 e.g. "H7.X__S7.1.0H" */

@@ -201,7 +201,8 @@ enum codec_kind {
 	CODEC_KIND_SCALED,  /* u16 times scale into a uint32_t (10 mV units) */
 	CODEC_KIND_TEMP,    /* u16 with the +100 rule into an int16_t; > 140 rejected */
 	CODEC_KIND_CURRENT, /* 0x84: the raw u16 into current_raw; decoded after 0xC0 */
-	CODEC_KIND_TEXT,    /* length bytes of ASCII into a char[length + 1] */
+	CODEC_KIND_TEXT,    /* length bytes of ASCII into a char[length + 1], kept verbatim */
+	CODEC_KIND_PADDED,  /* the same, trailing ' ' and '_' dropped as padding (0xB7) */
 	CODEC_KIND_SECRET,  /* 0xB2 password: checked for length, never stored */
 	CODEC_KIND_VERSION, /* 0xC0: u8 into protocol_version, marks has_extended */
 };

@@ -56,7 +56,7 @@ enum poller_action_kind {
 struct poller_action {
 	enum poller_action_kind kind;
 	uint64_t until_ms;
-	bool flush_rx;
+	bool flush_rx; /* input may be stale: a retry, or a frame of a write or activation */
 	size_t len;
 	uint8_t frame[BMS_REQUEST_MAX];
 };

@@ -81,7 +81,9 @@ const char *busitem_path(const struct busitem *item);
 enum busitem_type busitem_get_type(const struct busitem *item);
 
 /* Setters: a change of value or validity marks the item for the next flush;
- * an equal value does nothing. A setter of the wrong type is a programmer
+ * an equal value does nothing. A double with a "%.Nf" format is first
+ * rounded to N places, to the double nearest that decimal (units.h
+ * round_decimals), so its value says what its text says. A setter of the wrong type is a programmer
  * error (logged, ignored). Strings are copied; invalid UTF-8 is repaired. */
 void busitem_set_int(struct busitem *item, int32_t v);
 void busitem_set_double(struct busitem *item, double v);

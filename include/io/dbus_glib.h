@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Runs a libdbus DBusConnection inside the default GLib main context: its
- * watches become fd sources, its timeouts GLib timeouts, and pending messages
- * are dispatched from an idle source (the design of BlueZ gdbus/mainloop.c).
+ * watches become the poll fds of one GSource, which also dispatches pending
+ * messages, so that libdbus turning a watch on or off never wakes the loop
+ * (dbus_glib.c says why); its timeouts are GLib timeouts. One thread: the
+ * connection is used only from the thread running the default context.
  * No D-Bus objects here.
  */
 #ifndef DBUS_GLIB_H

@@ -49,6 +49,7 @@ struct link_counters {
 	uint64_t bytes_in;
 	uint64_t frames;        /* checksum-valid BMS frames */
 	uint64_t requests_sent; /* frames written to the device */
+	uint64_t flushes;       /* input flushed before a request (it may have been stale) */
 	uint64_t reopens;       /* successful reopens after a loss */
 	uint64_t io_errors;     /* device lost / read or write failures */
 };

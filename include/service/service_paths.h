@@ -17,11 +17,17 @@
 #include "history.h"
 #include "link.h"
 #include "policy.h"
+#include "units.h"
 
 /* Venus OS numbers (docs/dbus-paths.md). */
 #define VENUS_PRODUCT_ID 0xFFFF /* no Victron product id: no systemcalc quirk applies */
 #define VENUS_STATE_RUNNING 9
 #define VENUS_STATE_ERROR 10
+/* /ErrorCode: Victron's BMS error list (VE_REG_BMS_ERROR); /State is
+ * VENUS_STATE_ERROR exactly while it is not VENUS_ERROR_NONE. */
+#define VENUS_ERROR_NONE 0
+#define VENUS_ERROR_MEASURE 7 /* "Battery measure error": a cell not measured */
+#define VENUS_ERROR_COMM 23   /* "Battery comm. error": the link is lost */
 
 struct bank_output;
 
@@ -65,22 +71,15 @@ typedef enum path_result (*path_get_fn)(const struct service_view *v, unsigned a
 struct path_def {
 	const char *path;
 	enum busitem_type type;
-	const char *fmt;
+	const char *fmt; /* GetText of an int or string; a double's comes from its unit */
 	enum path_group group;
 	path_get_fn get; /* NULL for PATH_FIXED */
 	unsigned arg;    /* e.g. which alarm */
+	enum unit unit;  /* a double's unit and resolution (units.h), else UNIT_NONE */
 };
 
 extern const struct path_def service_paths[];
 extern const size_t service_path_count;
-
-/* A value rounded to a path's resolution (step, e.g. 0.01 V): the one
- * rounding every published double goes through, the bank's too. */
-double service_path_round(double v, double step);
-
-/* The GetText format of a path (what busitem_add() takes), the bank's
- * paths too. */
-const char *service_path_format(const struct path_def *def);
 
 /* A path that exists only on a bank member: /Bank/... (docs/bank.md). */
 bool service_path_member_only(const struct path_def *def);
@@ -91,6 +90,11 @@ size_t service_path_index(const char *path);
 
 /* Index of an alarm's path ("/Alarms/LowSoc"). */
 size_t service_alarm_index(enum policy_alarm a);
+
+/* The GetText format of a path (what busitem_add() takes, the bank's paths
+ * too): its unit's for a double, whose value busitem_set_double() then
+ * rounds to that unit's resolution (units.h). */
+const char *service_path_format(const struct path_def *def);
 
 /* Set item from def's getter (or invalidate it, or leave it). */
 void service_path_publish(struct busitem *item, const struct path_def *def, const struct service_view *v);

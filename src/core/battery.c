@@ -64,6 +64,46 @@ void battery_cells(const struct bms_snapshot *s, struct battery_cells *cv)
 	cv->tmax_c = t1 > t2 ? t1 : t2;
 }
 
+bool battery_temp_sensor_bad(const struct bms_snapshot *s)
+{
+	static const enum bms_temp sensor[BATTERY_TEMP_SENSORS] = { BMS_TEMP_T1, BMS_TEMP_T2 };
+
+	for (unsigned k = 0; k < s->temp_sensor_count && k < BATTERY_TEMP_SENSORS; k++) {
+		int16_t t = s->temp_c[sensor[k]];
+
+		if ((s->temp_missing & (1u << sensor[k])) || t < BATTERY_TEMP_MIN_C || t > BATTERY_TEMP_MAX_C)
+			return true;
+	}
+	return false;
+}
+
+/* The midpoint as a battery monitor with a midpoint tap measures it: the
+ * lower half of the cells (cell 1 sits at the pack's minus), and the
+ * deviation 100 x (upper half - lower half) / all cells. With an odd count
+ * the middle cell is split between the halves, so a balanced pack reads
+ * 0 % and the midpoint half the pack (docs/dbus-paths.md "Midpoint"). */
+static void midpoint(const struct battery_cells *c, struct battery_display *d)
+{
+	uint32_t lower = 0, all = 0;
+	unsigned half = c->n / 2;
+
+	if (c->n < 2 || c->unmeasured)
+		return;
+	for (unsigned i = 0; i < c->n; i++) {
+		all += c->mv[i];
+		if (i < half)
+			lower += c->mv[i];
+	}
+	if (!all)
+		return;
+	/* In half millivolts, so that half the middle cell is exact. */
+	uint32_t lower2 = 2 * lower + (c->n % 2 ? c->mv[half] : 0);
+
+	d->have_mid = true;
+	d->mid_v = lower2 / 2000.0;
+	d->mid_dev_pct = 100.0 * ((double)(2 * all) - 2.0 * lower2) / (2.0 * all);
+}
+
 /* What a person is shown. Unmeasured cells are left out: a 0 mV reading is
  * not a cell at 0 V (the policy protects with the inferred value). */
 static void display(const struct bms_snapshot *s, struct battery *b)
@@ -96,6 +136,8 @@ static void display(const struct bms_snapshot *s, struct battery *b)
 	d->capacity_ah = (double)set->capacity_ah * s->soc_pct / 100.0;
 	d->consumed_ah = -(double)set->capacity_ah * (100 - s->soc_pct) / 100.0;
 	d->ttg_s = ttg_seconds(&b->ttg, s->soc_pct, set->capacity_ah, b->ttg_floor_pct);
+	midpoint(&b->cells, d);
+	d->temp_sensor_bad = battery_temp_sensor_bad(s);
 }
 
 void battery_init(struct battery *b, uint32_t ttg_floor_pct)

@@ -254,9 +254,11 @@ uint16_t codec_current_to_raw(int32_t current_ma, uint8_t protocol_version)
 
 /* Copy a fixed-width NUL-padded field as printable ASCII (docs/protocol-4e57.md,
  * "Strings"): NUL runs inside become one space (0xBA "beki\0\0…JK_B1A24S15P"),
- * other bytes outside 0x20..0x7E become '?', trailing spaces and '_' padding
- * are stripped. */
-static void copy_text(char *dst, size_t dst_size, const uint8_t *src, size_t n)
+ * other bytes outside 0x20..0x7E become '?', trailing NULs are padding. A
+ * user text (0xB4, 0xBA) is kept as it is, trailing '_' included
+ * ("Armins__"); only where `padded` (the software version 0xB7) are
+ * trailing spaces and '_' padding too. */
+static void copy_text(char *dst, size_t dst_size, const uint8_t *src, size_t n, bool padded)
 {
 	size_t o = 0;
 	bool gap = false;
@@ -273,7 +275,7 @@ static void copy_text(char *dst, size_t dst_size, const uint8_t *src, size_t n)
 		gap = false;
 		dst[o++] = (c >= 0x20 && c <= 0x7E) ? (char)c : '?';
 	}
-	while (o > 0 && (dst[o - 1] == ' ' || dst[o - 1] == '_'))
+	while (padded && o > 0 && (dst[o - 1] == ' ' || dst[o - 1] == '_'))
 		o--;
 	dst[o] = '\0';
 }
@@ -350,7 +352,7 @@ const struct codec_id codec_ids[] = {
 	{ 0xB4, 8, CODEC_KIND_TEXT, 1, TEXT_AT(device_id, 8) },
 	{ 0xB5, 4, CODEC_KIND_TEXT, 1, TEXT_AT(manufacturing_date, 4) },
 	{ 0xB6, 4, CODEC_KIND_U32, 1, AT(runtime_min, uint32_t) },
-	{ 0xB7, 15, CODEC_KIND_TEXT, 1, TEXT_AT(software_version, 15) },
+	{ 0xB7, 15, CODEC_KIND_PADDED, 1, TEXT_AT(software_version, 15) },
 	/* Newer firmware only (has_extended). */
 	{ 0xB8, 1, CODEC_KIND_U8, 1, SET(start_current_calibration, uint8_t) },
 	{ 0xB9, 4, CODEC_KIND_U32, 1, SET(actual_capacity_ah, uint32_t) },
@@ -453,7 +455,8 @@ static int store_record(const struct codec_id *row, const uint8_t *v, size_t off
 		set_s16(dst, celsius);
 		break;
 	case CODEC_KIND_TEXT:
-		copy_text((char *)dst, (size_t)row->length + 1, v, row->length);
+	case CODEC_KIND_PADDED:
+		copy_text((char *)dst, (size_t)row->length + 1, v, row->length, row->kind == CODEC_KIND_PADDED);
 		break;
 	case CODEC_KIND_VERSION:
 		*dst = v[0];

@@ -187,6 +187,7 @@ static void put_record(struct writer *w, const struct codec_id *row, const struc
 		put16(w, codec_current_to_raw(s->current_ma, s->has_extended ? s->protocol_version : 0));
 		break;
 	case CODEC_KIND_TEXT:
+	case CODEC_KIND_PADDED:
 		put_text(w, (const char *)src, row->length);
 		break;
 	case CODEC_KIND_SECRET:

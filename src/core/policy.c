@@ -320,7 +320,7 @@ static void implausible(const struct policy_params *p, const struct policy_input
 	st->ccl_ramp_ma = st->dcl_ramp_ma = 0;
 	out->cvl_mv = st->cvl_mv;
 	snprintf(out->charge_limitation, sizeof(out->charge_limitation), "BMS setting %s implausible", p->implausible);
-	snprintf(out->discharge_limitation, sizeof(out->discharge_limitation), "%s", out->charge_limitation);
+	policy_copy_text(out->discharge_limitation, sizeof(out->discharge_limitation), out->charge_limitation);
 }
 
 /* The hard zeros on top of the limiters, least important first. */
@@ -503,8 +503,8 @@ void policy_compute(const struct policy_config *cfg, const struct policy_input *
 	if (cvl_limiting && ccl_raw.ma >= p.ccl_ceiling_ma * 0.99)
 		snprintf(out->charge_limitation, sizeof(out->charge_limitation), "Cell %u high (CVL)", c.max_idx);
 	else
-		snprintf(out->charge_limitation, sizeof(out->charge_limitation), "%s", ccl_raw.why);
-	snprintf(out->discharge_limitation, sizeof(out->discharge_limitation), "%s", dcl_raw.why);
+		policy_copy_text(out->charge_limitation, sizeof(out->charge_limitation), ccl_raw.why);
+	policy_copy_text(out->discharge_limitation, sizeof(out->discharge_limitation), dcl_raw.why);
 	out->allow_charge = out->ccl_ma > 0 && (s->status & BMS_STATUS_CHARGE_FET);
 	out->allow_discharge = out->dcl_ma > 0 && (s->status & BMS_STATUS_DISCHARGE_FET);
 	*next = st;

@@ -23,6 +23,10 @@ void policy_alarm_candidates(const struct policy_params *p, const struct bms_sna
 /* Take a candidate once it held for enough consecutive polls. */
 void policy_debounce(struct policy_alarm_state *a, uint8_t cand);
 
+/* Copy the text src into dst[size], cut short if need be: what
+ * snprintf(dst, size, "%s", src) does, without its cost on every frame. */
+void policy_copy_text(char *dst, size_t size, const char *src);
+
 /* policy_limits.c: a current limit in mA and what sets it. */
 struct policy_limit {
 	double ma;

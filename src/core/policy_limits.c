@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "policy_internal.h"
 
@@ -35,10 +36,22 @@ static void limit_to(struct policy_limit *l, double ma, const char *fmt, ...)
 
 /* A hard zero: overrides whatever limited before (callers go from the
  * least to the most important reason, the last one is shown). */
+void policy_copy_text(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (size == 0)
+		return;
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 void policy_limit_zero(struct policy_limit *l, const char *why)
 {
 	l->ma = 0;
-	snprintf(l->why, sizeof(l->why), "%s", why);
+	policy_copy_text(l->why, sizeof(l->why), why);
 }
 
 static double lerp(double x, double x0, double y0, double x1, double y1)
@@ -88,7 +101,7 @@ static double mosfet_fraction(double t, int16_t otp)
 static void start_at(struct policy_limit *l, double ceiling, bool configured)
 {
 	l->ma = ceiling;
-	snprintf(l->why, sizeof(l->why), "%s", configured ? "Configured maximum" : "BMS over-current limit");
+	policy_copy_text(l->why, sizeof(l->why), configured ? "Configured maximum" : "BMS over-current limit");
 }
 
 /* The battery's temperature window [lo, hi] and the MOSFET's, on either

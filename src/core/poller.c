@@ -152,9 +152,12 @@ static void send(struct poller *p, uint64_t now, struct poller_action *act, int 
 
 static void send_read(struct poller *p, uint64_t now, struct poller_action *act)
 {
-	/* Flush before every request: a late reply to an earlier attempt must
-	 * not be taken for the answer to this one (docs/protocol-4e57.md). */
-	send(p, now, act, p->drv->read_request(p->addr, act->frame, sizeof(act->frame)), true);
+	/* A read after another frame of this cycle (a failed attempt, an
+	 * activation, a write) may meet that frame's late answer: stale input
+	 * goes first. The read that opens a cycle leaves it to the link, which
+	 * knows whether the last exchange on the bus ended cleanly
+	 * (docs/protocol-4e57.md "Receiving a stream"). */
+	send(p, now, act, p->drv->read_request(p->addr, act->frame, sizeof(act->frame)), p->phase != POLLER_PHASE_IDLE);
 	p->phase = POLLER_PHASE_READ_SENT;
 	p->read_sent_ms = now;
 	p->deadline_ms = now + p->cfg.reply_timeout_ms;

@@ -9,6 +9,7 @@
 
 #include "busitem.h"
 
+#include <errno.h>
 #include <glib.h>
 #include <math.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "busitem_private.h"
 #include "dbus_wire.h"
 #include "log.h"
+#include "units.h"
 
 #define BUSITEM_IFACE "com.victronenergy.BusItem"
 #define ERR_UNKNOWN_OBJECT "org.freedesktop.DBus.Error.UnknownObject"
@@ -33,6 +35,7 @@ static void item_free(gpointer p)
 	g_free(it->prefix);
 	g_free(it->suffix);
 	g_free(it->s);
+	g_free(it->head);
 	g_free(it);
 }
 
@@ -212,6 +215,10 @@ void busitem_set_double(struct busitem *it, double v)
 		busitem_invalidate(it);
 		return;
 	}
+	/* The value is what its text shows: rounded to the format's places,
+	 * the nearest double to that decimal (units.h). */
+	if (it->text == TEXT_FIXED)
+		v = round_decimals(v, (unsigned)it->decimals);
 	if (it->valid && it->d == v)
 		return;
 	it->d = v;
@@ -222,6 +229,8 @@ void busitem_set_double(struct busitem *it, double v)
 void busitem_set_string(struct busitem *it, const char *v)
 {
 	if (!type_is(it, BUSITEM_STRING))
+		return;
+	if (it->valid && strcmp(it->s, v) == 0) /* it->s is valid UTF-8: so is v */
 		return;
 	/* libdbus refuses invalid UTF-8 in a message: repair it here. */
 	char *s = g_utf8_validate(v, -1, NULL) ? g_strdup(v) : g_utf8_make_valid(v, -1);
@@ -271,28 +280,37 @@ uint64_t busitem_signals_sent(const struct busitem_tree *t)
 
 /* ---- the encoder: every value and text the tree sends ------------------- */
 
-/* The value as a variant; invalid is an empty array of int32. */
-static void put_value(struct wire *w, const struct busitem *it)
+/* A variant's type, then its value; invalid is an empty array of int32. */
+static void put_value_type(struct wire *w, const struct busitem *it)
+{
+	static const char *const sig[] = { [BUSITEM_INT] = "i", [BUSITEM_DOUBLE] = "d", [BUSITEM_STRING] = "s" };
+
+	wire_signature(w, it->valid ? sig[it->type] : "ai");
+}
+
+static void put_value_data(struct wire *w, const struct busitem *it)
 {
 	if (!it->valid) {
-		wire_signature(w, "ai");
 		wire_u32(w, 0);
 		return;
 	}
 	switch (it->type) {
 	case BUSITEM_INT:
-		wire_signature(w, "i");
 		wire_i32(w, it->i);
 		break;
 	case BUSITEM_DOUBLE:
-		wire_signature(w, "d");
 		wire_double(w, it->d);
 		break;
 	case BUSITEM_STRING:
-		wire_signature(w, "s");
 		wire_string(w, it->s);
 		break;
 	}
+}
+
+static void put_value(struct wire *w, const struct busitem *it)
+{
+	put_value_type(w, it);
+	put_value_data(w, it);
 }
 
 /* The text: "---" when invalid, else as the item's format says. */
@@ -337,6 +355,46 @@ static void put_value_text(struct wire *w, const struct busitem *it)
 	wire_array_end(w, slot, start);
 }
 
+/* The "Text" entry of an a{sv} up to its string, from an 8-aligned offset:
+ * the key (length 4, "Text", NUL), then the variant's type "s". The string
+ * that follows is 4-aligned already. */
+static const uint8_t text_key[12] = { 4, 0, 0, 0, 'T', 'e', 'x', 't', 0, 1, 's', 0 };
+
+/* {path: {"Value": v, "Text": s}}, a dict entry of ItemsChanged and
+ * GetItems, starting 8-aligned. Everything up to the value is the item's
+ * cached head; written out and kept the first time (and when the value
+ * changes type or validity). */
+static void put_entry(struct wire *w, struct busitem *it)
+{
+	uint8_t kind = it->valid ? (uint8_t)(it->type + 1) : 0;
+	size_t start;
+
+	wire_align(w, 8);
+	start = w->len;
+	if (it->head && it->head_kind == kind) {
+		wire_bytes(w, it->head, it->head_len);
+	} else {
+		size_t astart, slot;
+
+		wire_string(w, it->path);
+		slot = wire_array_begin(w, 8, &astart);
+		wire_string(w, "Value");
+		put_value_type(w, it);
+		g_free(it->head);
+		it->head = g_malloc(w->len - start);
+		memcpy(it->head, w->buf + start, w->len - start);
+		it->head_len = (uint16_t)(w->len - start);
+		it->head_slot = (uint16_t)(slot - start);
+		it->head_start = (uint16_t)(astart - start);
+		it->head_kind = kind;
+	}
+	put_value_data(w, it);
+	wire_align(w, 8);
+	wire_bytes(w, text_key, sizeof(text_key));
+	put_text(w, it);
+	wire_array_end(w, start + it->head_slot, start + it->head_start);
+}
+
 enum dict {
 	DICT_ITEMS,  /* a{sa{sv}}: {"Value", "Text"} per path */
 	DICT_VALUES, /* a{sv} */
@@ -349,8 +407,12 @@ static void put_dict(struct wire *w, const GPtrArray *items, size_t skip, enum d
 	size_t start, slot = wire_array_begin(w, 8, &start);
 
 	for (guint k = 0; k < items->len; k++) {
-		const struct busitem *it = g_ptr_array_index(items, k);
+		struct busitem *it = g_ptr_array_index(items, k);
 
+		if (kind == DICT_ITEMS && skip == 0) {
+			put_entry(w, it);
+			continue;
+		}
 		wire_align(w, 8);
 		wire_string(w, it->path + skip);
 		if (kind == DICT_ITEMS)
@@ -363,27 +425,44 @@ static void put_dict(struct wire *w, const GPtrArray *items, size_t skip, enum d
 	wire_array_end(w, slot, start);
 }
 
+/* The next serial of the messages the tree writes. libdbus numbers the
+ * messages it sends itself from 1 up: ours come from the upper half, so no
+ * two messages of the connection share a serial. */
+static uint32_t next_serial(struct busitem_tree *t)
+{
+	if (++t->serial < BUSITEM_SERIAL_FIRST)
+		t->serial = BUSITEM_SERIAL_FIRST;
+	return t->serial;
+}
+
 /* The message written in t->wire, or NULL: libdbus refused our bytes, which
  * is a bug in the encoder (logged). */
 static DBusMessage *finish(struct busitem_tree *t, const char *what)
 {
-	if (++t->serial == 0)
-		t->serial = 1;
-
-	DBusMessage *m = wire_finish(&t->wire, t->serial);
+	DBusMessage *m = wire_finish(&t->wire, next_serial(t));
 
 	if (!m)
 		LOG_ERR("%s: libdbus refused the message written (an encoder bug)", what);
 	return m;
 }
 
-static void send_signal(struct busitem_tree *t, DBusMessage *sig)
+/* The signal written in t->wire, straight onto the bus socket when it can
+ * be (docs/architecture.md "Publish"). */
+static void send_signal(struct busitem_tree *t, const char *what)
 {
-	if (!sig)
-		return;
-	if (t->conn)
-		dbus_connection_send(t->conn, sig, NULL);
-	dbus_message_unref(sig);
+	uint32_t serial = next_serial(t);
+
+	if (t->conn) {
+		int r = wire_send(&t->wire, t->conn, serial);
+
+		if (r == -ETIMEDOUT) {
+			LOG_ERR("%s: the bus did not take the rest of a message in %d ms; connection closed", what,
+				WIRE_SEND_WAIT_MS);
+		} else if (r < 0) {
+			LOG_ERR("%s: the message written could not be sent (%s; an encoder bug)", what, g_strerror(-r));
+			return;
+		}
+	}
 	t->signals++;
 }
 
@@ -395,7 +474,7 @@ unsigned busitem_flush(struct busitem_tree *t)
 		return 0;
 	wire_begin_signal(&t->wire, "/", BUSITEM_IFACE, "ItemsChanged", "a{sa{sv}}");
 	put_dict(&t->wire, t->pending, 0, DICT_ITEMS);
-	send_signal(t, finish(t, "ItemsChanged"));
+	send_signal(t, "ItemsChanged");
 	for (guint k = 0; k < n; k++) {
 		struct busitem *it = g_ptr_array_index(t->pending, k);
 
@@ -404,7 +483,7 @@ unsigned busitem_flush(struct busitem_tree *t)
 			continue;
 		wire_begin_signal(&t->wire, it->path, BUSITEM_IFACE, "PropertiesChanged", "a{sv}");
 		put_value_text(&t->wire, it);
-		send_signal(t, finish(t, "PropertiesChanged"));
+		send_signal(t, "PropertiesChanged");
 	}
 	g_ptr_array_set_size(t->pending, 0);
 	return n;

@@ -197,7 +197,7 @@ static int set_addresses(uint16_t *field, const struct key *k, const char *value
 	bool ok = items[0] != NULL;
 
 	for (gchar **it = items; *it && ok; it++) {
-		unsigned lo, hi;
+		unsigned lo = 0, hi = 0; /* set when parse_range() succeeds; gcc -Os cannot tell */
 
 		g_strstrip(*it);
 		ok = parse_range(*it, k, &lo, &hi);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* libdbus watches, timeouts and dispatch on the GLib main loop; and a
- * filter that drops bus-driver signals not sent by the bus. */
+/* libdbus watches, timeouts and dispatch on the GLib main loop, without
+ * waking the loop it runs in; and a filter that drops bus-driver signals
+ * not sent by the bus. */
 #define G_LOG_DOMAIN "dbus"
 
 #include "dbus_glib.h"
@@ -8,101 +9,147 @@
 #include <errno.h>
 #include <glib-unix.h>
 #include <glib.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "log.h"
 
+/* The connection's one GSource. libdbus turns its watches on and off
+ * (the write watch around every message it sends); adding or removing a
+ * poll fd, or g_source_modify_unix_fd(), signals the context's wakeup
+ * eventfd each time, which costs a write, a poll and a read per message.
+ * Here the watches are GPollFDs of this source, added once: turning one on
+ * or off only changes its events, which GLib reads afresh before every
+ * poll (the loop runs in this thread, so it never sleeps in a poll built
+ * before the change). Pending messages are seen in prepare() and
+ * dispatched from this source, so nothing ever wakes the loop. */
 struct glue {
+	GSource source; /* first: the source is the glue */
 	DBusConnection *conn;
-	guint dispatch_source;
+	GSList *watches;
 };
-
-static dbus_int32_t glue_slot = -1;
-
-static gboolean dispatch_cb(gpointer data)
-{
-	struct glue *g = data;
-
-	g->dispatch_source = 0;
-	dbus_connection_ref(g->conn);
-	while (dbus_connection_dispatch(g->conn) == DBUS_DISPATCH_DATA_REMAINS)
-		;
-	dbus_connection_unref(g->conn);
-	return G_SOURCE_REMOVE;
-}
-
-static void schedule_dispatch(struct glue *g)
-{
-	if (!g->dispatch_source)
-		g->dispatch_source = g_idle_add(dispatch_cb, g);
-}
-
-static void dispatch_status_cb(DBusConnection *conn, DBusDispatchStatus status, void *data)
-{
-	(void)conn;
-	if (status == DBUS_DISPATCH_DATA_REMAINS)
-		schedule_dispatch(data);
-}
-
-/* ---- watches ----------------------------------------------------------- */
 
 struct watch {
 	DBusWatch *watch;
 	struct glue *glue;
-	guint source;
+	GPollFD pfd;
+	gushort pending; /* revents taken in dispatch, not yet handled */
 };
 
-static gboolean watch_cb(gint fd, GIOCondition cond, gpointer data)
+static dbus_int32_t glue_slot = -1;
+
+static gushort watch_events(DBusWatch *watch)
 {
-	struct watch *w = data;
+	unsigned flags = dbus_watch_get_flags(watch);
+	gushort events = 0;
+
+	if (!dbus_watch_get_enabled(watch))
+		return 0;
+	if (flags & DBUS_WATCH_READABLE)
+		events |= G_IO_IN;
+	if (flags & DBUS_WATCH_WRITABLE)
+		events |= G_IO_OUT;
+	return events;
+}
+
+static gboolean glue_prepare(GSource *source, gint *timeout)
+{
+	struct glue *g = (struct glue *)source;
+
+	*timeout = -1;
+	return dbus_connection_get_dispatch_status(g->conn) == DBUS_DISPATCH_DATA_REMAINS;
+}
+
+static gboolean glue_check(GSource *source)
+{
+	struct glue *g = (struct glue *)source;
+
+	for (GSList *l = g->watches; l; l = l->next) {
+		struct watch *w = l->data;
+
+		if (w->pfd.events && w->pfd.revents)
+			return TRUE;
+	}
+	return dbus_connection_get_dispatch_status(g->conn) == DBUS_DISPATCH_DATA_REMAINS;
+}
+
+static unsigned watch_flags(gushort revents)
+{
 	unsigned flags = 0;
 
-	(void)fd;
-	if (cond & G_IO_IN)
+	if (revents & G_IO_IN)
 		flags |= DBUS_WATCH_READABLE;
-	if (cond & G_IO_OUT)
+	if (revents & G_IO_OUT)
 		flags |= DBUS_WATCH_WRITABLE;
-	if (cond & G_IO_HUP)
+	if (revents & G_IO_HUP)
 		flags |= DBUS_WATCH_HANGUP;
-	if (cond & G_IO_ERR)
+	if (revents & G_IO_ERR)
 		flags |= DBUS_WATCH_ERROR;
-	/* Handling may remove the watch (a disconnect does), which frees w and
-	 * this source: nothing of w may be touched afterwards. */
-	struct glue *g = w->glue;
+	return flags;
+}
 
-	dbus_watch_handle(w->watch, flags);
-	schedule_dispatch(g);
+/* Handle each ready watch once. Handling one may add or remove watches (a
+ * disconnect removes them all), so the list is rescanned after each. */
+static void handle_watches(struct glue *g)
+{
+	for (GSList *l = g->watches; l; l = l->next) {
+		struct watch *w = l->data;
+
+		w->pending = w->pfd.events ? w->pfd.revents : 0;
+		w->pfd.revents = 0;
+	}
+	for (bool again = true; again && !g_source_is_destroyed(&g->source);) {
+		again = false;
+		for (GSList *l = g->watches; l; l = l->next) {
+			struct watch *w = l->data;
+			gushort revents = w->pending;
+
+			if (!revents)
+				continue;
+			w->pending = 0;
+			dbus_watch_handle(w->watch, watch_flags(revents));
+			again = true;
+			break;
+		}
+	}
+}
+
+static gboolean glue_dispatch(GSource *source, GSourceFunc cb, gpointer data)
+{
+	struct glue *g = (struct glue *)source;
+	DBusConnection *conn = dbus_connection_ref(g->conn);
+
+	(void)cb;
+	(void)data;
+	handle_watches(g);
+	/* A handler may detach the glue (the source stays alive until this
+	 * returns, GLib holds a reference). */
+	while (!g_source_is_destroyed(&g->source) && dbus_connection_dispatch(conn) == DBUS_DISPATCH_DATA_REMAINS)
+		;
+	dbus_connection_unref(conn);
 	return G_SOURCE_CONTINUE;
 }
 
-static void watch_enable(struct watch *w)
-{
-	unsigned flags = dbus_watch_get_flags(w->watch);
-	GIOCondition cond = G_IO_HUP | G_IO_ERR;
+static GSourceFuncs glue_funcs = {
+	.prepare = glue_prepare,
+	.check = glue_check,
+	.dispatch = glue_dispatch,
+};
 
-	if (flags & DBUS_WATCH_READABLE)
-		cond |= G_IO_IN;
-	if (flags & DBUS_WATCH_WRITABLE)
-		cond |= G_IO_OUT;
-	w->source = g_unix_fd_add(dbus_watch_get_unix_fd(w->watch), cond, watch_cb, w);
-}
-
-static void watch_disable(struct watch *w)
-{
-	if (w->source)
-		g_source_remove(w->source);
-	w->source = 0;
-}
+/* ---- watches ----------------------------------------------------------- */
 
 static dbus_bool_t add_watch_cb(DBusWatch *watch, void *data)
 {
+	struct glue *g = data;
 	struct watch *w = g_new0(struct watch, 1);
 
 	w->watch = watch;
-	w->glue = data;
+	w->glue = g;
+	w->pfd.fd = dbus_watch_get_unix_fd(watch);
+	w->pfd.events = watch_events(watch);
 	dbus_watch_set_data(watch, w, NULL);
-	if (dbus_watch_get_enabled(watch))
-		watch_enable(w);
+	g->watches = g_slist_prepend(g->watches, w);
+	g_source_add_poll(&g->source, &w->pfd);
 	return TRUE;
 }
 
@@ -113,21 +160,21 @@ static void remove_watch_cb(DBusWatch *watch, void *data)
 	(void)data;
 	if (!w)
 		return;
-	watch_disable(w);
+	if (!g_source_is_destroyed(&w->glue->source))
+		g_source_remove_poll(&w->glue->source, &w->pfd);
+	w->glue->watches = g_slist_remove(w->glue->watches, w);
 	dbus_watch_set_data(watch, NULL, NULL);
 	g_free(w);
 }
 
+/* No GLib call here: see struct glue. */
 static void toggle_watch_cb(DBusWatch *watch, void *data)
 {
 	struct watch *w = dbus_watch_get_data(watch);
 
 	(void)data;
-	if (!w)
-		return;
-	watch_disable(w);
-	if (dbus_watch_get_enabled(watch))
-		watch_enable(w);
+	if (w)
+		w->pfd.events = watch_events(watch);
 }
 
 /* ---- timeouts ---------------------------------------------------------- */
@@ -224,9 +271,8 @@ static void glue_free(void *data)
 {
 	struct glue *g = data;
 
-	if (g->dispatch_source)
-		g_source_remove(g->dispatch_source);
-	g_free(g);
+	g_source_destroy(&g->source);
+	g_source_unref(&g->source);
 }
 
 int dbus_glib_attach(DBusConnection *conn)
@@ -234,18 +280,21 @@ int dbus_glib_attach(DBusConnection *conn)
 	if (!dbus_connection_allocate_data_slot(&glue_slot))
 		return -ENOMEM;
 
-	struct glue *g = g_new0(struct glue, 1);
+	struct glue *g = (struct glue *)g_source_new(&glue_funcs, sizeof(struct glue));
 
 	g->conn = conn;
+	g_source_set_name(&g->source, "libdbus");
+	/* GLib takes a source's fds out of the poll set while it dispatches
+	 * and puts them back after, each signalling the wakeup eventfd; a
+	 * source that may recurse keeps them (and no nested loop runs here). */
+	g_source_set_can_recurse(&g->source, TRUE);
+	g_source_attach(&g->source, NULL);
 	dbus_connection_set_data(conn, glue_slot, g, glue_free);
 	if (!dbus_connection_add_filter(conn, forged_filter, NULL, NULL))
 		return -ENOMEM;
 	if (!dbus_connection_set_watch_functions(conn, add_watch_cb, remove_watch_cb, toggle_watch_cb, g, NULL) ||
 	    !dbus_connection_set_timeout_functions(conn, add_timeout_cb, remove_timeout_cb, toggle_timeout_cb, g, NULL))
 		return -ENOMEM;
-	dbus_connection_set_dispatch_status_function(conn, dispatch_status_cb, g, NULL);
-	if (dbus_connection_get_dispatch_status(conn) == DBUS_DISPATCH_DATA_REMAINS)
-		schedule_dispatch(g);
 	return 0;
 }
 
@@ -254,7 +303,6 @@ void dbus_glib_detach(DBusConnection *conn)
 	dbus_connection_remove_filter(conn, forged_filter, NULL);
 	dbus_connection_set_watch_functions(conn, NULL, NULL, NULL, NULL, NULL);
 	dbus_connection_set_timeout_functions(conn, NULL, NULL, NULL, NULL, NULL);
-	dbus_connection_set_dispatch_status_function(conn, NULL, NULL, NULL);
 	if (glue_slot >= 0) {
 		dbus_connection_set_data(conn, glue_slot, NULL, NULL);
 		dbus_connection_free_data_slot(&glue_slot);

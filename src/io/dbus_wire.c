@@ -6,10 +6,13 @@
  * to 8, then the body. */
 #include "dbus_wire.h"
 
+#include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 void wire_init(struct wire *w)
 {
@@ -22,20 +25,26 @@ void wire_free(struct wire *w)
 	wire_init(w);
 }
 
-static uint8_t *room(struct wire *w, size_t n)
+static __attribute__((noinline)) void grow(struct wire *w, size_t n)
 {
-	if (w->len + n > w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 1024;
+	size_t cap = w->cap ? w->cap * 2 : 4096;
 
-		while (cap < w->len + n)
-			cap *= 2;
-		uint8_t *b = realloc(w->buf, cap);
+	while (cap < w->len + n)
+		cap *= 2;
+	uint8_t *b = realloc(w->buf, cap);
 
-		if (!b)
-			abort(); /* as GLib does on allocation failure */
-		w->buf = b;
-		w->cap = cap;
-	}
+	if (!b)
+		abort(); /* as GLib does on allocation failure */
+	w->buf = b;
+	w->cap = cap;
+}
+
+/* Called for every few bytes written: the growing stays out of line. */
+static inline uint8_t *room(struct wire *w, size_t n)
+{
+	if (w->len + n > w->cap)
+		grow(w, n);
+
 	uint8_t *p = w->buf + w->len;
 
 	w->len += n;
@@ -51,10 +60,14 @@ static void put_u32_at(struct wire *w, size_t off, uint32_t v)
 
 void wire_align(struct wire *w, size_t n)
 {
-	size_t pad = (n - (w->len % n)) % n;
+	size_t pad = (0 - w->len) & (n - 1); /* n is 1, 2, 4 or 8 */
 
-	if (pad)
-		memset(room(w, pad), 0, pad);
+	if (pad) {
+		uint8_t *p = room(w, pad);
+
+		while (pad--)
+			*p++ = 0;
+	}
 }
 
 void wire_byte(struct wire *w, uint8_t v)
@@ -93,6 +106,11 @@ void wire_string(struct wire *w, const char *s)
 
 	wire_u32(w, (uint32_t)n);
 	memcpy(room(w, n + 1), s, n + 1);
+}
+
+void wire_bytes(struct wire *w, const void *p, size_t n)
+{
+	memcpy(room(w, n), p, n);
 }
 
 void wire_signature(struct wire *w, const char *s)
@@ -274,11 +292,80 @@ void wire_begin_return(struct wire *w, DBusMessage *call, const char *sig)
 	header_end(w, sig, slot, start);
 }
 
-DBusMessage *wire_finish(struct wire *w, uint32_t serial)
+static bool seal(struct wire *w, uint32_t serial)
 {
 	if (w->len > DBUS_MAXIMUM_MESSAGE_LENGTH)
-		return NULL;
+		return false;
 	put_u32_at(w, 4, (uint32_t)(w->len - w->body));
 	put_u32_at(w, 8, serial);
+	return true;
+}
+
+DBusMessage *wire_finish(struct wire *w, uint32_t serial)
+{
+	if (!seal(w, serial))
+		return NULL;
 	return dbus_message_demarshal((const char *)w->buf, (int)w->len, NULL);
+}
+
+/* All of buf on a non-blocking socket: 0, -EAGAIN when nothing could be
+ * written, or another -errno. Once a message has begun, the rest must
+ * follow before any other byte, so a partial write waits for room (Linux
+ * does not split a message this small on a Unix socket: it goes whole or
+ * not at all, but the code does not rely on that). */
+static int write_all(int fd, const uint8_t *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = send(fd, buf + done, len - done, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n > 0) {
+			done += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+			if (done == 0)
+				return -EAGAIN;
+			if (poll(&pfd, 1, WIRE_SEND_WAIT_MS) > 0)
+				continue;
+			return -ETIMEDOUT;
+		}
+		return n < 0 ? -errno : -EIO;
+	}
+	return 0;
+}
+
+int wire_send(struct wire *w, DBusConnection *conn, uint32_t serial)
+{
+	int fd = -1;
+
+	if (!seal(w, serial))
+		return -EMSGSIZE;
+	/* Straight onto the socket when libdbus holds nothing to send (so the
+	 * order of messages is kept) and the connection is a socket. */
+	if (dbus_connection_get_is_connected(conn) && !dbus_connection_has_messages_to_send(conn) &&
+	    dbus_connection_get_socket(conn, &fd)) {
+		int r = write_all(fd, w->buf, w->len);
+
+		if (r != -EAGAIN && (r == 0 || r == -ETIMEDOUT)) {
+			if (r < 0) /* half a message is on the wire: the stream is lost */
+				dbus_connection_close(conn);
+			return r;
+		}
+		/* Nothing written (a full socket, or an error libdbus will see
+		 * and report as a disconnect): let libdbus queue it. */
+	}
+
+	DBusMessage *m = dbus_message_demarshal((const char *)w->buf, (int)w->len, NULL);
+
+	if (!m)
+		return -EINVAL;
+	dbus_connection_send(conn, m, NULL);
+	dbus_message_unref(m);
+	return 0;
 }

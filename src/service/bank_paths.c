@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The bank's paths (docs/bank.md): one const table of path, group, getter;
- * each path's type and text format are those of the battery service's
- * table (service_paths.c), and every double is rounded by the same
- * service_path_round() to the same resolution, so a pack and the bank
+ * each path's type, unit and text format are those of the battery
+ * service's table (service_paths.c), and every double is rounded by the
+ * BusItem to its unit's resolution (units.h), so a pack and the bank
  * publish a value alike. The getters read the combination
  * (struct bank_output) and do no arithmetic beyond units and rounding.
  */
@@ -18,18 +18,11 @@ static const struct bank_output *bo(const struct service_view *v)
 	return v->bank;
 }
 
-/* The resolution of each value, as the battery service rounds it. */
-static const double value_step[BANK_VALUE_COUNT] = {
-	[BANK_VOLTAGE] = 0.01,   [BANK_CURRENT] = 0.01,   [BANK_POWER] = 0.1,     [BANK_TEMPERATURE] = 0.1,
-	[BANK_SOC] = 1,          [BANK_CAPACITY] = 0.1,   [BANK_INSTALLED] = 0.1, [BANK_CONSUMED] = 0.1,
-	[BANK_MIN_CELL] = 0.001, [BANK_MAX_CELL] = 0.001,
-};
-
 static enum path_result get_value(const struct service_view *v, unsigned arg, struct path_value *o)
 {
 	if (!bo(v)->has[arg])
 		return PATH_INVALID;
-	o->d = service_path_round(bo(v)->value[arg], value_step[arg]);
+	o->d = bo(v)->value[arg];
 	return PATH_SET;
 }
 
@@ -49,6 +42,7 @@ enum count {
 	N_KNOWN,
 	N_CONNECTED,
 	N_STATE,
+	N_ERROR,
 	N_ALLOW_CHARGE,
 	N_ALLOW_DISCHARGE,
 };
@@ -63,7 +57,9 @@ static enum path_result get_count(const struct service_view *v, unsigned arg, st
 		[N_BLOCK_DISCHARGE] = (int32_t)b->blocking_discharge,
 		[N_KNOWN] = (int32_t)bank_packs_total(b),
 		[N_CONNECTED] = b->online > 0,
+		/* No pack online: "Battery comm. error", as a pack's lost link. */
 		[N_STATE] = b->online > 0 ? VENUS_STATE_RUNNING : VENUS_STATE_ERROR,
+		[N_ERROR] = b->online > 0 ? VENUS_ERROR_NONE : VENUS_ERROR_COMM,
 		[N_ALLOW_CHARGE] = b->has_limits && b->ccl_ma > 0,
 		[N_ALLOW_DISCHARGE] = b->has_limits && b->dcl_ma > 0,
 	};
@@ -88,9 +84,8 @@ static enum path_result get_limit(const struct service_view *v, unsigned arg, st
 	if (!b->has_limits || (arg == 3 && !b->blv_mv))
 		return PATH_INVALID;
 	const uint32_t raw[] = { b->cvl_mv, b->ccl_ma, b->dcl_ma, b->blv_mv };
-	const double step[] = { 0.01, 0.1, 0.1, 0.01 };
 
-	o->d = service_path_round(raw[arg] / 1000.0, step[arg]);
+	o->d = raw[arg] / 1000.0;
 	return PATH_SET;
 }
 
@@ -108,11 +103,11 @@ static enum path_result get_alarm(const struct service_view *v, unsigned arg, st
 
 #define FIXED(p) \
 	{ \
-		p, BUSITEM_INT, NULL, PATH_FIXED, NULL, 0 \
+		p, BUSITEM_INT, NULL, PATH_FIXED, NULL, 0, UNIT_NONE \
 	}
 #define GET(p, g, a) \
 	{ \
-		p, BUSITEM_INT, NULL, PATH_CONTROL, g, a \
+		p, BUSITEM_INT, NULL, PATH_CONTROL, g, a, UNIT_NONE \
 	}
 
 /* Type and format are filled from the battery service's table. */
@@ -128,7 +123,7 @@ static const struct path_def bank_table[] = {
 	GET("/Connected", get_count, N_CONNECTED),
 	FIXED("/CustomName"),
 	GET("/State", get_count, N_STATE),
-	FIXED("/ErrorCode"),
+	GET("/ErrorCode", get_count, N_ERROR),
 	GET("/Dc/0/Voltage", get_value, BANK_VOLTAGE),
 	GET("/Dc/0/Current", get_value, BANK_CURRENT),
 	GET("/Dc/0/Power", get_value, BANK_POWER),
@@ -194,7 +189,6 @@ void bank_paths_build(struct bank_service *b, busitem_set_fn custom_name_set)
 	busitem_set_string(bank_item(b, "/ProductName"), "JK-BMS bank");
 	busitem_set_string(bank_item(b, "/Serial"), "jkbms_bank");
 	busitem_set_string(bank_item(b, "/CustomName"), "");
-	busitem_set_int(bank_item(b, "/ErrorCode"), 0);
 }
 
 struct busitem *bank_item(struct bank_service *b, const char *path)

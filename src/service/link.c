@@ -20,6 +20,7 @@
 #include <glib.h>
 #include <string.h>
 
+#include "deadline.h"
 #include "log.h"
 
 /* One BMS on the port: its poller, its events, what waits for delivery. */
@@ -41,7 +42,7 @@ struct link {
 	struct link_config cfg;
 	struct transport *t;
 	guint fd_source;
-	guint timer_source;
+	struct deadline *timer; /* the poller's next deadline */
 	guint reopen_source;
 	uint32_t backoff_ms;
 	bool reopen_logged;
@@ -57,6 +58,7 @@ struct link {
 	unsigned next_offer;
 	uint64_t bus_sent_ms; /* last frame on the bus */
 	bool bus_sent;
+	bool rx_clean; /* the last frame sent got one valid answer, and nothing came after it */
 	bool pumping, again;
 	bool master_logged;
 };
@@ -120,7 +122,13 @@ static gboolean readable_cb(gint fd, GIOCondition cond, gpointer data);
 
 static void attach(struct link *l)
 {
+	l->rx_clean = false; /* whatever waits in a reopened port is flushed */
 	l->fd_source = g_unix_fd_add(transport_fd(l->t), G_IO_IN | G_IO_HUP | G_IO_ERR, readable_cb, l);
+	/* Without this GLib takes the fd out of the poll set around every
+	 * dispatch and puts it back, signalling its wakeup eventfd both times:
+	 * two writes, a poll and a read per reply. readable_cb() never runs
+	 * the loop, so it cannot recurse. */
+	g_source_set_can_recurse(g_main_context_find_source_by_id(NULL, l->fd_source), TRUE);
 	l->cfg.driver->rx_reset(&l->rx);
 }
 
@@ -164,13 +172,9 @@ static gboolean reopen_cb(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-static gboolean timer_cb(gpointer data)
+static void timer_cb(void *data)
 {
-	struct link *l = data;
-
-	l->timer_source = 0;
-	pump(l);
-	return G_SOURCE_REMOVE;
+	pump(data);
 }
 
 /* A reply carries its sender (PB): it must be the unit that holds the bus.
@@ -195,7 +199,8 @@ static bool sender_ok(struct link *l, const struct bms_frame *f, struct unit *u,
 	return false;
 }
 
-static void handle_frame(struct link *l, const struct bms_frame *f, uint64_t now)
+/* Returns true when the frame answered the request on the bus. */
+static bool handle_frame(struct link *l, const struct bms_frame *f, uint64_t now)
 {
 	/* A reply answers the unit that holds the bus. */
 	struct unit *u = &l->units[l->holder >= 0 ? (unsigned)l->holder : l->last_holder];
@@ -203,14 +208,14 @@ static void handle_frame(struct link *l, const struct bms_frame *f, uint64_t now
 
 	l->counters.frames++;
 	if (!sender_ok(l, f, u, now))
-		return;
+		return false;
 	switch (l->cfg.driver->decode(f, &u->acc, &e)) {
 	case BMS_REPLY_WRITE_ACK:
 		poller_on_write_ack(&u->poller, now);
-		return;
-	case BMS_REPLY_SETUP:
+		return false;
+	case BMS_REPLY_SETUP: /* answered, but the next request flushes anyway */
 		poller_on_setup(&u->poller, now);
-		return;
+		return false;
 	case BMS_REPLY_BAD: {
 		char msg[160];
 
@@ -218,40 +223,55 @@ static void handle_frame(struct link *l, const struct bms_frame *f, uint64_t now
 		codec_error_format(&e, 0, msg, sizeof(msg));
 		LOG_DBG("%s: reply rejected: %s", l->device, msg);
 		poller_on_bad_reply(&u->poller, now);
-		return;
+		return false;
 	}
 	case BMS_REPLY_DATA:
 		break;
 	}
 	/* Only a reply to our request is delivered (later, see deliver()). */
-	if (poller_on_snapshot(&u->poller, &u->acc, now) && u->nsnaps < LINK_SNAPSHOTS)
+	if (!poller_on_snapshot(&u->poller, &u->acc, now))
+		return false;
+	if (u->nsnaps < LINK_SNAPSHOTS)
 		u->snaps[u->nsnaps++] = u->acc;
+	return true;
 }
 
+/* Deframe and handle what arrived, and keep rx_clean: true only when the
+ * last thing received is a whole valid answer to the request (a frame
+ * after it, a rejected one, junk or a partial frame make it false). */
 static void feed(struct link *l, const uint8_t *data, size_t len, uint64_t now)
 {
+	const struct bms_driver *drv = l->cfg.driver;
 	struct bms_frame frame;
 	struct codec_error e;
+	uint64_t junk = 0;
 
+	l->rx_clean = false;
 	for (;;) {
 		size_t used = 0;
 		int r;
 
 		frame.addr = -1;
-		r = l->cfg.driver->rx_feed(&l->rx, data, len, &used, &frame, &e);
+		r = drv->rx_feed(&l->rx, data, len, &used, &frame, &e);
 
 		data += used;
 		len -= used;
 		if (r == 0)
 			break;
+		l->rx_clean = false;
 		if (r < 0) {
 			l->counters.rejects[e.reason]++;
 			LOG_DBG("%s: frame rejected: %s", l->device, codec_reject_name(e.reason));
 			continue;
 		}
-		handle_frame(l, &frame, now);
+		if (handle_frame(l, &frame, now)) {
+			l->rx_clean = true;
+			junk = drv->rx_junk(&l->rx);
+		}
 	}
-	l->counters.junk_bytes = l->cfg.driver->rx_junk(&l->rx);
+	l->counters.junk_bytes = drv->rx_junk(&l->rx);
+	if (drv->rx_pending(&l->rx) > 0 || l->counters.junk_bytes != junk)
+		l->rx_clean = false;
 }
 
 static gboolean readable_cb(gint fd, GIOCondition cond, gpointer data)
@@ -276,6 +296,10 @@ static gboolean readable_cb(gint fd, GIOCondition cond, gpointer data)
 		got = true;
 		l->counters.bytes_in += (uint64_t)n;
 		feed(l, buf, (size_t)n, now);
+		/* A short read took all there was: asking again would only get
+		 * EAGAIN. Bytes that come later wake the loop again. */
+		if ((size_t)n < sizeof(buf))
+			break;
 	}
 	if (!got && (cond & (G_IO_HUP | G_IO_ERR))) {
 		l->fd_source = 0;
@@ -296,10 +320,15 @@ static void send_frame(struct link *l, const struct poller_action *act, uint64_t
 	l->bus_sent = true;
 	if (!l->t)
 		return; /* the device is away: the request is lost, the poller times out */
-	if (act->flush_rx) {
+	/* Stale input is possible only when the last exchange did not end
+	 * cleanly (docs/protocol-4e57.md "Receiving a stream"): flush then,
+	 * and not before every request (a system call per poll). */
+	if (act->flush_rx || !l->rx_clean) {
 		transport_flush_input(l->t);
 		l->cfg.driver->rx_reset(&l->rx);
+		l->counters.flushes++;
 	}
+	l->rx_clean = false;
 	int r = transport_write(l->t, act->frame, act->len);
 
 	if (r < 0) {
@@ -366,11 +395,8 @@ static void run(struct link *l)
 				l->holder = -1;
 		}
 	}
-	if (l->timer_source)
-		g_source_remove(l->timer_source);
-	uint64_t delay = until > now ? until - now : 0;
-
-	l->timer_source = g_timeout_add((guint)MIN(delay, 60000), timer_cb, l);
+	/* Moved, not replaced: no GLib call per poll (deadline.h). */
+	deadline_set(l->timer, MIN(until, now + 60000));
 }
 
 /* Every entry point ends here: run the poller, then deliver what happened;
@@ -399,6 +425,8 @@ int link_new(const struct link_config *cfg, const struct link_events *events, vo
 		return r;
 
 	struct link *l = g_new0(struct link, 1);
+
+	l->timer = deadline_new(timer_cb, l);
 
 	l->cfg = *cfg;
 	poller_config_for(&l->cfg.poll, l->cfg.driver);
@@ -469,9 +497,7 @@ int link_unit_queue_write(struct link *l, unsigned unit, enum bms_fet fet, bool 
 	if (l->pumping) {
 		l->again = true;
 	} else {
-		if (l->timer_source)
-			g_source_remove(l->timer_source);
-		l->timer_source = g_timeout_add(0, timer_cb, l);
+		deadline_set(l->timer, link_now_ms());
 	}
 	return 0;
 }
@@ -542,8 +568,7 @@ void link_free(struct link *l)
 		return;
 	if (l->fd_source)
 		g_source_remove(l->fd_source);
-	if (l->timer_source)
-		g_source_remove(l->timer_source);
+	deadline_free(l->timer);
 	if (l->reopen_source)
 		g_source_remove(l->reopen_source);
 	transport_free(l->t);

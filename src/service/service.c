@@ -98,7 +98,9 @@ static void build_tree(struct service *s)
 			set = force_set_cb;
 		else if (strcmp(d->path, "/History/Clear") == 0)
 			set = history_clear_cb;
-		s->items[k] = busitem_add(s->tree, d->path, d->type, d->fmt, set, set ? s : NULL);
+		/* A double without a unit would be published unrounded. */
+		g_assert(d->type != BUSITEM_DOUBLE || d->unit != UNIT_NONE);
+		s->items[k] = busitem_add(s->tree, d->path, d->type, service_path_format(d), set, set ? s : NULL);
 		g_assert(s->items[k]); /* a duplicate or malformed path is a bug in the table */
 	}
 	busitem_set_string(service_item(s, "/Mgmt/ProcessName"), "dbus-jkbms");
@@ -121,7 +123,7 @@ static void add_cells(struct service *s, unsigned n)
 		char path[32];
 
 		snprintf(path, sizeof(path), "/Voltages/Cell%u", k + 1);
-		s->cells[k] = busitem_add(s->tree, path, BUSITEM_DOUBLE, "%.3fV", NULL, NULL);
+		s->cells[k] = busitem_add(s->tree, path, BUSITEM_DOUBLE, units[UNIT_CELL_V].text, NULL, NULL);
 		g_assert(s->cells[k]);
 	}
 	s->ncells = n < BMS_MAX_CELLS ? n : BMS_MAX_CELLS;
@@ -395,6 +397,7 @@ int service_new(const struct config *cfg, const struct service_where *where, DBu
 	s->quit_data = user_data;
 	battery_init(&s->bat, cfg->ttg_floor_pct);
 	policy_init(&s->pstate);
+	s->tick = deadline_new(service_tick_cb, s);
 	s->tree = busitem_tree_new(conn, cfg->properties_changed);
 	if (!s->tree) {
 		LOG_ERR("cannot register the object tree");
@@ -413,12 +416,9 @@ void service_free(struct service *s)
 {
 	if (!s)
 		return;
-	guint sources[] = { s->leave_source, s->tick_source };
-
-	for (size_t k = 0; k < G_N_ELEMENTS(sources); k++) {
-		if (sources[k])
-			g_source_remove(sources[k]);
-	}
+	if (s->leave_source)
+		g_source_remove(s->leave_source);
+	deadline_free(s->tick);
 	service_state_free(s);
 	service_history_free(s);
 	settings_client_free(s->settings);

@@ -20,13 +20,9 @@
 
 static const char *const fet_name[POLICY_FET_COUNT] = { "charge", "discharge" };
 
-static gboolean tick_cb(gpointer data)
+void service_tick_cb(void *data)
 {
-	struct service *s = data;
-
-	s->tick_source = 0;
-	service_publish(s, false);
-	return G_SOURCE_REMOVE;
+	service_publish(data, false);
 }
 
 static void log_clamps(struct service *s, const struct policy_params *p)
@@ -113,9 +109,9 @@ void service_run_policy(struct service *s, bool fresh, bool lost)
 	struct policy_output o;
 	enum policy_mode old_mode = s->pstate.mode;
 
-	if (s->tick_source)
-		g_source_remove(s->tick_source);
-	s->tick_source = g_timeout_add(POLICY_TICK_MS, tick_cb, s);
+	/* Moved on every run without a GLib call (deadline.h): with frames
+	 * coming faster than the tick it never fires. */
+	deadline_set(s->tick, link_now_ms() + POLICY_TICK_MS);
 	for (unsigned f = 0; f < POLICY_FET_COUNT; f++) {
 		in.force_off[f] = s->force_off[f];
 		in.reset_lock[f] = s->reset_lock[f];

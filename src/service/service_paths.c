@@ -2,7 +2,8 @@
 /*
  * The battery service's path table (service_paths.h) and its getters: each
  * reads one value of the battery model, the policy's output or the link,
- * in Venus's units, rounded to the path's resolution.
+ * in Venus's units. Each double path names its unit, which fixes its
+ * resolution and text (units.h); the BusItem rounds the value to it.
  */
 #include "service_paths.h"
 
@@ -12,16 +13,6 @@
 #include <string.h>
 
 #define DIAG "/Diagnostics/Link/"
-
-static double round_to(double v, double step)
-{
-	return round(v / step) * step;
-}
-
-double service_path_round(double v, double step)
-{
-	return round_to(v, step);
-}
 
 static const struct bms_snapshot *snap(const struct service_view *v)
 {
@@ -53,14 +44,14 @@ static int32_t i32(uint64_t v)
 
 /* ---- measurements ---------------------------------------------------------- */
 
-GET_D(get_voltage, round_to(snap(v)->voltage_mv / 1000.0, 0.01))
-GET_D(get_current, round_to(snap(v)->current_ma / 1000.0, 0.01))
-GET_D(get_power, round_to(v->bat->show.power_w, 0.1))
+GET_D(get_voltage, snap(v)->voltage_mv / 1000.0)
+GET_D(get_current, snap(v)->current_ma / 1000.0)
+GET_D(get_power, v->bat->show.power_w)
 GET_D(get_temperature, v->bat->show.temp_avg_c)
 GET_D(get_soc, snap(v)->soc_pct)
 GET_D(get_installed, v->bat->show.installed_ah)
-GET_D(get_capacity, round_to(v->bat->show.capacity_ah, 0.1))
-GET_D(get_consumed, round_to(v->bat->show.consumed_ah, 0.1))
+GET_D(get_capacity, v->bat->show.capacity_ah)
+GET_D(get_consumed, v->bat->show.consumed_ah)
 GET_D(get_mos_temp, snap(v)->temp_c[BMS_TEMP_MOSFET])
 GET_D(get_temp1, snap(v)->temp_c[BMS_TEMP_T1])
 GET_D(get_temp2, snap(v)->temp_c[BMS_TEMP_T2])
@@ -81,7 +72,7 @@ static enum path_result get_soh(const struct service_view *v, unsigned arg, stru
 	(void)arg;
 	if (!v->bat->show.have_soh)
 		return PATH_INVALID;
-	o->d = round_to(v->bat->show.soh_pct, 1);
+	o->d = v->bat->show.soh_pct;
 	return PATH_SET;
 }
 
@@ -90,7 +81,8 @@ static enum path_result get_time_to_go(const struct service_view *v, unsigned ar
 	(void)arg;
 	if (v->bat->show.ttg_s < 0)
 		return PATH_INVALID;
-	o->d = round_to((double)v->bat->show.ttg_s, 60);
+	/* Whole minutes: the 5-minute average does not know it closer. */
+	o->d = (double)((v->bat->show.ttg_s + 30) / 60 * 60);
 	return PATH_SET;
 }
 
@@ -154,23 +146,23 @@ static enum path_result get_limit(const struct service_view *v, unsigned arg, st
 	if (arg == 8) {
 		if (!p->params.cells || !p->params.v_flt_mv)
 			return PATH_KEEP;
-		o->d = round_to((double)p->params.v_flt_mv * p->params.cells / 1000.0, 0.01);
+		o->d = (double)p->params.v_flt_mv * p->params.cells / 1000.0;
 		return PATH_SET;
 	}
 	switch (arg % 4) {
 	case 0:
-		o->d = round_to(p->cvl_mv / 1000.0, 0.01);
+		o->d = p->cvl_mv / 1000.0;
 		break;
 	case 1:
-		o->d = round_to(p->ccl_ma / 1000.0, 0.1);
+		o->d = p->ccl_ma / 1000.0;
 		break;
 	case 2:
-		o->d = round_to(p->dcl_ma / 1000.0, 0.1);
+		o->d = p->dcl_ma / 1000.0;
 		break;
 	default:
 		if (!p->battery_low_mv)
 			return PATH_KEEP; /* implausible settings derive none */
-		o->d = round_to(p->battery_low_mv / 1000.0, 0.01);
+		o->d = p->battery_low_mv / 1000.0;
 	}
 	return PATH_SET;
 }
@@ -204,15 +196,35 @@ static enum path_result get_alarm(const struct service_view *v, unsigned arg, st
 
 GET_I(get_bms_cable, v->link == POLLER_LINK_LOST ? 2 : v->link == POLLER_LINK_WARNING ? 1 : 0)
 GET_I(get_connected, v->link != POLLER_LINK_LOST)
-GET_I(get_state, v->link == POLLER_LINK_LOST ? VENUS_STATE_ERROR : VENUS_STATE_RUNNING)
+GET_I(get_temp_sensor, v->bat->show.temp_sensor_bad ? 1 : 0)
+
+/* The one error a user is shown (docs/dbus-paths.md "State and error
+ * code"): the link first, since without it nothing else is known. */
+static int32_t venus_error(const struct service_view *v)
+{
+	if (v->link == POLLER_LINK_LOST)
+		return VENUS_ERROR_COMM;
+	if (v->bat->cells.unmeasured)
+		return VENUS_ERROR_MEASURE;
+	return VENUS_ERROR_NONE;
+}
+
+GET_I(get_error_code, venus_error(v))
+GET_I(get_state, venus_error(v) == VENUS_ERROR_NONE ? VENUS_STATE_RUNNING : VENUS_STATE_ERROR)
+
+/* arg 0: the midpoint voltage, 1: its deviation; invalid unless every cell
+ * is measured. */
+static enum path_result get_mid(const struct service_view *v, unsigned arg, struct path_value *o)
+{
+	const struct battery_display *d = &v->bat->show;
+
+	if (!d->have_mid)
+		return PATH_INVALID;
+	o->d = arg ? d->mid_dev_pct : d->mid_v;
+	return PATH_SET;
+}
 
 /* ---- history (docs/dbus-paths.md "History") ---------------------------------- */
-
-/* The nearest double to v at `per` steps a unit (10: 0.1), never -0. */
-static double decimal(double v, double per)
-{
-	return round(v * per) / per + 0.0;
-}
 
 /* arg 0: lowest, 1: highest; cells in V (1 mV), the pack in V (10 mV). */
 static enum path_result get_hist_cell(const struct service_view *v, unsigned arg, struct path_value *o)
@@ -231,7 +243,7 @@ static enum path_result get_hist_volt(const struct service_view *v, unsigned arg
 
 	if (!h || !h->have_voltage)
 		return PATH_INVALID;
-	o->d = decimal((arg ? h->max_mv : h->min_mv) / 1000.0, 100);
+	o->d = (arg ? h->max_mv : h->min_mv) / 1000.0;
 	return PATH_SET;
 }
 
@@ -263,7 +275,7 @@ static enum path_result get_hist_ah(const struct service_view *v, unsigned arg, 
 	if (arg == H_AVERAGE && !history_average_ah(v->hist, &ah))
 		return PATH_INVALID;
 	ah = arg == H_DRAWN ? h->drawn_ah : arg == H_DEEPEST ? h->deepest_ah : arg == H_LAST ? h->last_ah : ah;
-	o->d = decimal(-ah, 10);
+	o->d = -ah; /* UNIT_AH rounds -0.04 to 0, not -0 */
 	return PATH_SET;
 }
 
@@ -272,7 +284,7 @@ static enum path_result get_hist_energy(const struct service_view *v, unsigned a
 {
 	if (!v->hist)
 		return PATH_INVALID;
-	o->d = decimal((arg ? v->hist->v.discharged_wh : v->hist->v.charged_wh) / 1000.0, 100);
+	o->d = (arg ? v->hist->v.discharged_wh : v->hist->v.charged_wh) / 1000.0;
 	return PATH_SET;
 }
 
@@ -359,34 +371,53 @@ static enum path_result get_reject(const struct service_view *v, unsigned arg, s
 
 #define FIXED(p, t, f) \
 	{ \
-		p, t, f, PATH_FIXED, NULL, 0 \
+		p, t, f, PATH_FIXED, NULL, 0, UNIT_NONE \
 	}
 #define MEASURE(p, t, f, g, a) \
 	{ \
-		p, t, f, PATH_MEASURE, g, a \
+		p, t, f, PATH_MEASURE, g, a, UNIT_NONE \
 	}
 #define INFO(p, t, f, g) \
 	{ \
-		p, t, f, PATH_INFO, g, 0 \
+		p, t, f, PATH_INFO, g, 0, UNIT_NONE \
 	}
 #define CONTROL(p, t, f, g, a) \
 	{ \
-		p, t, f, PATH_CONTROL, g, a \
+		p, t, f, PATH_CONTROL, g, a, UNIT_NONE \
+	}
+/* Doubles: the unit gives the resolution and the text. */
+#define MEASURE_D(p, u, g, a) \
+	{ \
+		p, BUSITEM_DOUBLE, NULL, PATH_MEASURE, g, a, u \
+	}
+#define INFO_D(p, u, g) \
+	{ \
+		p, BUSITEM_DOUBLE, NULL, PATH_INFO, g, 0, u \
+	}
+#define CONTROL_D(p, u, g, a) \
+	{ \
+		p, BUSITEM_DOUBLE, NULL, PATH_CONTROL, g, a, u \
 	}
 #define HISTORY(p, t, f, g, a) \
 	{ \
-		"/History/" p, t, f, PATH_HISTORY, g, a \
+		"/History/" p, t, f, PATH_HISTORY, g, a, UNIT_NONE \
+	}
+#define HISTORY_D(p, u, g, a) \
+	{ \
+		"/History/" p, BUSITEM_DOUBLE, NULL, PATH_HISTORY, g, a, u \
 	}
 #define ALARM(name, a) CONTROL("/Alarms/" name, BUSITEM_INT, NULL, get_alarm, a)
 #define COUNTER(name, a) \
 	{ \
-		DIAG name, BUSITEM_INT, NULL, PATH_COUNTER, get_counter, a \
+		DIAG name, BUSITEM_INT, NULL, PATH_COUNTER, get_counter, a, UNIT_NONE \
 	}
 #define REJECT(name, a) \
 	{ \
-		DIAG "Rejected/" name, BUSITEM_INT, NULL, PATH_COUNTER, get_reject, a \
+		DIAG "Rejected/" name, BUSITEM_INT, NULL, PATH_COUNTER, get_reject, a, UNIT_NONE \
 	}
 
+/* The paths, each double with its unit: the table of resolutions that
+ * docs/dbus-paths.md lists. */
 const struct path_def service_paths[] = {
 	/* Mandatory (docs/dbus-paths.md "Identity"). */
 	FIXED("/Mgmt/ProcessName", BUSITEM_STRING, NULL),
@@ -401,31 +432,33 @@ const struct path_def service_paths[] = {
 	CONTROL("/Connected", BUSITEM_INT, NULL, get_connected, 0),
 	FIXED("/CustomName", BUSITEM_STRING, NULL),
 	CONTROL("/State", BUSITEM_INT, NULL, get_state, 0),
-	CONTROL("/ErrorCode", BUSITEM_INT, NULL, get_zero, 0),
+	CONTROL("/ErrorCode", BUSITEM_INT, NULL, get_error_code, 0),
 	FIXED("/ConnectionInformation", BUSITEM_STRING, NULL),
 	/* Measurements. */
-	MEASURE("/Dc/0/Voltage", BUSITEM_DOUBLE, "%.2fV", get_voltage, 0),
-	MEASURE("/Dc/0/Current", BUSITEM_DOUBLE, "%.2fA", get_current, 0),
-	MEASURE("/Dc/0/Power", BUSITEM_DOUBLE, "%.0fW", get_power, 0),
-	MEASURE("/Dc/0/Temperature", BUSITEM_DOUBLE, "%.1fC", get_temperature, 0),
-	MEASURE("/Soc", BUSITEM_DOUBLE, "%.0f%%", get_soc, 0),
-	MEASURE("/Soh", BUSITEM_DOUBLE, "%.0f%%", get_soh, 0),
-	MEASURE("/Capacity", BUSITEM_DOUBLE, "%.1fAh", get_capacity, 0),
-	INFO("/InstalledCapacity", BUSITEM_DOUBLE, "%.1fAh", get_installed),
-	MEASURE("/ConsumedAmphours", BUSITEM_DOUBLE, "%.1fAh", get_consumed, 0),
-	MEASURE("/TimeToGo", BUSITEM_DOUBLE, "%.0fs", get_time_to_go, 0),
+	MEASURE_D("/Dc/0/Voltage", UNIT_V, get_voltage, 0),
+	MEASURE_D("/Dc/0/Current", UNIT_A, get_current, 0),
+	MEASURE_D("/Dc/0/Power", UNIT_W, get_power, 0),
+	MEASURE_D("/Dc/0/Temperature", UNIT_C, get_temperature, 0),
+	MEASURE_D("/Dc/0/MidVoltage", UNIT_V, get_mid, 0),
+	MEASURE_D("/Dc/0/MidVoltageDeviation", UNIT_PCT, get_mid, 1),
+	MEASURE_D("/Soc", UNIT_PCT, get_soc, 0),
+	MEASURE_D("/Soh", UNIT_PCT, get_soh, 0),
+	MEASURE_D("/Capacity", UNIT_AH, get_capacity, 0),
+	INFO_D("/InstalledCapacity", UNIT_AH, get_installed),
+	MEASURE_D("/ConsumedAmphours", UNIT_AH, get_consumed, 0),
+	MEASURE_D("/TimeToGo", UNIT_S, get_time_to_go, 0),
 	/* System summary. */
-	MEASURE("/System/MinCellVoltage", BUSITEM_DOUBLE, "%.3fV", get_cell_v, 0),
-	MEASURE("/System/MaxCellVoltage", BUSITEM_DOUBLE, "%.3fV", get_cell_v, 1),
+	MEASURE_D("/System/MinCellVoltage", UNIT_CELL_V, get_cell_v, 0),
+	MEASURE_D("/System/MaxCellVoltage", UNIT_CELL_V, get_cell_v, 1),
 	MEASURE("/System/MinVoltageCellId", BUSITEM_STRING, NULL, get_cell_id, 0),
 	MEASURE("/System/MaxVoltageCellId", BUSITEM_STRING, NULL, get_cell_id, 1),
-	MEASURE("/System/MinCellTemperature", BUSITEM_DOUBLE, "%.1fC", get_min_temp, 0),
-	MEASURE("/System/MaxCellTemperature", BUSITEM_DOUBLE, "%.1fC", get_max_temp, 0),
+	MEASURE_D("/System/MinCellTemperature", UNIT_C, get_min_temp, 0),
+	MEASURE_D("/System/MaxCellTemperature", UNIT_C, get_max_temp, 0),
 	MEASURE("/System/MinTemperatureCellId", BUSITEM_STRING, NULL, get_temp_id, 0),
 	MEASURE("/System/MaxTemperatureCellId", BUSITEM_STRING, NULL, get_temp_id, 1),
-	MEASURE("/System/MOSTemperature", BUSITEM_DOUBLE, "%.1fC", get_mos_temp, 0),
-	MEASURE("/System/Temperature1", BUSITEM_DOUBLE, "%.1fC", get_temp1, 0),
-	MEASURE("/System/Temperature2", BUSITEM_DOUBLE, "%.1fC", get_temp2, 0),
+	MEASURE_D("/System/MOSTemperature", UNIT_C, get_mos_temp, 0),
+	MEASURE_D("/System/Temperature1", UNIT_C, get_temp1, 0),
+	MEASURE_D("/System/Temperature2", UNIT_C, get_temp2, 0),
 	INFO("/System/NrOfCellsPerBattery", BUSITEM_INT, NULL, get_cells_per_battery),
 	INFO("/System/NrOfModulesOnline", BUSITEM_INT, NULL, get_one),
 	INFO("/System/NrOfModulesOffline", BUSITEM_INT, NULL, get_zero),
@@ -434,24 +467,24 @@ const struct path_def service_paths[] = {
 	INFO("/System/NrOfBatteries", BUSITEM_INT, NULL, get_one),
 	INFO("/System/BatteriesParallel", BUSITEM_INT, NULL, get_one),
 	INFO("/System/BatteriesSeries", BUSITEM_INT, NULL, get_one),
-	MEASURE("/Voltages/Sum", BUSITEM_DOUBLE, "%.3fV", get_cell_sum, 0),
-	MEASURE("/Voltages/Diff", BUSITEM_DOUBLE, "%.3fV", get_cell_sum, 1),
+	MEASURE_D("/Voltages/Sum", UNIT_CELL_V, get_cell_sum, 0),
+	MEASURE_D("/Voltages/Diff", UNIT_CELL_V, get_cell_sum, 1),
 	MEASURE("/Balancing", BUSITEM_INT, NULL, get_balancing, 0),
 	MEASURE("/Io/AllowToCharge", BUSITEM_INT, NULL, get_allow, 0),
 	MEASURE("/Io/AllowToDischarge", BUSITEM_INT, NULL, get_allow, 1),
 	MEASURE("/Io/AllowToBalance", BUSITEM_INT, NULL, get_allow_balance, 0),
 	INFO("/Settings/HasTemperature", BUSITEM_INT, NULL, get_one),
 	/* DVCC (docs/charge-control.md). */
-	CONTROL("/Info/MaxChargeVoltage", BUSITEM_DOUBLE, "%.2fV", get_limit, 0),
-	CONTROL("/Info/MaxChargeCurrent", BUSITEM_DOUBLE, "%.1fA", get_limit, 1),
-	CONTROL("/Info/MaxDischargeCurrent", BUSITEM_DOUBLE, "%.1fA", get_limit, 2),
-	CONTROL("/Info/BatteryLowVoltage", BUSITEM_DOUBLE, "%.2fV", get_limit, 3),
+	CONTROL_D("/Info/MaxChargeVoltage", UNIT_V, get_limit, 0),
+	CONTROL_D("/Info/MaxChargeCurrent", UNIT_A, get_limit, 1),
+	CONTROL_D("/Info/MaxDischargeCurrent", UNIT_A, get_limit, 2),
+	CONTROL_D("/Info/BatteryLowVoltage", UNIT_V, get_limit, 3),
 	/* A bank member's own limits (docs/bank.md). */
-	CONTROL("/Bank/MaxChargeVoltage", BUSITEM_DOUBLE, "%.2fV", get_limit, 4),
-	CONTROL("/Bank/MaxChargeCurrent", BUSITEM_DOUBLE, "%.1fA", get_limit, 5),
-	CONTROL("/Bank/MaxDischargeCurrent", BUSITEM_DOUBLE, "%.1fA", get_limit, 6),
-	CONTROL("/Bank/BatteryLowVoltage", BUSITEM_DOUBLE, "%.2fV", get_limit, 7),
-	CONTROL("/Bank/FloatVoltage", BUSITEM_DOUBLE, "%.2fV", get_limit, 8),
+	CONTROL_D("/Bank/MaxChargeVoltage", UNIT_V, get_limit, 4),
+	CONTROL_D("/Bank/MaxChargeCurrent", UNIT_A, get_limit, 5),
+	CONTROL_D("/Bank/MaxDischargeCurrent", UNIT_A, get_limit, 6),
+	CONTROL_D("/Bank/BatteryLowVoltage", UNIT_V, get_limit, 7),
+	CONTROL_D("/Bank/FloatVoltage", UNIT_V, get_limit, 8),
 	CONTROL("/Bank/Member", BUSITEM_INT, NULL, get_limit, 9),
 	CONTROL("/Info/ChargeMode", BUSITEM_STRING, NULL, get_limit_text, 0),
 	CONTROL("/Info/ChargeLimitation", BUSITEM_STRING, NULL, get_limit_text, 1),
@@ -473,24 +506,25 @@ const struct path_def service_paths[] = {
 	ALARM("InternalFailure", POLICY_ALARM_INTERNAL_FAILURE),
 	ALARM("Contactor", POLICY_ALARM_CONTACTOR),
 	CONTROL("/Alarms/BmsCable", BUSITEM_INT, NULL, get_bms_cable, 0),
+	CONTROL("/Alarms/BatteryTemperatureSensor", BUSITEM_INT, NULL, get_temp_sensor, 0),
 	/* Manual MOSFET control (writable). */
 	FIXED("/Settings/ForceChargingOff", BUSITEM_INT, NULL),
 	FIXED("/Settings/ForceDischargingOff", BUSITEM_INT, NULL),
 	/* History. */
 	INFO("/History/ChargeCycles", BUSITEM_INT, NULL, get_cycles),
-	INFO("/History/TotalAhCharged", BUSITEM_DOUBLE, "%.0fAh", get_total_charged),
-	HISTORY("MinimumCellVoltage", BUSITEM_DOUBLE, "%.3fV", get_hist_cell, 0),
-	HISTORY("MaximumCellVoltage", BUSITEM_DOUBLE, "%.3fV", get_hist_cell, 1),
-	HISTORY("MinimumVoltage", BUSITEM_DOUBLE, "%.2fV", get_hist_volt, 0),
-	HISTORY("MaximumVoltage", BUSITEM_DOUBLE, "%.2fV", get_hist_volt, 1),
-	HISTORY("MinimumTemperature", BUSITEM_DOUBLE, "%.1fC", get_hist_temp, 0),
-	HISTORY("MaximumTemperature", BUSITEM_DOUBLE, "%.1fC", get_hist_temp, 1),
-	HISTORY("TotalAhDrawn", BUSITEM_DOUBLE, "%.1fAh", get_hist_ah, H_DRAWN),
-	HISTORY("DeepestDischarge", BUSITEM_DOUBLE, "%.1fAh", get_hist_ah, H_DEEPEST),
-	HISTORY("LastDischarge", BUSITEM_DOUBLE, "%.1fAh", get_hist_ah, H_LAST),
-	HISTORY("AverageDischarge", BUSITEM_DOUBLE, "%.1fAh", get_hist_ah, H_AVERAGE),
-	HISTORY("ChargedEnergy", BUSITEM_DOUBLE, "%.2fkWh", get_hist_energy, 0),
-	HISTORY("DischargedEnergy", BUSITEM_DOUBLE, "%.2fkWh", get_hist_energy, 1),
+	INFO_D("/History/TotalAhCharged", UNIT_AH, get_total_charged),
+	HISTORY_D("MinimumCellVoltage", UNIT_CELL_V, get_hist_cell, 0),
+	HISTORY_D("MaximumCellVoltage", UNIT_CELL_V, get_hist_cell, 1),
+	HISTORY_D("MinimumVoltage", UNIT_V, get_hist_volt, 0),
+	HISTORY_D("MaximumVoltage", UNIT_V, get_hist_volt, 1),
+	HISTORY_D("MinimumTemperature", UNIT_C, get_hist_temp, 0),
+	HISTORY_D("MaximumTemperature", UNIT_C, get_hist_temp, 1),
+	HISTORY_D("TotalAhDrawn", UNIT_AH, get_hist_ah, H_DRAWN),
+	HISTORY_D("DeepestDischarge", UNIT_AH, get_hist_ah, H_DEEPEST),
+	HISTORY_D("LastDischarge", UNIT_AH, get_hist_ah, H_LAST),
+	HISTORY_D("AverageDischarge", UNIT_AH, get_hist_ah, H_AVERAGE),
+	HISTORY_D("ChargedEnergy", UNIT_KWH, get_hist_energy, 0),
+	HISTORY_D("DischargedEnergy", UNIT_KWH, get_hist_energy, 1),
 	HISTORY("FullDischarges", BUSITEM_INT, NULL, get_hist_count, 0),
 	HISTORY("LowVoltageAlarms", BUSITEM_INT, NULL, get_hist_count, 1),
 	HISTORY("HighVoltageAlarms", BUSITEM_INT, NULL, get_hist_count, 2),
@@ -533,11 +567,6 @@ const struct path_def service_paths[] = {
 
 const size_t service_path_count = sizeof(service_paths) / sizeof(service_paths[0]);
 
-const char *service_path_format(const struct path_def *def)
-{
-	return def->fmt;
-}
-
 bool service_path_member_only(const struct path_def *def)
 {
 	return strncmp(def->path, "/Bank/", 6) == 0;
@@ -561,6 +590,11 @@ size_t service_alarm_index(enum policy_alarm a)
 	}
 	assert(!"every alarm has a path");
 	return 0;
+}
+
+const char *service_path_format(const struct path_def *def)
+{
+	return def->unit != UNIT_NONE ? units[def->unit].text : def->fmt;
 }
 
 void service_path_publish(struct busitem *item, const struct path_def *def, const struct service_view *v)
@@ -598,5 +632,5 @@ void service_cell_publish(struct busitem *item, const struct service_view *v, un
 	if (k >= s->cell_count || !s->cell_mv[k])
 		busitem_invalidate(item);
 	else
-		busitem_set_double(item, s->cell_mv[k] / 1000.0);
+		busitem_set_double(item, s->cell_mv[k] / 1000.0); /* UNIT_CELL_V (service.c) */
 }

@@ -12,6 +12,7 @@
 #include "battery.h"
 #include "busitem.h"
 #include "config.h"
+#include "deadline.h"
 #include "history.h"
 #include "identity.h"
 #include "link.h"
@@ -61,7 +62,8 @@ struct service {
 	service_quit_fn quit;
 	void *quit_data;
 	enum service_phase phase;
-	guint leave_source, tick_source;
+	guint leave_source;
+	struct deadline *tick;  /* the policy tick (service_control.c) */
 	struct busitem **items; /* one per service_paths[] entry */
 	struct busitem *cells[BMS_MAX_CELLS];
 	unsigned ncells;
@@ -94,6 +96,9 @@ void service_publish_history(struct service *s);
 /* service_control.c: run the policy, queue its FET writes, log what
  * changed, keep the state file; re-arms the policy's own tick. */
 void service_run_policy(struct service *s, bool fresh, bool lost);
+
+/* The policy tick: runs the policy and publishes without a frame. */
+void service_tick_cb(void *data);
 
 /* A FET write finished (a link event). */
 void service_write_done(struct service *s, const struct poller_write_result *r);

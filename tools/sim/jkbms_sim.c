@@ -279,7 +279,7 @@ struct start_options {
 	bool pb;
 	unsigned packs, first_address, master_ms;
 	double soc, current, capacity;
-	const char *id, *scenario;
+	const char *id, *device_id, *scenario;
 };
 
 /* --protocol: 1 or 0 (the 4E 57 0xC0 layout), 4e57 (= 1), or pb. */
@@ -330,25 +330,16 @@ static bool parse_bus_option(int opt, const char *arg, struct start_options *o)
 static int parse_options(struct sim *s, int argc, char **argv, struct start_options *o)
 {
 	static const struct option opts[] = {
-		{ "cells", required_argument, NULL, 'c' },
-		{ "link", required_argument, NULL, 'l' },
-		{ "protocol", required_argument, NULL, 'p' },
-		{ "soc", required_argument, NULL, 's' },
-		{ "current", required_argument, NULL, 'i' },
-		{ "fault", required_argument, NULL, 'f' },
-		{ "speed", required_argument, NULL, 'x' },
-		{ "seed", required_argument, NULL, 'r' },
-		{ "exit-on-eof", no_argument, NULL, 'e' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "id", required_argument, NULL, 'u' },
-		{ "scenario", required_argument, NULL, 'S' },
-		{ "dvcc-service", required_argument, NULL, 'D' },
-		{ "trace", required_argument, NULL, 'T' },
-		{ "packs", required_argument, NULL, 'n' },
-		{ "first-address", required_argument, NULL, 'a' },
-		{ "master", optional_argument, NULL, 'm' },
-		{ "capacity", required_argument, NULL, 'C' },
-		{ NULL, 0, NULL, 0 },
+		{ "cells", required_argument, NULL, 'c' },        { "link", required_argument, NULL, 'l' },
+		{ "protocol", required_argument, NULL, 'p' },     { "soc", required_argument, NULL, 's' },
+		{ "current", required_argument, NULL, 'i' },      { "fault", required_argument, NULL, 'f' },
+		{ "speed", required_argument, NULL, 'x' },        { "seed", required_argument, NULL, 'r' },
+		{ "exit-on-eof", no_argument, NULL, 'e' },        { "help", no_argument, NULL, 'h' },
+		{ "id", required_argument, NULL, 'u' },           { "scenario", required_argument, NULL, 'S' },
+		{ "dvcc-service", required_argument, NULL, 'D' }, { "trace", required_argument, NULL, 'T' },
+		{ "packs", required_argument, NULL, 'n' },        { "first-address", required_argument, NULL, 'a' },
+		{ "master", optional_argument, NULL, 'm' },       { "device-id", required_argument, NULL, 'd' },
+		{ "capacity", required_argument, NULL, 'C' },     { NULL, 0, NULL, 0 },
 	};
 	int opt;
 
@@ -387,6 +378,9 @@ static int parse_options(struct sim *s, int argc, char **argv, struct start_opti
 			break;
 		case 'u':
 			o->id = optarg;
+			break;
+		case 'd':
+			o->device_id = optarg;
 			break;
 		case 'S':
 			o->scenario = optarg;
@@ -479,6 +473,8 @@ static int setup(struct sim *s, int argc, char **argv)
 		snprintf(s->model.base.device_id, sizeof(s->model.base.device_id), "%.8s", id);
 		snprintf(s->model.base.manufacturer, sizeof(s->model.base.manufacturer), "%-12.12sJK_B2A24S15P", id);
 	}
+	if (o.device_id) /* 0xB4 alone, as typed: the user data stays the factory's */
+		snprintf(s->model.base.device_id, sizeof(s->model.base.device_id), "%.8s", o.device_id);
 	return -1;
 }
 

@@ -58,6 +58,7 @@ void sim_control_usage(FILE *f)
 		"  --speed X           model time runs X times faster (1)\n"
 		"  --seed N            random seed (faults, cell noise, SoC drift)\n"
 		"  --id TEXT           user data set in the JK app (default: factory \"Input Userdata\")\n"
+		"  --device-id TEXT    the device id 0xB4 alone (8 characters, kept as typed)\n"
 		"  --exit-on-eof       exit when stdin closes\n"
 		"  --scenario NAME     full-charge (a DVCC charger fills a pack with one high cell),\n"
 		"                      cold-morning (charging from -5 C as the day warms),\n"
