@@ -14,6 +14,7 @@
  */
 #include <dbus/dbus.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -210,10 +211,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(ok == dbus_message_has_signature(msg, "a{sa{sv}}"));
 	check_member(&m[0]);
 	m[1] = m[0];
+	/* Two packs, not one read twice: a shared unique id counts once. */
+	snprintf(m[1].uid, sizeof(m[1].uid), "%s", strcmp(m[0].uid, "second") ? "second" : "third");
 	bank_combine(m, 2, 3, 55000, &o);
 	CHECK(o.online <= 2 && o.known == 2);
-	if (o.online == 2) { /* n x the least share; a blocked pack takes none */
-		double least = m[0].has_limit[BANK_CCL] ? m[0].limit[BANK_CCL] : 0;
+	if (o.online == 2) { /* n x the least share; a blocked pack or one without a CVL takes none */
+		bool share = m[0].has_limit[BANK_CCL] && m[0].has_limit[BANK_CVL];
+		double least = share ? m[0].limit[BANK_CCL] : 0;
 
 		CHECK(o.ccl_ma == (m[0].blocking_charge ? 0 : (uint32_t)lround(least * 1000.0 * 2)));
 	}

@@ -12,7 +12,11 @@ CC=clang cmake -S "$top" -B "$build" -DENABLE_FUZZING=ON -DBUILD_TESTING=OFF -DC
 cmake --build "$build" -j"$(nproc)" --target fuzz_codec fuzz_pb fuzz_config fuzz_setvalue fuzz_history_file \
 	fuzz_bank_items make_seeds
 
-for target in fuzz_codec fuzz_pb fuzz_config fuzz_setvalue fuzz_history_file fuzz_bank_items; do
+targets="fuzz_codec fuzz_pb fuzz_config fuzz_setvalue fuzz_history_file fuzz_bank_items"
+
+# The seeds of one target's corpus.
+seed() {
+	target=$1
 	corpus="$build/corpus-$target"
 	mkdir -p "$corpus"
 	case "$target" in
@@ -41,13 +45,40 @@ for target in fuzz_codec fuzz_pb fuzz_config fuzz_setvalue fuzz_history_file fuz
 		printf '\003\010\000\000\001\000\000\000\001\013\000\000\000\001\001' >"$corpus/member.bin"
 		printf '\006\007\001\000\003\002\000\002\005\000\005\000\000' >"$corpus/mixed.bin" ;;
 	esac
-	echo "fuzz: $target for ${secs}s"
-	# DBUS_FATAL_WARNINGS=1: a libdbus warning or failed check aborts, as on a GX.
-	DBUS_FATAL_WARNINGS=1 ASAN_OPTIONS=detect_leaks=1 "$build/fuzz/$target" -max_total_time="$secs" -max_len=2048 \
-		-print_final_stats=1 "$corpus" 2>"$build/$target.log" || {
-		tail -50 "$build/$target.log" >&2
-		echo "fuzz: $target FAILED (log: $build/$target.log)" >&2
-		exit 1
-	}
-	grep -E 'stat::number_of_executed_units|Done' "$build/$target.log" | tail -2
+}
+
+# One target for secs seconds; its log in build-fuzz/<target>.log.
+# DBUS_FATAL_WARNINGS=1: a libdbus warning or failed check aborts, as on a GX.
+run() {
+	DBUS_FATAL_WARNINGS=1 ASAN_OPTIONS=detect_leaks=1 "$build/fuzz/$1" -max_total_time="$secs" -max_len=2048 \
+		-print_final_stats=1 "$build/corpus-$1" 2>"$build/$1.log"
+}
+
+# As many targets at once as there are cores: each fuzzer is one process,
+# so the same fuzzing time per target costs less wall time.
+cores=$(nproc 2>/dev/null || echo 2)
+failed=""
+set -- $targets
+while [ $# -gt 0 ]; do
+	batch=""
+	n=0
+	while [ $# -gt 0 ] && [ $n -lt "$cores" ]; do
+		seed "$1"
+		echo "fuzz: $1 for ${secs}s"
+		run "$1" &
+		batch="$batch $1:$!"
+		n=$((n + 1))
+		shift
+	done
+	for job in $batch; do
+		t=${job%%:*}
+		if wait "${job#*:}"; then
+			grep -E 'stat::number_of_executed_units|Done' "$build/$t.log" | tail -2 | sed "s/^/$t: /"
+		else
+			tail -50 "$build/$t.log" >&2
+			echo "fuzz: $t FAILED (log: $build/$t.log)" >&2
+			failed="$failed $t"
+		fi
+	done
 done
+[ -z "$failed" ] || exit 1

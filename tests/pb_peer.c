@@ -26,6 +26,11 @@ void pb_peer_serial(uint8_t addr, char *buf, size_t size)
 	snprintf(buf, size, "401194914%02u", addr);
 }
 
+void pb_peer_swapped_serial(uint8_t addr, char *buf, size_t size)
+{
+	snprintf(buf, size, "501194914%02u", addr);
+}
+
 /* tests/data/<name> (a hex dump), its first 300 bytes. */
 static void load(const char *name, uint8_t *f)
 {
@@ -105,7 +110,10 @@ static void answer(struct pb_peer *p, uint8_t addr, unsigned type)
 	if (type == PB_TYPE_SETTINGS)
 		out[270] = addr;
 	if (type == PB_TYPE_INFO) {
-		pb_peer_serial(addr, serial, sizeof(serial));
+		if (g_atomic_int_get(&p->swapped[addr]))
+			pb_peer_swapped_serial(addr, serial, sizeof(serial));
+		else
+			pb_peer_serial(addr, serial, sizeof(serial));
 		memcpy(out + 86, serial, strlen(serial));
 	}
 	pb_seal(out);

@@ -28,6 +28,7 @@ struct pb_peer {
 	gint garbage;         /* random bytes between replies */
 	gint master_pack;     /* a master broadcasting its own frames */
 	gint unplugged;       /* the device is gone */
+	gint swapped[16];     /* another pack at this address: pb_peer_swapped_serial() */
 	gint requests[16][4]; /* per address, per frame type */
 	/* Per address, on the pty opened last: the settings requests seen
 	 * before its first live request (-1: no live request yet). */
@@ -48,5 +49,8 @@ void pb_peer_stop(struct pb_peer *p);
 /* The value pack `addr` reports: SoC 50 + addr, serial 401194914 + two
  * digits of addr. */
 void pb_peer_serial(uint8_t addr, char *buf, size_t size);
+
+/* The serial of the pack that took the place of pack `addr` (swapped). */
+void pb_peer_swapped_serial(uint8_t addr, char *buf, size_t size);
 
 #endif

@@ -259,6 +259,43 @@ static void test_missing_values(void **state)
 	assert_string_equal(o.charge_limitation, "P3: no limits published");
 }
 
+/* A member online with a CCL but no CVL: the bank does not know the
+ * voltage that pack stands, so it must not charge it (CCL 0), and the other
+ * packs' CVL alone is no bound for it. Discharge is not concerned. */
+static void test_no_cvl_stops_charge(void **state)
+{
+	struct bank_member m[3];
+	struct bank_output o;
+
+	(void)state;
+	three(m);
+	m[2].has_limit[BANK_CVL] = false;
+	bank_combine(m, 3, 0, 0, &o);
+	assert_true(o.has_limits);
+	assert_int_equal(o.cvl_mv, 55000);
+	assert_int_equal(o.ccl_ma, 0);
+	assert_string_equal(o.charge_limitation, "P3: no limits published");
+	assert_int_equal(o.dcl_ma, 3 * 120000);
+}
+
+/* Two online members with one unique id may be one BMS read by two
+ * services: n counts it once, so the packs are never given a share more
+ * than there are packs. Both still bound the least limit. */
+static void test_same_uid_counted_once(void **state)
+{
+	struct bank_member m[3];
+	struct bank_output o;
+
+	(void)state;
+	three(m);
+	snprintf(m[2].uid, sizeof(m[2].uid), "%s", m[0].uid);
+	bank_combine(m, 3, 0, 0, &o);
+	assert_int_equal(o.online, 3);
+	assert_int_equal(o.ccl_ma, 2 * 40000);
+	assert_int_equal(o.dcl_ma, 2 * 120000);
+	assert_int_equal(o.ccl_ceiling_ma, 2 * 100000);
+}
+
 static void test_expected_and_no_limits(void **state)
 {
 	struct bank_member m[3];
@@ -387,6 +424,8 @@ int main(void)
 		cmocka_unit_test(test_one_pack_offline),
 		cmocka_unit_test(test_all_offline),
 		cmocka_unit_test(test_missing_values),
+		cmocka_unit_test(test_no_cvl_stops_charge),
+		cmocka_unit_test(test_same_uid_counted_once),
 		cmocka_unit_test(test_expected_and_no_limits),
 		cmocka_unit_test(test_one_member),
 		cmocka_unit_test(test_sixteen_members),

@@ -84,6 +84,19 @@ contains "$tmp/out" '"serial":"40119491480"'; check "pb serial" $?
 contains "$tmp/out" '"voltage_v":52.70,'; check "pb live after settings" $?
 grep -q '136913\|1234' "$tmp/out"; test $? -eq 1; check "pb passcodes never printed" $?
 
+# A bus capture with two senders (a slave at address 1 answering, the master
+# at 0 broadcasting): one object per sender, never one pack's cells with
+# another's settings or serial.
+cat "$data/pb/pb-cell-rs485-phinix-slave-addr1.hex" "$data/pb/pb-settings-rs485-phinix-master-addr0-broadcast.hex" \
+	"$data/pb/pb-cell-rs485-phinix-master-addr0-broadcast.hex" >"$tmp/pbbus"
+"$bin" --decode "$tmp/pbbus" >"$tmp/out" 2>"$tmp/err"
+check "pb two senders decode" $?
+test "$(wc -l <"$tmp/out")" -eq 2; check "pb one object per sender" $?
+head -n 1 "$tmp/out" | grep -q '{"cells_mv":\[3267,3267,3268,'; check "pb first sender's cells" $?
+head -n 1 "$tmp/out" | grep -q '"pb":{"has_settings":false,'; check "pb first sender has no settings of the other" $?
+tail -n 1 "$tmp/out" | grep -q '{"cells_mv":\[3272,3271,3271,'; check "pb second sender's cells" $?
+tail -n 1 "$tmp/out" | grep -q '"cell_ovp_v":3.650,.*"pb":{"has_settings":true,'; check "pb second sender's settings" $?
+
 # A PB frame with a bad checksum is explained.
 tr -d ' \n' <"$data/pb/pb-cell-rs485-mrmanuel-addr3-fw15.41.hex" | sed 's/../\\x&/g' | xargs -0 printf >"$tmp/pbbad"
 printf '\377' | dd of="$tmp/pbbad" bs=1 seek=299 conv=notrunc 2>/dev/null

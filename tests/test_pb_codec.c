@@ -18,6 +18,7 @@
 
 #include "identity.h"
 #include "pb_codec.h"
+#include "policy.h"
 #include "test_util.h"
 
 #define WIRE_MAX (PB_FRAME_LEN + PB_PAD_MAX + PB_ACK_LEN + 64)
@@ -484,6 +485,49 @@ static void test_alarm_mapping(void **state)
 	assert_null(pb_alarm_name(29));
 }
 
+/* An over-current protection whose mA do not fit the model's whole amps
+ * (u16) is a raw value outside what can be held, not 65535 A: the policy
+ * must call it implausible (CCL = DCL = 0), not publish a 59 kA limit. */
+static void test_settings_ocp_out_of_range(void **state)
+{
+	uint8_t f[WIRE_MAX];
+	struct bms_snapshot s;
+	struct policy_config cfg;
+	struct policy_params p;
+	static const struct {
+		size_t off;
+		uint32_t ma;
+		const char *name;
+	} cases[] = {
+		{ 50, 0xFFFFFFFFu, "charge OCP" },
+		{ 50, 65536000u, "charge OCP" },
+		{ 62, 100000000u, "discharge OCP" },
+	};
+
+	(void)state;
+	policy_config_default(&cfg);
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		memset(&s, 0, sizeof(s));
+		test_load_frame("pb/pb-settings-rs485-mrmanuel-addr3-fw15.41.hex", f, sizeof(f));
+		for (unsigned b = 0; b < 4; b++)
+			f[cases[k].off + b] = (uint8_t)(cases[k].ma >> (8 * b));
+		pb_seal(f);
+		decode_ok(f, &s, PB_TYPE_SETTINGS);
+		s.cell_count = 16;
+		policy_params(&cfg, &s, &p);
+		assert_false(p.valid);
+		assert_non_null(p.implausible);
+		assert_string_equal(p.implausible, cases[k].name);
+	}
+	/* The largest that fits is kept. */
+	memset(&s, 0, sizeof(s));
+	test_load_frame("pb/pb-settings-rs485-mrmanuel-addr3-fw15.41.hex", f, sizeof(f));
+	f[50] = 0x18, f[51] = 0xFC, f[52] = 0xE7, f[53] = 0x03; /* 65535000 mA */
+	pb_seal(f);
+	decode_ok(f, &s, PB_TYPE_SETTINGS);
+	assert_int_equal(s.settings.charge_ocp_a, 65535);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -491,6 +535,7 @@ int main(void)
 		cmocka_unit_test(test_live_frames),
 		cmocka_unit_test(test_live_details),
 		cmocka_unit_test(test_settings_frames),
+		cmocka_unit_test(test_settings_ocp_out_of_range),
 		cmocka_unit_test(test_info_frames),
 		cmocka_unit_test(test_passcodes_not_stored),
 		cmocka_unit_test(test_identity),

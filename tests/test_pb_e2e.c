@@ -4,8 +4,9 @@
  * packs on a real pseudo-terminal (pb_peer.c), read through an independent
  * GDBus client. One pack and three (one service each, values and identity
  * from each pack's own frames), a pack that goes silent and comes back, a
- * device that is unplugged and replugged, an adapter that spews garbage,
- * a master pack, and the probe giving up within probe_timeout.
+ * device that is unplugged and replugged, a pack swapped for another, an
+ * adapter that spews garbage, a master pack, and the probe giving up
+ * within probe_timeout.
  */
 #include <glib.h>
 #include <math.h>
@@ -36,6 +37,8 @@ struct world {
 };
 
 static struct world *current;
+
+static double exit_after(struct world *w, unsigned limit_ms);
 
 static void start_service(struct world *w, const char *extra)
 {
@@ -303,6 +306,37 @@ static void test_unplug_replug(void **state)
 	down(w);
 }
 
+/* Another pack takes the place of the one at address 4 (its serial
+ * differs): the service does not carry on as the old pack, with its
+ * identity, state file and history, but says so and exits for the
+ * supervisor to start it again as the new one. */
+static void test_pack_swapped(void **state)
+{
+	const char *name = "com.victronenergy.battery." TTY;
+	struct world *w = up(1u << 4, "protocol=pb\npb_addresses=4\n");
+	char serial[16];
+
+	(void)state;
+	wait_name(w, name);
+	assert_pack(w, name, 4);
+	g_atomic_int_set(&w->peer.silent[4], 1);
+	wait_value(w, name, "/Connected", 0, 6000);
+	g_atomic_int_set(&w->peer.swapped[4], 1);
+	g_atomic_int_set(&w->peer.silent[4], 0);
+	exit_after(w, 6000);
+	if (!child_exited(&w->svc)) {
+		char *log = child_log(&w->svc);
+
+		fail_msg("still running as the old pack; /Serial: %s; log:\n%s",
+			 g_variant_print(bus_get_value(&w->bus, name, "/Serial"), TRUE), log);
+	}
+	assert_true(WIFEXITED(w->svc.status) && WEXITSTATUS(w->svc.status) == 1);
+	pb_peer_swapped_serial(4, serial, sizeof(serial));
+	assert_true(log_has(w, serial));
+	assert_true(log_has(w, "another pack"));
+	down(w);
+}
+
 /* Junk between the replies and a master broadcasting: the pack's values
  * are still right, the master is reported once with what to do. */
 static void test_garbage_and_master(void **state)
@@ -460,6 +494,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest faults[] = {
 		cmocka_unit_test_teardown(test_unplug_replug, teardown),
 		cmocka_unit_test_teardown(test_garbage_and_master, teardown),
+		cmocka_unit_test_teardown(test_pack_swapped, teardown),
 	};
 	const struct CMUnitTest probe[] = {
 		cmocka_unit_test_teardown(test_probe_timeout, teardown),

@@ -182,6 +182,43 @@ static void test_zero_ocp_keeps_fet_control(void **state)
 	assert_int_equal(r.out.alarm[POLICY_ALARM_INTERNAL_FAILURE], 1);
 }
 
+/* A cell-count setting below the cells in series (1 of 16, or 15 of 16):
+ * only the counted cells would be watched while the pack voltage says
+ * there are more. The count is implausible: no current either way. */
+static void test_cell_count_below_pack(void **state)
+{
+	static const uint8_t counts[] = { 1, 8, 15 };
+	struct run r;
+
+	(void)state;
+	for (unsigned k = 0; k < sizeof(counts); k++) {
+		struct bms_snapshot s = lfp();
+
+		start(&r);
+		s.settings.cell_count = counts[k];
+		s.current_ma = -20000;
+		feed_frame(&r, &s, 1000);
+		assert_int_equal(r.out.ccl_ma, 0);
+		assert_int_equal(r.out.dcl_ma, 0);
+		for (int poll = 0; poll < 5; poll++)
+			feed_frame(&r, &s, 1000);
+		assert_int_equal(r.out.ccl_ma, 0);
+		assert_int_equal(r.out.dcl_ma, 0);
+		assert_true(r.out.cvl_mv <= s.voltage_mv);
+		assert_non_null(strstr(r.out.charge_limitation, "cell count implausible"));
+		assert_int_equal(r.out.alarm[POLICY_ALARM_INTERNAL_FAILURE], 1);
+	}
+	/* The right count, under load and with the cells apart, stays plausible. */
+	struct bms_snapshot s = lfp();
+
+	start(&r);
+	s.cell_mv[2] = 3150;
+	s.voltage_mv = 15 * 3300 + 3150 + 900; /* 0.9 V of wiring between cells and terminals */
+	feed_frame(&r, &s, 1000);
+	assert_null(strstr(r.out.charge_limitation, "implausible"));
+	assert_true(r.out.dcl_ma > 0);
+}
+
 /* Finding 2: temperature settings outside their encodable range or
  * inverted allow no current; the key is named. */
 static void test_implausible_temperatures(void **state)
@@ -351,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_cvl_only_charger_stops),
 		cmocka_unit_test(test_unmeasured_cvl_under_pack),
 		cmocka_unit_test(test_cell_count_clamped),
+		cmocka_unit_test(test_cell_count_below_pack),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

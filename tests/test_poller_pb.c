@@ -2,7 +2,8 @@
 /*
  * The poller with the JK PB driver, by hand with explicit time: settings
  * and device info are read once before the first live read and again
- * after the pack was lost, device info may go unanswered, the family's
+ * after the pack was lost, the settings every 30 s in between, device
+ * info may go unanswered, the family's
  * 120 ms gap and 250 ms reply timeout hold, and there are no writes.
  */
 #include <errno.h>
@@ -190,6 +191,89 @@ static void test_wake_with_settings(void **state)
 	assert_int_equal(poller_link(&p), POLLER_LINK_UP);
 }
 
+/* The settings are read again while the pack runs, so that a change made
+ * in the JK app reaches the limits (docs/charge-control.md "Implausible
+ * BMS settings": settings changed at run time take effect). A refresh
+ * that goes unanswered is not retried and costs no live read. */
+static void test_settings_refreshed(void **state)
+{
+	struct poller p;
+	struct bms_snapshot snap;
+	uint64_t until, t, last = 1240;
+	unsigned refreshes = 0;
+
+	(void)state;
+	memset(&snap, 0, sizeof(snap));
+	start(&p);
+	assert_int_equal(next(&p, 1000, &until), PB_REG_SETTINGS);
+	poller_on_setup(&p, 1040);
+	assert_int_equal(next(&p, 1120, &until), PB_REG_INFO);
+	poller_on_setup(&p, 1160);
+	assert_int_equal(next(&p, 1240, &until), PB_REG_LIVE);
+	assert_true(poller_on_snapshot(&p, &snap, 1280));
+	for (t = 2000; t < 66000; t += 1000) {
+		uint16_t reg = next(&p, t, &until);
+
+		if (reg == PB_REG_SETTINGS) {
+			/* Every 30 s, not sooner. */
+			assert_true(t >= last + 30000 && t < last + 32000);
+			last = t;
+			refreshes++;
+			if (refreshes == 1) {
+				poller_on_setup(&p, t + 40);
+				reg = next(&p, t + 120, &until);
+			} else {
+				/* Unanswered: no retry, the live read at once. */
+				reg = next(&p, t + 250, &until);
+			}
+		}
+		assert_int_equal(reg, PB_REG_LIVE);
+		assert_true(poller_on_snapshot(&p, &snap, t + 400));
+		assert_int_equal(poller_link(&p), POLLER_LINK_UP);
+	}
+	assert_int_equal(refreshes, 2);
+	assert_int_equal(poller_counters(&p)->misses, 0);
+	assert_int_equal(poller_counters(&p)->retries, 0);
+}
+
+/* Lost, then its third miss in a row makes the wake-up due just as it
+ * answers again: the setup still comes first, device info included, so
+ * that no live data goes out before the pack has said who it is (it may
+ * be another pack now). */
+static void test_setup_before_wake_after_lost(void **state)
+{
+	struct poller p;
+	struct bms_snapshot snap;
+	uint64_t until, t = 2000;
+	uint16_t reg;
+
+	(void)state;
+	memset(&snap, 0, sizeof(snap));
+	start(&p);
+	assert_int_equal(next(&p, 1000, &until), PB_REG_SETTINGS);
+	poller_on_setup(&p, 1040);
+	assert_int_equal(next(&p, 1120, &until), PB_REG_INFO);
+	poller_on_setup(&p, 1160);
+	assert_int_equal(next(&p, 1240, &until), PB_REG_LIVE);
+	assert_true(poller_on_snapshot(&p, &snap, 1280));
+	/* Silent until lost, and on until a miss count that is a multiple of
+	 * three (the wake-up is due at the next cycle). */
+	while (poller_link(&p) != POLLER_LINK_LOST || poller_counters(&p)->misses % 3 != 0) {
+		next(&p, t, &until);
+		t = until > t ? until : t + 1;
+	}
+	while ((reg = next(&p, t, &until)) == 0)
+		t = until;
+	assert_int_equal(reg, PB_REG_SETTINGS);
+	/* It answers everything from here on. */
+	poller_on_setup(&p, t + 40);
+	assert_int_equal(next(&p, t + 120, &until), PB_REG_INFO);
+	poller_on_setup(&p, t + 160);
+	assert_int_equal(next(&p, t + 240, &until), PB_REG_LIVE);
+	assert_true(poller_on_snapshot(&p, &snap, t + 280));
+	assert_int_equal(poller_link(&p), POLLER_LINK_UP);
+}
+
 /* The device reopened between the wake-up trigger (sent while it was
  * away) and the live read: the settings and device info are read before
  * any live data is taken, so no limits come from settings that may have
@@ -258,9 +342,10 @@ static void test_resetup_during_read(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_setup_then_live),   cmocka_unit_test(test_optional_and_required),
-		cmocka_unit_test(test_setup_after_lost),  cmocka_unit_test(test_wake_with_settings),
-		cmocka_unit_test(test_reopen_after_wake), cmocka_unit_test(test_resetup_during_read),
+		cmocka_unit_test(test_setup_then_live),    cmocka_unit_test(test_optional_and_required),
+		cmocka_unit_test(test_setup_after_lost),   cmocka_unit_test(test_wake_with_settings),
+		cmocka_unit_test(test_settings_refreshed), cmocka_unit_test(test_setup_before_wake_after_lost),
+		cmocka_unit_test(test_reopen_after_wake),  cmocka_unit_test(test_resetup_during_read),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

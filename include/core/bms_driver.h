@@ -58,6 +58,12 @@ struct bms_driver {
 	 * such requests). A step in setup_optional may go unanswered. */
 	int (*setup_request)(uint8_t addr, unsigned step, uint8_t *out, size_t size);
 	unsigned setup_optional;
+	/* The first refresh_steps setup steps are read again every
+	 * refresh_ms while the unit runs (0: never), so that settings changed
+	 * at run time reach the limits. A refresh that goes unanswered is
+	 * skipped: what was read before stays. */
+	uint32_t refresh_ms;
+	unsigned refresh_steps;
 	/* The family's timing where it is stricter than the configuration
 	 * (poller_config_for()); 0 = none. */
 	uint32_t min_gap_ms;

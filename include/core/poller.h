@@ -137,6 +137,8 @@ struct poller {
 	bool activate_pending;
 	bool setup_needed;   /* the setup requests are (again) due */
 	unsigned setup_step; /* the next one */
+	bool refreshing;     /* the setup steps being read are a refresh */
+	uint64_t refresh_ms; /* when the next refresh is due (0: none yet) */
 	bool writing;        /* queue[0] is being written in this cycle */
 	unsigned write_form; /* the frame form this unit accepts */
 	size_t queued;

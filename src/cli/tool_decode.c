@@ -4,7 +4,8 @@
  * through the same deframer and decoder as the service, printed as JSON.
  * The family is told by the bytes: whichever of "4E 57" and "55 AA EB 90"
  * comes first. The frames of a PB capture (live, settings, device info)
- * are decoded into one object.
+ * are decoded into one object per sender (the address in the
+ * acknowledgement behind each frame).
  * Every rejected candidate is explained with its byte offset, so a user can
  * paste the output into a bug report.
  */
@@ -54,15 +55,69 @@ static int print_json(const char *name, const struct bms_snapshot *snap, FILE *o
 	return 0;
 }
 
-/* One PB frame from the deframer: decoded into *snap, or explained. */
-static void pb_take(const char *name, const struct pb_frame *f, struct bms_snapshot *snap, unsigned *decoded, FILE *err)
+/* The packs of a PB capture, one picture each: a bus capture holds several
+ * senders, told apart by their acknowledgements. A frame without one (a
+ * Bluetooth capture) belongs to the sender before it. */
+#define PB_SENDERS_MAX 16
+
+struct pb_sender {
+	int addr; /* -1: not known (no acknowledgement) */
+	unsigned decoded;
+	struct bms_snapshot snap;
+};
+
+struct pb_capture {
+	struct pb_sender s[PB_SENDERS_MAX];
+	unsigned n;
+	int last; /* the entry of the frame before, -1 before the first */
+};
+
+static struct pb_sender *pb_sender_of(struct pb_capture *c, int addr)
+{
+	if (addr < 0 && c->last >= 0)
+		return &c->s[c->last];
+	for (unsigned k = 0; k < c->n; k++) {
+		if (c->s[k].addr == addr)
+			return &c->s[c->last = (int)k];
+	}
+	if (c->n == PB_SENDERS_MAX)
+		return NULL;
+	c->s[c->n].addr = addr;
+	c->last = (int)c->n;
+	return &c->s[c->n++];
+}
+
+/* One PB frame from the deframer: decoded into its sender's picture, or
+ * explained. */
+static void pb_take(const char *name, const struct pb_frame *f, struct pb_capture *c, FILE *err)
 {
 	struct codec_error e;
+	struct pb_sender *s = pb_sender_of(c, f->addr);
 
-	if (pb_decode(f->data, PB_FRAME_LEN, snap, &e) < 0)
+	if (!s) {
+		fprintf(err, "%s: frame at byte %llu from address %d skipped: more than %u senders\n", name,
+			(unsigned long long)f->stream_pos, f->addr, PB_SENDERS_MAX);
+		return;
+	}
+	if (pb_decode(f->data, PB_FRAME_LEN, &s->snap, &e) < 0)
 		explain(err, name, &e, f->stream_pos);
 	else
-		(*decoded)++;
+		s->decoded++;
+}
+
+/* One JSON object per sender with a decoded frame, in order of appearance. */
+static int print_pb(const char *name, const struct pb_capture *c, FILE *out, FILE *err)
+{
+	unsigned printed = 0;
+
+	for (unsigned k = 0; k < c->n; k++) {
+		if (!c->s[k].decoded)
+			continue;
+		if (print_json(name, &c->s[k].snap, out, err))
+			return 1;
+		printed++;
+	}
+	return printed ? 0 : -1;
 }
 
 static int decode_pb(const char *name, const uint8_t *p, size_t n, FILE *out, FILE *err)
@@ -70,11 +125,15 @@ static int decode_pb(const char *name, const uint8_t *p, size_t n, FILE *out, FI
 	struct pb_rx rx;
 	struct pb_frame frame;
 	struct codec_error e;
-	struct bms_snapshot snap;
-	unsigned decoded = 0;
+	struct pb_capture *cap = calloc(1, sizeof(*cap));
+	int ret;
 
+	if (!cap) {
+		fprintf(err, "%s: out of memory\n", name);
+		return 1;
+	}
+	cap->last = -1;
 	memset(&rx, 0, sizeof(rx));
-	memset(&snap, 0, sizeof(snap));
 	rx.any_ack = true; /* a capture may lack the acknowledgement (BLE) */
 	while (n > 0 || pb_rx_pending(&rx) > 0) {
 		size_t used = 0;
@@ -87,21 +146,23 @@ static int decode_pb(const char *name, const uint8_t *p, size_t n, FILE *out, FI
 			continue;
 		}
 		if (r == 1) {
-			pb_take(name, &frame, &snap, &decoded, err);
+			pb_take(name, &frame, cap, err);
 			continue;
 		}
 		if (n > 0 || pb_rx_pending(&rx) == 0)
 			continue;
 		if (pb_rx_finish(&rx, &frame) == 1) {
-			pb_take(name, &frame, &snap, &decoded, err);
+			pb_take(name, &frame, cap, err);
 			continue;
 		}
 		fprintf(err, "%s: invalid frame: truncated at byte %llu: %zu of %u bytes\n", name,
 			(unsigned long long)(rx.stream_pos + rx.len), rx.len, PB_FRAME_LEN);
 		pb_rx_skip(&rx);
 	}
-	if (decoded)
-		return print_json(name, &snap, out, err);
+	ret = print_pb(name, cap, out, err);
+	free(cap);
+	if (ret >= 0)
+		return ret;
 	fprintf(err, "%s: no valid BMS reply found (%llu bytes skipped as garbage)\n", name,
 		(unsigned long long)rx.junk_bytes);
 	return 1;

@@ -115,6 +115,28 @@ static void cell_id(const struct bank_member *m, const unsigned *pos, int k, boo
 
 /* ---- limits ------------------------------------------------------------- */
 
+/* Has it published what its share needs? Charge needs its CVL too: a pack
+ * whose voltage limit the bank does not know must not be charged on the
+ * others' CVL. */
+static bool published(const struct bank_member *x, bool charge)
+{
+	return charge ? x->has_limit[BANK_CCL] && x->has_limit[BANK_CVL] : x->has_limit[BANK_DCL];
+}
+
+/* Is an earlier member that counts for this current the same pack (the
+ * same unique id)? Two services may read one BMS: n never counts a pack
+ * twice, or every pack would get more than its share. */
+static bool counted_before(const struct bank_member *m, unsigned k, bool charge)
+{
+	for (unsigned j = 0; j < k; j++) {
+		bool off = charge ? m[j].blocking_charge : m[j].blocking_discharge;
+
+		if (bank_member_online(&m[j]) && !off && strcmp(m[j].uid, m[k].uid) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* CCL (charge) or DCL: n_online x min(members' limit): parallel packs share
  * the current by their internal resistance, so the weakest one bounds each
  * share. A member whose FET is off counts as 0 A and is not counted; one
@@ -140,14 +162,14 @@ static void combine_current(const struct bank_member *m, unsigned n, const unsig
 				blocked = (int)k;
 			continue;
 		}
-		double a = x->has_limit[which] ? x->limit[which] : 0;
+		double a = published(x, charge) ? x->limit[which] : 0;
 
 		if (named < 0 || a < least || (a == least && pos[k] < pos[named])) {
 			least = a;
 			named = (int)k;
 		}
 		most = fmax(most, a);
-		counted++;
+		counted += !counted_before(m, k, charge);
 	}
 	*ma = counted ? (uint32_t)lround(fmax(0, least) * 1000.0 * counted) : 0;
 	*(charge ? &o->ccl_ceiling_ma : &o->dcl_ceiling_ma) = (uint32_t)lround(most * 1000.0 * counted);
@@ -160,7 +182,7 @@ static void combine_current(const struct bank_member *m, unsigned n, const unsig
 	const struct bank_member *x = &m[named];
 	const char *text = charge ? x->charge_limitation : x->discharge_limitation;
 
-	if (!x->has_limit[which] && !(charge ? x->blocking_charge : x->blocking_discharge))
+	if (!published(x, charge) && !(charge ? x->blocking_charge : x->blocking_discharge))
 		text = "no limits published";
 	snprintf(why, size, "%sP%u: %s", head, pos[named], text);
 }

@@ -15,6 +15,10 @@
  * starts within 50 ms, so 250 ms of silence is a missing pack. */
 #define PB_MIN_GAP_MS 120
 #define PB_REPLY_TIMEOUT_MS 250
+/* The settings again every 30 s: a change made in the JK app (OVP, the
+ * over-current protections, a chemistry preset) reaches the limits within
+ * that, at one extra request per pack (docs/protocol-pb.md "Timing"). */
+#define PB_SETTINGS_REFRESH_MS 30000
 
 /* Setup: the settings the limits derive from, then the identity. Some
  * firmware skips device info now and then: it may go unanswered. */
@@ -101,6 +105,8 @@ const struct bms_driver bms_driver_pb = {
 	.write_forms = 1,
 	.setup_request = setup_request,
 	.setup_optional = 1u << 1, /* device info */
+	.refresh_ms = PB_SETTINGS_REFRESH_MS,
+	.refresh_steps = 1, /* the settings */
 	.min_gap_ms = PB_MIN_GAP_MS,
 	.reply_timeout_ms = PB_REPLY_TIMEOUT_MS,
 	.rx_reset = rx_reset,

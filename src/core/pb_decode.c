@@ -44,6 +44,14 @@ static uint16_t sat16(uint32_t v)
 	return v > UINT16_MAX ? UINT16_MAX : (uint16_t)v;
 }
 
+/* mA to the model's whole amps. A value the model cannot hold is not
+ * saturated into a plausible-looking 65535 A but becomes 0, which the
+ * charge control calls implausible (docs/protocol-pb.md "Settings"). */
+static uint16_t amps(uint32_t ma)
+{
+	return ma / 1000 > UINT16_MAX ? 0 : (uint16_t)(ma / 1000);
+}
+
 /* 0.1 °C to whole °C, half away from zero. */
 static int16_t whole_c(int32_t dc)
 {
@@ -273,11 +281,11 @@ static int decode_settings(const uint8_t *f, struct bms_snapshot *s, struct code
 	pb->rfv_mv = u32(f, 42);
 	pb->power_off_mv = u32(f, 46);
 	pb->charge_ocp_ma = u32(f, 50);
-	c->charge_ocp_a = sat16(pb->charge_ocp_ma / 1000);
+	c->charge_ocp_a = amps(pb->charge_ocp_ma);
 	c->charge_ocp_delay_s = sat16(u32(f, 54));
 	pb->charge_ocp_release_s = u32(f, 58);
 	pb->discharge_ocp_ma = u32(f, 62);
-	c->discharge_ocp_a = sat16(pb->discharge_ocp_ma / 1000);
+	c->discharge_ocp_a = amps(pb->discharge_ocp_ma);
 	c->discharge_ocp_delay_s = sat16(u32(f, 66));
 	pb->discharge_ocp_release_s = u32(f, 70);
 	pb->scp_release_s = u32(f, 74);

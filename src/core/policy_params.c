@@ -16,6 +16,9 @@
 /* V_min + 100 mV < V_flt <= V_chg must fit between UVPR and OVPR with the
  * derivation's margins (UVPR + 50 ... OVPR - 50). */
 #define WINDOW_MIN_MV 400
+/* The least the pack voltage may exceed its counted cells by before the
+ * count is implausible (wiring drop under load, rounding). */
+#define COUNT_SLACK_MIN_MV 1000
 /* Temperatures a JK setting can plausibly hold, after decoding. */
 #define TEMP_MIN_C (-40)
 #define TEMP_MAX_C 100
@@ -84,14 +87,41 @@ static const char *implausible_temperature(const struct bms_settings *c)
 	return NULL;
 }
 
-/* Fills p->bounded and returns the first implausible setting, or NULL. */
-static const char *check_settings(const struct bms_settings *c, unsigned cells, struct policy_params *p)
+/* Does the pack voltage hold more than the counted cells? With every
+ * counted cell measured, the pack may exceed their sum only by wiring
+ * drop and rounding, never by half a cell or more: a count set below the
+ * cells in series would leave the rest unwatched. An unmeasured cell is
+ * inferred from the pack voltage instead (battery_cells()). */
+static bool count_below_pack(const struct bms_snapshot *s, unsigned cells)
 {
+	uint32_t sum = 0;
+
+	for (unsigned i = 0; i < cells; i++) {
+		uint16_t v = i < s->cell_count ? s->cell_mv[i] : 0;
+
+		if (!v)
+			return false;
+		sum += v;
+	}
+	uint32_t slack = sum / cells / 2;
+
+	if (slack < COUNT_SLACK_MIN_MV)
+		slack = COUNT_SLACK_MIN_MV;
+	return s->voltage_mv > sum + slack;
+}
+
+/* Fills p->bounded and returns the first implausible setting, or NULL. */
+static const char *check_settings(const struct bms_snapshot *s, unsigned cells, struct policy_params *p)
+{
+	const struct bms_settings *c = &s->settings;
+
 	if (!cells)
 		return "cell count";
 	p->bounded = c->cell_uvp_mv >= CELL_MV_MIN && c->cell_uvp_mv < c->cell_ovp_mv && c->cell_ovp_mv <= CELL_MV_MAX;
 	if (!p->bounded)
 		return c->cell_uvp_mv < CELL_MV_MIN ? "cell UVP" : "cell OVP";
+	if (count_below_pack(s, cells))
+		return "cell count";
 	if (c->cell_ovpr_mv >= c->cell_ovp_mv)
 		return "cell OVPR";
 	if (c->cell_uvpr_mv <= c->cell_uvp_mv)
@@ -176,7 +206,7 @@ void policy_params(const struct policy_config *cfg, const struct bms_snapshot *s
 
 	memset(p, 0, sizeof(*p));
 	p->cells = battery_cell_count(snap);
-	p->implausible = check_settings(c, p->cells, p);
+	p->implausible = check_settings(snap, p->cells, p);
 	p->valid = !p->implausible;
 	if (!p->bounded)
 		return;

@@ -169,10 +169,14 @@ static void send_read(struct poller *p, uint64_t now, struct poller_action *act)
 /* The next setup request, or the read when the setup is complete. */
 static void send_setup(struct poller *p, uint64_t now, struct poller_action *act)
 {
-	int len = p->setup_needed ? p->drv->setup_request(p->addr, p->setup_step, act->frame, sizeof(act->frame)) : 0;
+	bool more = p->setup_needed && !(p->refreshing && p->setup_step >= p->drv->refresh_steps);
+	int len = more ? p->drv->setup_request(p->addr, p->setup_step, act->frame, sizeof(act->frame)) : 0;
 
 	if (len <= 0) {
 		p->setup_needed = false;
+		p->refreshing = false;
+		if (p->drv->refresh_ms)
+			p->refresh_ms = now + p->drv->refresh_ms;
 		send_read(p, now, act);
 		return;
 	}
@@ -247,6 +251,10 @@ static bool start_cycle(struct poller *p, uint64_t now, uint64_t gap_until, stru
 	p->cycle_ms = now;
 	p->attempt = 0;
 	p->counters.polls++;
+	/* The setup, when due, comes first: no read before it, and for PB its
+	 * first request is the wake-up anyway. */
+	if (p->activate_pending && p->setup_needed)
+		p->activate_pending = false;
 	if (p->activate_pending) {
 		/* docs/protocol-4e57.md "Activation". */
 		p->activate_pending = false;
@@ -257,6 +265,11 @@ static bool start_cycle(struct poller *p, uint64_t now, uint64_t gap_until, stru
 			p->phase = POLLER_PHASE_ACTIVATE_SENT;
 			return true;
 		}
+	}
+	if (!p->setup_needed && p->refresh_ms && now >= p->refresh_ms) {
+		p->setup_needed = true;
+		p->refreshing = true;
+		p->setup_step = 0;
 	}
 	if (p->setup_needed) {
 		send_setup(p, now, act);
@@ -324,13 +337,15 @@ static bool awaiting_reply(struct poller *p, uint64_t now, uint64_t gap_until, s
 		if (!p->attempt_bad)
 			p->counters.timeouts++;
 	}
-	bool skip = p->phase == POLLER_PHASE_SETUP_SENT && (p->drv->setup_optional & (1u << p->setup_step));
+	bool skip = p->phase == POLLER_PHASE_SETUP_SENT &&
+		((p->drv->setup_optional & (1u << p->setup_step)) || p->refreshing);
 
 	if ((p->attempt == 0 || skip) && now < gap_until) {
 		*wait = gap_until;
 		return false;
 	}
-	if (p->attempt == 0) {
+	/* A refresh is not retried: the values read before stay. */
+	if (p->attempt == 0 && !(skip && p->refreshing)) {
 		p->attempt = 1;
 		p->counters.retries++;
 		/* Lost during this cycle: the retry reads the setup first. */
@@ -375,8 +390,12 @@ void poller_next(struct poller *p, uint64_t now, struct poller_action *act)
 	case POLLER_PHASE_ACTIVATE_SENT:
 		/* The device may have been reopened since the wake-up went out
 		 * (to nothing): a setup still needed comes before the read. */
-		if ((sent = after(p, now, gap_until, 0, &wait)))
-			send_setup(p, now, act);
+		if ((sent = after(p, now, gap_until, 0, &wait))) {
+			if (p->setup_needed)
+				send_setup(p, now, act);
+			else
+				send_read(p, now, act);
+		}
 		break;
 	case POLLER_PHASE_PASSWORD_SENT:
 		if ((sent = after(p, now, gap_until, p->cfg.password_gap_ms, &wait)))
@@ -466,6 +485,7 @@ void poller_resetup(struct poller *p)
 		return;
 	p->setup_needed = true;
 	p->setup_step = 0;
+	p->refreshing = false;
 }
 
 void poller_on_bad_reply(struct poller *p, uint64_t now)

@@ -56,9 +56,16 @@ static int member_slot(struct bank_service *b, const char *uid, const char *name
 		if (!b->m[k].present && strcmp(b->name[k], name) == 0)
 			return (int)k;
 	}
-	if (b->n == BANK_MAX_MEMBERS)
-		return -1;
-	return (int)b->n++;
+	if (b->n < BANK_MAX_MEMBERS)
+		return (int)b->n++;
+	/* Full: a pack that is here now is watched rather than one gone. */
+	for (unsigned k = 0; k < b->n; k++) {
+		if (!b->m[k].present) {
+			LOG_WARN("%s takes the place of %s (%s), gone", name, b->name[k], b->m[k].uid);
+			return (int)k;
+		}
+	}
+	return -1;
 }
 
 static void member_found(struct bank_service *b, const char *name, const char *owner, const struct bank_member *m)
@@ -66,7 +73,9 @@ static void member_found(struct bank_service *b, const char *name, const char *o
 	int k = member_slot(b, m->uid, name);
 
 	if (k < 0) {
-		LOG_WARN("%s: a bank has at most %d members; ignored", name, BANK_MAX_MEMBERS);
+		LOG_WARN("%s: a bank has at most %d members; not watched, so the bank does not charge", name,
+			 BANK_MAX_MEMBERS);
+		g_hash_table_add(b->unwatched, g_strdup(name));
 		return;
 	}
 	b->m[k] = *m;
@@ -79,15 +88,32 @@ static void member_found(struct bank_service *b, const char *name, const char *o
 	LOG_INFO("member %s (%s) %s", name, m->uid, m->connected ? "online" : "found, not connected");
 }
 
+static void probe(struct bank_service *b, const char *name, bool at_start);
+
+/* A slot is free: read the packs that found none again. */
+static void retry_unwatched(struct bank_service *b)
+{
+	GList *names = g_hash_table_get_keys(b->unwatched);
+
+	for (GList *l = names; l; l = l->next)
+		probe(b, l->data, false);
+	g_list_free(names);
+}
+
+static void member_left(struct bank_service *b, unsigned k, const char *why)
+{
+	b->m[k].present = false;
+	g_free(b->owner[k]);
+	b->owner[k] = NULL;
+	LOG_WARN("member %s left the %s", b->name[k], why);
+	retry_unwatched(b);
+}
+
 static void member_gone(struct bank_service *b, const char *name)
 {
 	for (unsigned k = 0; k < b->n; k++) {
-		if (b->m[k].present && strcmp(b->name[k], name) == 0) {
-			b->m[k].present = false;
-			g_free(b->owner[k]);
-			b->owner[k] = NULL;
-			LOG_WARN("member %s left the bus", name);
-		}
+		if (b->m[k].present && strcmp(b->name[k], name) == 0)
+			member_left(b, k, "bus");
 	}
 }
 
@@ -137,6 +163,7 @@ static void get_items_reply(DBusPendingCall *call, void *data)
 	dbus_pending_call_unref(peer->call);
 	peer->call = NULL;
 	memset(&m, 0, sizeof(m));
+	g_hash_table_remove(b->unwatched, peer->name); /* found again if still no slot */
 	if (reply && dbus_message_get_type(reply) == DBUS_MESSAGE_TYPE_METHOD_RETURN &&
 	    bank_items_apply(b->fields, reply, &m, &member) && member && dbus_message_get_sender(reply)) {
 		if (!m.uid[0])
@@ -212,6 +239,7 @@ static void on_owner_changed(struct bank_service *b, DBusMessage *msg)
 		return;
 	if (*old) {
 		g_hash_table_remove(b->peers, name);
+		g_hash_table_remove(b->unwatched, name);
 		member_gone(b, name);
 	}
 	if (*now)
@@ -232,8 +260,11 @@ static void on_items_changed(struct bank_service *b, DBusMessage *msg)
 		b->m[k].silent = false;
 		LOG_INFO("member %s speaks again", b->name[k]);
 	}
-	if (bank_items_apply(b->fields, msg, &b->m[k], &member))
-		bank_publish(b);
+	if (!bank_items_apply(b->fields, msg, &b->m[k], &member))
+		return;
+	if (!member) /* /Bank/Member no longer 1: its values are no bank's */
+		member_left(b, (unsigned)k, "bank");
+	bank_publish(b);
 }
 
 static DBusHandlerResult filter(DBusConnection *conn, DBusMessage *msg, void *data)
@@ -253,6 +284,7 @@ int bank_members_start(struct bank_service *b)
 
 	b->fields = bank_items_fields_new();
 	b->peers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, peer_free);
+	b->unwatched = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	dbus_connection_add_filter(b->conn, filter, b, NULL);
 	dbus_error_init(&err);
 	dbus_bus_add_match(b->conn, MATCH_OWNER, &err);
@@ -288,6 +320,8 @@ void bank_members_stop(struct bank_service *b)
 	}
 	if (b->fields)
 		g_hash_table_destroy(b->fields);
+	if (b->unwatched)
+		g_hash_table_destroy(b->unwatched);
 	for (unsigned k = 0; k < b->n; k++) {
 		g_free(b->owner[k]);
 		g_free(b->name[k]);

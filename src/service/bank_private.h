@@ -44,6 +44,7 @@ struct bank_service {
 	char *name[BANK_MAX_MEMBERS];
 	uint64_t heard_ms[BANK_MAX_MEMBERS]; /* its last GetItems reply or ItemsChanged */
 	unsigned n;
+	GHashTable *unwatched; /* names of members beyond BANK_MAX_MEMBERS */
 	/* combination */
 	struct bank_output out;
 	struct bank_ramp ramp;

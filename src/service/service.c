@@ -135,6 +135,7 @@ static void publish_identity(struct service *s)
 	char info[96];
 
 	identity_of(b, s->tty, s->usb_serial, s->address, &s->id);
+	snprintf(s->id_serial, sizeof(s->id_serial), "%s", b->protocol == BMS_PROTOCOL_PB ? b->pb.serial : "");
 	busitem_set_string(service_item(s, "/FirmwareVersion"), s->id.firmware);
 	busitem_set_string(service_item(s, "/HardwareVersion"), s->id.hardware);
 	busitem_set_string(service_item(s, "/ProductName"), s->id.product);
@@ -287,10 +288,32 @@ static void first_reply(struct service *s)
 
 /* ---- link events ------------------------------------------------------------------ */
 
+/* A PB pack names itself by its serial: another serial where ours was is
+ * another pack, put in its place while we ran (it answers once the old
+ * one was lost and the setup is read again). Its data must not go out
+ * under the old pack's identity, state file and history: exit, and the
+ * supervisor starts us again as the new pack. */
+static bool another_pack(struct service *s, const struct bms_snapshot *b)
+{
+	if (s->swapped)
+		return true;
+	if (s->phase == PHASE_PROBING || !s->id_serial[0] || b->protocol != BMS_PROTOCOL_PB || !b->pb.has_info ||
+	    !b->pb.serial[0] || strcmp(b->pb.serial, s->id_serial) == 0)
+		return false;
+	LOG_WARN("%s: another pack (serial %s) answers where serial %s was: exiting, to start again with its own "
+		 "identity, state and history",
+		 s->bus_name, b->pb.serial, s->id_serial);
+	s->swapped = true;
+	quit(s, 1);
+	return true;
+}
+
 static void on_snapshot(void *data, const struct bms_snapshot *b)
 {
 	struct service *s = data;
 
+	if (another_pack(s, b))
+		return;
 	battery_update(&s->bat, b, link_now_ms());
 	if (s->phase == PHASE_PROBING)
 		first_reply(s);

@@ -52,6 +52,8 @@ struct service {
 	char usb_serial[64];
 	int address; /* on a port with several BMSs, else -1 */
 	struct bms_identity id;
+	char id_serial[17]; /* the PB serial the identity is from, "" when none */
+	bool swapped;       /* another pack answers: leaving */
 	DBusConnection *conn;
 	struct busitem_tree *tree;
 	struct settings_client *settings;
