@@ -38,7 +38,7 @@ struct world {
 
 static struct world *current;
 
-static double exit_after(struct world *w, unsigned limit_ms);
+static double exit_after(struct world *w, double limit_s);
 
 static void start_service(struct world *w, const char *extra)
 {
@@ -323,7 +323,7 @@ static void test_pack_swapped(void **state)
 	wait_value(w, name, "/Connected", 0, 6000);
 	g_atomic_int_set(&w->peer.swapped[4], 1);
 	g_atomic_int_set(&w->peer.silent[4], 0);
-	exit_after(w, 6000);
+	exit_after(w, 6);
 	if (!child_exited(&w->svc)) {
 		char *log = child_log(&w->svc);
 
