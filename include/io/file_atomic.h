@@ -15,6 +15,11 @@
  * or -errno with err filled; path is untouched on failure. */
 int file_write_atomic(const char *path, const char *data, size_t len, char *err, size_t err_size);
 
+/* Read the whole of path into *text (g_free it; NUL-terminated) and its
+ * length into *len. Returns 0, -ENOENT when there is no such file, or
+ * -EIO with err filled. */
+int file_read_all(const char *path, char **text, size_t *len, char *err, size_t err_size);
+
 /* Rename path to "<path><suffix>" (replacing an older one there), so that
  * it is kept for a person to look at but never read again. Returns 0 or
  * -errno with err filled. */

@@ -92,3 +92,19 @@ int file_set_aside(const char *path, const char *suffix, char *err, size_t err_s
 	g_free(to);
 	return r;
 }
+
+int file_read_all(const char *path, char **text, size_t *len, char *err, size_t err_size)
+{
+	gsize n = 0;
+	GError *e = NULL;
+
+	if (!g_file_get_contents(path, text, &n, &e)) {
+		int r = e->code == G_FILE_ERROR_NOENT ? -ENOENT : -EIO;
+
+		snprintf(err, err_size, "%s", e->message);
+		g_error_free(e);
+		return r;
+	}
+	*len = n;
+	return 0;
+}

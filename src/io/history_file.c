@@ -213,17 +213,12 @@ int history_file_parse(const char *text, size_t len, const char *uid, struct his
 
 int history_file_load(const char *path, const char *uid, struct history_values *out, char *err, size_t err_size)
 {
-	gchar *text = NULL;
-	gsize len = 0;
-	GError *e = NULL;
-	int r;
+	char *text = NULL;
+	size_t len = 0;
+	int r = file_read_all(path, &text, &len, err, err_size);
 
-	if (!g_file_get_contents(path, &text, &len, &e)) {
-		r = e->code == G_FILE_ERROR_NOENT ? -ENOENT : -EIO;
-		snprintf(err, err_size, "%s", e->message);
-		g_error_free(e);
+	if (r < 0)
 		return r;
-	}
 	r = history_file_parse(text, len, uid, out, err, err_size);
 	g_free(text);
 	return r;

@@ -91,17 +91,12 @@ static int parse(GKeyFile *kf, const char *uid, struct policy_persist *out, char
 
 int state_file_load(const char *path, const char *uid, struct policy_persist *out, char *err, size_t err_size)
 {
-	gchar *text = NULL;
-	gsize len = 0;
-	GError *e = NULL;
-	int r;
+	char *text = NULL;
+	size_t len = 0;
+	int r = file_read_all(path, &text, &len, err, err_size);
 
-	if (!g_file_get_contents(path, &text, &len, &e)) {
-		r = e->code == G_FILE_ERROR_NOENT ? -ENOENT : -EIO;
-		snprintf(err, err_size, "%s", e->message);
-		g_error_free(e);
+	if (r < 0)
 		return r;
-	}
 	GKeyFile *kf = g_key_file_new();
 
 	if (g_key_file_load_from_data(kf, text, len, G_KEY_FILE_NONE, NULL)) {
