@@ -134,7 +134,9 @@ static size_t serve(struct pb_peer *p, uint8_t *buf, size_t len)
 		if (r[0] < 16 && r[1] == 0x10 && r[2] == 0x16 && type &&
 		    pb_crc16(r, 9) == (uint16_t)(r[9] | r[10] << 8)) {
 			g_atomic_int_inc(&p->requests[r[0]][type]);
-			if (g_atomic_int_get(&p->present[r[0]]) && !g_atomic_int_get(&p->silent[r[0]]))
+			if (g_atomic_int_get(&p->present[r[0]]) && g_atomic_int_get(&p->deaf[r[0]]) > 0)
+				g_atomic_int_add(&p->deaf[r[0]], -1);
+			else if (g_atomic_int_get(&p->present[r[0]]) && !g_atomic_int_get(&p->silent[r[0]]))
 				answer(p, r[0], type);
 			i += PB_REQUEST_LEN;
 			continue;

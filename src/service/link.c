@@ -61,6 +61,17 @@ struct link {
 	bool rx_clean; /* the last frame sent got one valid answer, and nothing came after it */
 	bool pumping, again;
 	bool master_logged;
+	/* Looking for BMSs that did not answer at start (link_scan()). */
+	struct {
+		uint16_t addresses; /* still missing */
+		uint32_t period_ms;
+		uint64_t due_ms, sent_ms, until_ms;
+		unsigned next; /* where the round goes on */
+		int out;       /* the address asked, holding the bus; -1 = none */
+		int found;     /* an address that answered, to deliver; -1 = none */
+		link_found_fn cb;
+		void *user_data;
+	} scan;
 };
 
 static void pump(struct link *l);
@@ -115,6 +126,13 @@ static void deliver(struct link *l)
 {
 	for (unsigned k = 0; k < l->nunits; k++)
 		deliver_unit(l, &l->units[k]);
+	if (l->scan.found >= 0) {
+		uint8_t a = (uint8_t)l->scan.found;
+
+		l->scan.found = -1;
+		if (l->scan.cb)
+			l->scan.cb(l->scan.user_data, a);
+	}
 }
 
 static gboolean reopen_cb(gpointer data);
@@ -180,23 +198,43 @@ static void timer_cb(void *data)
 /* A reply carries its sender (PB): it must be the unit that holds the bus.
  * Address 0 is a master pack broadcasting on its own: reported once, its
  * frames are not ours. Returns false when the frame is dropped. */
+static void master_heard(struct link *l)
+{
+	if (!l->master_logged)
+		LOG_WARN("%s: a master pack (address 0) is broadcasting on this bus: give every pack an address "
+			 "1..15 with its DIP switches (none at 0), then restart it; the master's frames are ignored",
+			 l->device);
+	l->master_logged = true;
+}
+
 static bool sender_ok(struct link *l, const struct bms_frame *f, struct unit *u, uint64_t now)
 {
 	if (f->addr < 0 || f->addr == u->address)
 		return true;
 	l->counters.rejects[CODEC_REJECT_ADDRESS]++;
 	if (f->addr == 0) {
-		if (!l->master_logged)
-			LOG_WARN(
-				"%s: a master pack (address 0) is broadcasting on this bus: give every pack an address "
-				"1..15 with its DIP switches (none at 0), then restart it; the master's frames are ignored",
-				l->device);
-		l->master_logged = true;
+		master_heard(l);
 		return false;
 	}
 	LOG_DBG("%s: reply from address %d while polling address %u", l->device, f->addr, u->address);
 	poller_on_bad_reply(&u->poller, now);
 	return false;
+}
+
+/* A frame while the scan's question is out: from the address asked, a
+ * BMS that was not there at start (delivered later, see deliver()). */
+static void scan_frame(struct link *l, const struct bms_frame *f)
+{
+	if (f->addr == l->scan.out) {
+		LOG_DBG("%s: address %d answered the scan", l->device, f->addr);
+		l->scan.found = l->scan.out;
+		l->scan.addresses &= (uint16_t) ~(1u << l->scan.out);
+		l->scan.out = -1;
+		return;
+	}
+	l->counters.rejects[CODEC_REJECT_ADDRESS]++;
+	if (f->addr == 0)
+		master_heard(l);
 }
 
 /* Returns true when the frame answered the request on the bus. */
@@ -207,6 +245,10 @@ static bool handle_frame(struct link *l, const struct bms_frame *f, uint64_t now
 	struct codec_error e;
 
 	l->counters.frames++;
+	if (l->scan.out >= 0) {
+		scan_frame(l, f);
+		return false;
+	}
 	if (!sender_ok(l, f, u, now))
 		return false;
 	switch (l->cfg.driver->decode(f, &u->acc, &e)) {
@@ -307,8 +349,13 @@ static gboolean readable_cb(gint fd, GIOCondition cond, gpointer data)
 		pump(l);
 		return G_SOURCE_REMOVE;
 	}
-	poller_on_rx(&l->units[l->holder >= 0 ? (unsigned)l->holder : l->last_holder].poller, now,
-		     l->cfg.driver->rx_pending(&l->rx) > 0);
+	bool partial = l->cfg.driver->rx_pending(&l->rx) > 0;
+
+	if (l->scan.out < 0)
+		poller_on_rx(&l->units[l->holder >= 0 ? (unsigned)l->holder : l->last_holder].poller, now, partial);
+	else if (partial) /* a reply still arriving is not cut */
+		l->scan.until_ms = MAX(l->scan.until_ms,
+				       MIN(now + l->cfg.poll.rx_gap_ms, l->scan.sent_ms + l->cfg.poll.reply_max_ms));
 	pump(l);
 	return G_SOURCE_CONTINUE;
 }
@@ -353,15 +400,59 @@ static bool unit_step(struct link *l, unsigned k, uint64_t now, uint64_t *until)
 	return true;
 }
 
+/* Ask the next missing address (link_scan()) when the scan is due and
+ * the bus free, in a gap between polls: no unit's poll is due within one
+ * exchange, unless the scan is a whole period late (a bus with no gaps:
+ * then it goes before the units, late_only). */
+static void scan_step(struct link *l, uint64_t now, uint64_t free_at, uint64_t *until, bool late_only)
+{
+	uint64_t poll = UINT64_MAX, at = MAX(l->scan.due_ms, free_at);
+	uint64_t late = l->scan.due_ms + l->scan.period_ms;
+	uint8_t req[BMS_REQUEST_MAX];
+	unsigned a = l->scan.next;
+
+	if (!l->scan.addresses || l->holder >= 0 || l->scan.out >= 0 || (late_only && now < late))
+		return;
+	for (unsigned k = 0; k < l->nunits; k++)
+		poll = MIN(poll, poller_due(&l->units[k].poller));
+	if (now < at || (poll < now + l->cfg.poll.reply_timeout_ms + l->cfg.poll.min_gap_ms && now < late)) {
+		*until = MIN(*until, now < at ? at : late);
+		return;
+	}
+	while (!(l->scan.addresses & (1u << (a % LINK_UNITS_MAX))))
+		a++;
+	a %= LINK_UNITS_MAX;
+	l->scan.next = a + 1;
+	l->scan.due_ms = now + l->scan.period_ms;
+
+	struct poller_action act = { .kind = POLLER_ACT_SEND };
+	int len = l->cfg.driver->read_request((uint8_t)a, req, sizeof(req));
+
+	if (len <= 0 || (size_t)len > sizeof(act.frame))
+		return;
+	memcpy(act.frame, req, (size_t)len);
+	act.len = (size_t)len;
+	LOG_DBG("%s: asking address %u, not found at start", l->device, a);
+	send_frame(l, &act, now);
+	l->scan.out = (int)a;
+	l->scan.sent_ms = now;
+	l->scan.until_ms = now + l->cfg.poll.reply_timeout_ms;
+	*until = MIN(*until, l->scan.until_ms);
+}
+
 /* The bus holder runs its cycle to its end; then the bus is offered to
- * the units in turn, one frame gap after the last one on the bus. Units
- * that wait only have their link state kept up to date. */
+ * the units in turn, one frame gap after the last one on the bus, and to
+ * the scan. Units that wait only have their link state kept up to date. */
 static void run(struct link *l)
 {
 	uint64_t now = link_now_ms(), until = UINT64_MAX;
 
 	if (!l->started)
 		return;
+	if (l->scan.out >= 0 && now >= l->scan.until_ms)
+		l->scan.out = -1; /* nobody there */
+	if (l->scan.out >= 0)
+		until = l->scan.until_ms;
 	if (l->holder >= 0) {
 		struct poller *p = &l->units[l->holder].poller;
 
@@ -372,14 +463,17 @@ static void run(struct link *l)
 	}
 	uint64_t free_at = l->bus_sent ? l->bus_sent_ms + l->cfg.poll.min_gap_ms : now;
 
+	if (now >= free_at)
+		scan_step(l, now, free_at, &until, true);
+
 	for (unsigned n = 0; n < l->nunits; n++) {
 		unsigned k = (l->next_offer + n) % l->nunits;
 
-		if (l->holder >= 0 || now < free_at) {
+		if (l->holder >= 0 || l->scan.out >= 0 || now < free_at) {
 			struct poller *p = &l->units[k].poller;
 
 			until = MIN(until, poller_watch(p, now));
-			if (l->holder < 0)
+			if (l->holder < 0 && l->scan.out < 0)
 				until = MIN(until, MAX(poller_due(p), free_at));
 			continue;
 		}
@@ -395,6 +489,10 @@ static void run(struct link *l)
 				l->holder = -1;
 		}
 	}
+	if (now >= free_at)
+		scan_step(l, now, free_at, &until, false);
+	else if (l->scan.addresses && l->holder < 0 && l->scan.out < 0)
+		until = MIN(until, MAX(l->scan.due_ms, free_at));
 	/* Moved, not replaced: no GLib call per poll (deadline.h). */
 	deadline_set(l->timer, MIN(until, now + 60000));
 }
@@ -434,6 +532,7 @@ int link_new(const struct link_config *cfg, const struct link_events *events, vo
 	l->cfg.device = l->device;
 	l->nunits = cfg->units >= 1 && cfg->units <= LINK_UNITS_MAX ? cfg->units : 1;
 	l->holder = -1;
+	l->scan.out = l->scan.found = -1;
 	for (unsigned k = 0; k < l->nunits; k++) {
 		struct unit *u = &l->units[k];
 
@@ -458,6 +557,17 @@ void link_start(struct link *l)
 	for (unsigned k = 0; k < l->nunits; k++)
 		poller_init(&l->units[k].poller, &l->cfg.poll, l->cfg.driver, l->units[k].address, link_now_ms());
 	pump(l);
+}
+
+void link_scan(struct link *l, uint16_t addresses, uint32_t period_ms, link_found_fn found, void *user_data)
+{
+	l->scan.addresses = period_ms ? addresses : 0;
+	l->scan.period_ms = period_ms;
+	l->scan.due_ms = link_now_ms() + period_ms;
+	l->scan.cb = found;
+	l->scan.user_data = user_data;
+	if (l->started)
+		deadline_set(l->timer, link_now_ms());
 }
 
 void link_bind(struct link *l, unsigned unit, const struct link_events *events, void *user_data)
