@@ -21,58 +21,8 @@
 #include <string.h>
 
 #include "deadline.h"
+#include "link_private.h"
 #include "log.h"
-
-/* One BMS on the port: its poller, its events, what waits for delivery. */
-struct unit {
-	uint8_t address;
-	struct poller poller;
-	enum poller_link reported;
-	struct link_events events;
-	void *user_data;
-	/* what its replies said so far (a PB pack's settings, identity, data) */
-	struct bms_snapshot acc;
-	/* replies waiting for delivery (a read may carry more than one) */
-	struct bms_snapshot snaps[LINK_SNAPSHOTS];
-	unsigned nsnaps;
-};
-
-struct link {
-	char *device;
-	struct link_config cfg;
-	struct transport *t;
-	guint fd_source;
-	struct deadline *timer; /* the poller's next deadline */
-	guint reopen_source;
-	uint32_t backoff_ms;
-	bool reopen_logged;
-	bool started;
-	struct bms_rx rx;
-	struct link_counters counters;
-	/* The units share the bus: one at a time runs a poll cycle (holds the
-	 * bus); replies go to it. The next is offered the bus in turn. */
-	struct unit units[LINK_UNITS_MAX];
-	unsigned nunits;
-	int holder;           /* unit holding the bus, -1 = none */
-	unsigned last_holder; /* where a reply with no holder goes */
-	unsigned next_offer;
-	uint64_t bus_sent_ms; /* last frame on the bus */
-	bool bus_sent;
-	bool rx_clean; /* the last frame sent got one valid answer, and nothing came after it */
-	bool pumping, again;
-	bool master_logged;
-	/* Looking for BMSs that did not answer at start (link_scan()). */
-	struct {
-		uint16_t addresses; /* still missing */
-		uint32_t period_ms;
-		uint64_t due_ms, sent_ms, until_ms;
-		unsigned next; /* where the round goes on */
-		int out;       /* the address asked, holding the bus; -1 = none */
-		int found;     /* an address that answered, to deliver; -1 = none */
-		link_found_fn cb;
-		void *user_data;
-	} scan;
-};
 
 static void pump(struct link *l);
 
@@ -126,13 +76,7 @@ static void deliver(struct link *l)
 {
 	for (unsigned k = 0; k < l->nunits; k++)
 		deliver_unit(l, &l->units[k]);
-	if (l->scan.found >= 0) {
-		uint8_t a = (uint8_t)l->scan.found;
-
-		l->scan.found = -1;
-		if (l->scan.cb)
-			l->scan.cb(l->scan.user_data, a);
-	}
+	link_scan_deliver(l);
 }
 
 static gboolean reopen_cb(gpointer data);
@@ -198,7 +142,7 @@ static void timer_cb(void *data)
 /* A reply carries its sender (PB): it must be the unit that holds the bus.
  * Address 0 is a master pack broadcasting on its own: reported once, its
  * frames are not ours. Returns false when the frame is dropped. */
-static void master_heard(struct link *l)
+void link_master_heard(struct link *l)
 {
 	if (!l->master_logged)
 		LOG_WARN("%s: a master pack (address 0) is broadcasting on this bus: give every pack an address "
@@ -213,28 +157,12 @@ static bool sender_ok(struct link *l, const struct bms_frame *f, struct unit *u,
 		return true;
 	l->counters.rejects[CODEC_REJECT_ADDRESS]++;
 	if (f->addr == 0) {
-		master_heard(l);
+		link_master_heard(l);
 		return false;
 	}
 	LOG_DBG("%s: reply from address %d while polling address %u", l->device, f->addr, u->address);
 	poller_on_bad_reply(&u->poller, now);
 	return false;
-}
-
-/* A frame while the scan's question is out: from the address asked, a
- * BMS that was not there at start (delivered later, see deliver()). */
-static void scan_frame(struct link *l, const struct bms_frame *f)
-{
-	if (f->addr == l->scan.out) {
-		LOG_DBG("%s: address %d answered the scan", l->device, f->addr);
-		l->scan.found = l->scan.out;
-		l->scan.addresses &= (uint16_t) ~(1u << l->scan.out);
-		l->scan.out = -1;
-		return;
-	}
-	l->counters.rejects[CODEC_REJECT_ADDRESS]++;
-	if (f->addr == 0)
-		master_heard(l);
 }
 
 /* Returns true when the frame answered the request on the bus. */
@@ -246,7 +174,7 @@ static bool handle_frame(struct link *l, const struct bms_frame *f, uint64_t now
 
 	l->counters.frames++;
 	if (l->scan.out >= 0) {
-		scan_frame(l, f);
+		link_scan_frame(l, f);
 		return false;
 	}
 	if (!sender_ok(l, f, u, now))
@@ -353,15 +281,14 @@ static gboolean readable_cb(gint fd, GIOCondition cond, gpointer data)
 
 	if (l->scan.out < 0)
 		poller_on_rx(&l->units[l->holder >= 0 ? (unsigned)l->holder : l->last_holder].poller, now, partial);
-	else if (partial) /* a reply still arriving is not cut */
-		l->scan.until_ms = MAX(l->scan.until_ms,
-				       MIN(now + l->cfg.poll.rx_gap_ms, l->scan.sent_ms + l->cfg.poll.reply_max_ms));
+	else
+		link_scan_on_rx(l, now, partial);
 	pump(l);
 	return G_SOURCE_CONTINUE;
 }
 
 /* Put one frame the poller asked for on the bus. */
-static void send_frame(struct link *l, const struct poller_action *act, uint64_t now)
+void link_send_frame(struct link *l, const struct poller_action *act, uint64_t now)
 {
 	l->bus_sent_ms = now;
 	l->bus_sent = true;
@@ -396,48 +323,8 @@ static bool unit_step(struct link *l, unsigned k, uint64_t now, uint64_t *until)
 		*until = MIN(*until, act.until_ms);
 		return false;
 	}
-	send_frame(l, &act, now);
+	link_send_frame(l, &act, now);
 	return true;
-}
-
-/* Ask the next missing address (link_scan()) when the scan is due and
- * the bus free, in a gap between polls: no unit's poll is due within one
- * exchange, unless the scan is a whole period late (a bus with no gaps:
- * then it goes before the units, late_only). */
-static void scan_step(struct link *l, uint64_t now, uint64_t free_at, uint64_t *until, bool late_only)
-{
-	uint64_t poll = UINT64_MAX, at = MAX(l->scan.due_ms, free_at);
-	uint64_t late = l->scan.due_ms + l->scan.period_ms;
-	uint8_t req[BMS_REQUEST_MAX];
-	unsigned a = l->scan.next;
-
-	if (!l->scan.addresses || l->holder >= 0 || l->scan.out >= 0 || (late_only && now < late))
-		return;
-	for (unsigned k = 0; k < l->nunits; k++)
-		poll = MIN(poll, poller_due(&l->units[k].poller));
-	if (now < at || (poll < now + l->cfg.poll.reply_timeout_ms + l->cfg.poll.min_gap_ms && now < late)) {
-		*until = MIN(*until, now < at ? at : late);
-		return;
-	}
-	while (!(l->scan.addresses & (1u << (a % LINK_UNITS_MAX))))
-		a++;
-	a %= LINK_UNITS_MAX;
-	l->scan.next = a + 1;
-	l->scan.due_ms = now + l->scan.period_ms;
-
-	struct poller_action act = { .kind = POLLER_ACT_SEND };
-	int len = l->cfg.driver->read_request((uint8_t)a, req, sizeof(req));
-
-	if (len <= 0 || (size_t)len > sizeof(act.frame))
-		return;
-	memcpy(act.frame, req, (size_t)len);
-	act.len = (size_t)len;
-	LOG_DBG("%s: asking address %u, not found at start", l->device, a);
-	send_frame(l, &act, now);
-	l->scan.out = (int)a;
-	l->scan.sent_ms = now;
-	l->scan.until_ms = now + l->cfg.poll.reply_timeout_ms;
-	*until = MIN(*until, l->scan.until_ms);
 }
 
 /* The bus holder runs its cycle to its end; then the bus is offered to
@@ -464,7 +351,7 @@ static void run(struct link *l)
 	uint64_t free_at = l->bus_sent ? l->bus_sent_ms + l->cfg.poll.min_gap_ms : now;
 
 	if (now >= free_at)
-		scan_step(l, now, free_at, &until, true);
+		link_scan_step(l, now, free_at, &until, true);
 
 	for (unsigned n = 0; n < l->nunits; n++) {
 		unsigned k = (l->next_offer + n) % l->nunits;
@@ -490,7 +377,7 @@ static void run(struct link *l)
 		}
 	}
 	if (now >= free_at)
-		scan_step(l, now, free_at, &until, false);
+		link_scan_step(l, now, free_at, &until, false);
 	else if (l->scan.addresses && l->holder < 0 && l->scan.out < 0)
 		until = MIN(until, MAX(l->scan.due_ms, free_at));
 	/* Moved, not replaced: no GLib call per poll (deadline.h). */
@@ -557,17 +444,6 @@ void link_start(struct link *l)
 	for (unsigned k = 0; k < l->nunits; k++)
 		poller_init(&l->units[k].poller, &l->cfg.poll, l->cfg.driver, l->units[k].address, link_now_ms());
 	pump(l);
-}
-
-void link_scan(struct link *l, uint16_t addresses, uint32_t period_ms, link_found_fn found, void *user_data)
-{
-	l->scan.addresses = period_ms ? addresses : 0;
-	l->scan.period_ms = period_ms;
-	l->scan.due_ms = link_now_ms() + period_ms;
-	l->scan.cb = found;
-	l->scan.user_data = user_data;
-	if (l->started)
-		deadline_set(l->timer, link_now_ms());
 }
 
 void link_bind(struct link *l, unsigned unit, const struct link_events *events, void *user_data)
