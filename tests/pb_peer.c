@@ -63,6 +63,11 @@ static int pty_open(struct pb_peer *p)
 	tcsetattr(p->slave, TCSANOW, &tio);
 	fcntl(m, F_SETFL, fcntl(m, F_GETFL) | O_NONBLOCK);
 	p->master = m;
+	for (unsigned a = 0; a < 16; a++) {
+		p->settings_seen[a] = 0;
+		g_atomic_int_set(&p->settings_before_live[a], -1);
+	}
+	g_atomic_int_inc(&p->opens);
 	unlink(p->link);
 	return symlink(p->pty, p->link);
 }
@@ -134,6 +139,10 @@ static size_t serve(struct pb_peer *p, uint8_t *buf, size_t len)
 		if (r[0] < 16 && r[1] == 0x10 && r[2] == 0x16 && type &&
 		    pb_crc16(r, 9) == (uint16_t)(r[9] | r[10] << 8)) {
 			g_atomic_int_inc(&p->requests[r[0]][type]);
+			if (type == PB_TYPE_SETTINGS)
+				p->settings_seen[r[0]]++;
+			if (type == PB_TYPE_LIVE && g_atomic_int_get(&p->settings_before_live[r[0]]) < 0)
+				g_atomic_int_set(&p->settings_before_live[r[0]], p->settings_seen[r[0]]);
 			if (g_atomic_int_get(&p->present[r[0]]) && g_atomic_int_get(&p->deaf[r[0]]) > 0)
 				g_atomic_int_add(&p->deaf[r[0]], -1);
 			else if (g_atomic_int_get(&p->present[r[0]]) && !g_atomic_int_get(&p->silent[r[0]]))
@@ -185,6 +194,9 @@ static gpointer run(gpointer data)
 		if (g_poll(&pfd, 1, 5) > 0) {
 			ssize_t n = read(p->master, buf + len, sizeof(buf) - len);
 
+			if (n > 0 && g_atomic_int_get(&p->first_rx_ms) < 0)
+				g_atomic_int_set(&p->first_rx_ms,
+						 (gint)((g_get_monotonic_time() - p->start_us) / 1000));
 			if (n > 0)
 				len += (size_t)n;
 			size_t used = serve(p, buf, len);
@@ -214,6 +226,8 @@ void pb_peer_start(struct pb_peer *p, const char *tty, uint16_t mask)
 {
 	memset(p, 0, sizeof(*p));
 	p->master = p->slave = -1;
+	p->first_rx_ms = -1;
+	p->start_us = g_get_monotonic_time();
 	snprintf(p->dir, sizeof(p->dir), "%s/pbpeer-XXXXXX", g_get_tmp_dir());
 	assert_non_null(g_mkdtemp(p->dir));
 	snprintf(p->link, sizeof(p->link), "%s/%s", p->dir, tty);

@@ -31,6 +31,15 @@ struct pb_peer {
 	gint swapped[16];     /* another pack at this address: pb_peer_swapped_serial() */
 	gint deaf[16];        /* requests this pack misses before it answers (a corrupted frame) */
 	gint requests[16][4]; /* per address, per frame type */
+	/* Per address, on the pty opened last: the settings requests seen
+	 * before its first live request (-1: no live request yet). */
+	gint settings_before_live[16];
+	gint opens;            /* ptys opened (1 + replugs) */
+	int settings_seen[16]; /* the thread's own: on the pty opened last */
+	/* When the first byte arrived, in ms after start_us (-1: none yet;
+	 * the test may set it back to -1). */
+	gint first_rx_ms;
+	gint64 start_us;
 };
 
 /* The packs at the addresses of mask (bit n = address n) on a pty linked

@@ -139,6 +139,7 @@ static void test_three_packs(void **state)
 	static const char *const args[] = { "--protocol", "pb", "--packs", "3", NULL };
 	struct world *w = up(args);
 	char *serials[4] = { 0 };
+	double settings[4] = { 0 };
 
 	(void)state;
 	for (unsigned a = 1; a <= 3; a++)
@@ -152,7 +153,9 @@ static void test_three_packs(void **state)
 				 pack_status(w, a, "max_cell_mv") / 1000.0) < 0.02);
 		assert_true(fabs(num(w, names[a], "/System/Temperature1") - pack_status(w, a, "temp_t1")) <= 1.0);
 		assert_true(num(w, names[a], "/Info/MaxChargeCurrent") > 0);
-		assert_true(pack_status(w, a, "settings") == 1 && pack_status(w, a, "info") == 1);
+		/* Read (a request that timed out under load is repeated). */
+		assert_true(pack_status(w, a, "settings") >= 1 && pack_status(w, a, "info") >= 1);
+		settings[a] = pack_status(w, a, "settings");
 		serials[a] = g_variant_dup_string(v, NULL);
 		g_variant_unref(v);
 		assert_true(g_str_has_prefix(serials[a], "jkbms_"));
@@ -166,6 +169,8 @@ static void test_three_packs(void **state)
 	sim_cmd(&w->sim, "pack 3 current 12");
 	wait_near(w, names[3], "/Dc/0/Current", 12, 0.2, 4000);
 	assert_true(fabs(num(w, names[1], "/Dc/0/Current")) < 0.2);
+	/* Polled all along, the setup was not read again. */
+	assert_true(pack_status(w, 1, "settings") == settings[1] && pack_status(w, 3, "settings") == settings[3]);
 	/* Pack 2 goes silent: lost on its own, then back. */
 	sim_cmd(&w->sim, "pack 2 fault silent");
 	wait_near(w, names[2], "/Connected", 0, 0, 6000);

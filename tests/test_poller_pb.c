@@ -274,12 +274,78 @@ static void test_setup_before_wake_after_lost(void **state)
 	assert_int_equal(poller_link(&p), POLLER_LINK_UP);
 }
 
+/* The device reopened between the wake-up trigger (sent while it was
+ * away) and the live read: the settings and device info are read before
+ * any live data is taken, so no limits come from settings that may have
+ * changed while it was unplugged. */
+static void test_reopen_after_wake(void **state)
+{
+	struct poller p;
+	struct bms_snapshot snap;
+	uint64_t until, t = 3000;
+
+	(void)state;
+	memset(&snap, 0, sizeof(snap));
+	start(&p);
+	assert_int_equal(next(&p, 1000, &until), PB_REG_SETTINGS);
+	poller_on_setup(&p, 1040);
+	assert_int_equal(next(&p, 1120, &until), PB_REG_INFO);
+	poller_on_setup(&p, 1160);
+	assert_int_equal(next(&p, 1240, &until), PB_REG_LIVE);
+	assert_true(poller_on_snapshot(&p, &snap, 1280));
+	for (int miss = 0; miss < 3; miss++, t += 1000) {
+		assert_int_equal(next(&p, t, &until), PB_REG_LIVE);
+		assert_int_equal(next(&p, t + 250, &until), PB_REG_LIVE);
+		assert_int_equal(next(&p, t + 500, &until), 0);
+	}
+	assert_int_equal(next(&p, t, &until), PB_REG_SETTINGS); /* the wake-up, lost */
+	poller_resetup(&p);                                     /* the device is back */
+	assert_int_equal(next(&p, t + 120, &until), PB_REG_SETTINGS);
+	poller_on_setup(&p, t + 160);
+	assert_int_equal(next(&p, t + 240, &until), PB_REG_INFO);
+	poller_on_setup(&p, t + 280);
+	assert_int_equal(next(&p, t + 400, &until), PB_REG_LIVE);
+	assert_true(poller_on_snapshot(&p, &snap, t + 440));
+	assert_int_equal(poller_link(&p), POLLER_LINK_UP);
+}
+
+/* Reopened (or lost) while a live read is out: its answer is not taken;
+ * the setup is read first, then live data again. */
+static void test_resetup_during_read(void **state)
+{
+	struct poller p;
+	struct bms_snapshot snap;
+	uint64_t until;
+
+	(void)state;
+	memset(&snap, 0, sizeof(snap));
+	start(&p);
+	assert_int_equal(next(&p, 1000, &until), PB_REG_SETTINGS);
+	poller_on_setup(&p, 1040);
+	assert_int_equal(next(&p, 1120, &until), PB_REG_INFO);
+	poller_on_setup(&p, 1160);
+	assert_int_equal(next(&p, 1240, &until), PB_REG_LIVE);
+	assert_true(poller_on_snapshot(&p, &snap, 1280));
+	assert_int_equal(next(&p, 2000, &until), PB_REG_LIVE);
+	poller_resetup(&p);
+	assert_false(poller_on_snapshot(&p, &snap, 2040));
+	assert_int_equal(poller_counters(&p)->replies, 1);
+	assert_int_equal(next(&p, 2120, &until), PB_REG_SETTINGS);
+	poller_on_setup(&p, 2160);
+	assert_int_equal(next(&p, 2240, &until), PB_REG_INFO);
+	poller_on_setup(&p, 2280);
+	assert_int_equal(next(&p, 2400, &until), PB_REG_LIVE);
+	assert_true(poller_on_snapshot(&p, &snap, 2440));
+	assert_int_equal(poller_counters(&p)->replies, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_setup_then_live),    cmocka_unit_test(test_optional_and_required),
 		cmocka_unit_test(test_setup_after_lost),   cmocka_unit_test(test_wake_with_settings),
 		cmocka_unit_test(test_settings_refreshed), cmocka_unit_test(test_setup_before_wake_after_lost),
+		cmocka_unit_test(test_reopen_after_wake),  cmocka_unit_test(test_resetup_during_read),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -388,8 +388,14 @@ void poller_next(struct poller *p, uint64_t now, struct poller_action *act)
 		sent = start_cycle(p, now, gap_until, act, &wait);
 		break;
 	case POLLER_PHASE_ACTIVATE_SENT:
-		if ((sent = after(p, now, gap_until, 0, &wait)))
-			send_read(p, now, act);
+		/* The device may have been reopened since the wake-up went out
+		 * (to nothing): a setup still needed comes before the read. */
+		if ((sent = after(p, now, gap_until, 0, &wait))) {
+			if (p->setup_needed)
+				send_setup(p, now, act);
+			else
+				send_read(p, now, act);
+		}
 		break;
 	case POLLER_PHASE_PASSWORD_SENT:
 		if ((sent = after(p, now, gap_until, p->cfg.password_gap_ms, &wait)))
@@ -424,6 +430,17 @@ bool poller_on_snapshot(struct poller *p, const struct bms_snapshot *snap, uint6
 {
 	if (p->phase != POLLER_PHASE_READ_SENT) {
 		p->counters.unexpected++;
+		return false;
+	}
+	if (p->setup_needed) {
+		/* Reopened or lost while this read was out: its limits would
+		 * rest on settings that may have changed. Read the setup now,
+		 * and take live data after it (docs/protocol-pb.md). */
+		p->counters.unexpected++;
+		p->phase = POLLER_PHASE_SETUP_NEXT;
+		p->attempt = 0;
+		p->rx_partial = false;
+		p->last_rx_ms = now;
 		return false;
 	}
 	p->counters.replies++;
