@@ -90,7 +90,7 @@ static int rx_feed(struct bms_rx *rx, const uint8_t *data, size_t len, size_t *u
 			r->len = 0;
 			memcpy(out->data, r->buf, sizeof(r->buf));
 			out->len = sizeof(r->buf);
-			out->addr = -1;
+			out->addr = r->buf[1]; /* the sender, as a PB frame carries it */
 			return 1;
 		}
 	}

@@ -143,7 +143,9 @@ static size_t serve(struct pb_peer *p, uint8_t *buf, size_t len)
 				p->settings_seen[r[0]]++;
 			if (type == PB_TYPE_LIVE && g_atomic_int_get(&p->settings_before_live[r[0]]) < 0)
 				g_atomic_int_set(&p->settings_before_live[r[0]], p->settings_seen[r[0]]);
-			if (g_atomic_int_get(&p->present[r[0]]) && !g_atomic_int_get(&p->silent[r[0]]))
+			if (g_atomic_int_get(&p->present[r[0]]) && g_atomic_int_get(&p->deaf[r[0]]) > 0)
+				g_atomic_int_add(&p->deaf[r[0]], -1);
+			else if (g_atomic_int_get(&p->present[r[0]]) && !g_atomic_int_get(&p->silent[r[0]]))
 				answer(p, r[0], type);
 			i += PB_REQUEST_LEN;
 			continue;

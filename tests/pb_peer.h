@@ -29,6 +29,7 @@ struct pb_peer {
 	gint master_pack;     /* a master broadcasting its own frames */
 	gint unplugged;       /* the device is gone */
 	gint swapped[16];     /* another pack at this address: pb_peer_swapped_serial() */
+	gint deaf[16];        /* requests this pack misses before it answers (a corrupted frame) */
 	gint requests[16][4]; /* per address, per frame type */
 	/* Per address, on the pty opened last: the settings requests seen
 	 * before its first live request (-1: no live request yet). */

@@ -3,7 +3,8 @@
  * Several BMSs on one port (an RS-485 bus): the link polls every address
  * through the driver, one request on the bus at a time, routes each reply
  * to the unit that asked, and a unit that stops answering is lost on its
- * own while the others carry on. The BMSs are tests/fake_bus.c on a real
+ * own while the others carry on; addresses missing at start are asked
+ * between the polls. The BMSs are tests/fake_bus.c on a real
  * pseudo-terminal.
  */
 #include <errno.h>
@@ -165,12 +166,72 @@ static void test_write_to_one_unit(void **state)
 	bus_down(b);
 }
 
+struct scan_seen {
+	unsigned found;
+	uint8_t addr;
+};
+
+static void on_found(void *ud, uint8_t addr)
+{
+	struct scan_seen *f = ud;
+
+	f->found++;
+	f->addr = addr;
+}
+
+static bool scan_found(void *ud)
+{
+	return ((struct scan_seen *)ud)->found > 0;
+}
+
+/* Addresses missing at start are asked in turn, one each period, never
+ * on top of a unit's request, and the units keep being polled; one that
+ * answers is reported once and asked no more. */
+static void test_scan_missing(void **state)
+{
+	struct bus *b = bus_up();
+	struct scan_seen seen = { 0 };
+
+	(void)state;
+	b->fb.silent[4] = b->fb.silent[5] = true;
+	link_scan(b->link, 1u << 4 | 1u << 5, 400, on_found, &seen);
+	assert_true(run_until(all_up, b, 5000));
+	unsigned before[UNITS] = { b->unit[0].snapshots, b->unit[1].snapshots, b->unit[2].snapshots };
+
+	run_for(2500);
+	unsigned asked = b->fb.requests[4] + b->fb.requests[5];
+
+	if (b->fb.requests[4] < 1 || b->fb.requests[5] < 1 || asked > 7)
+		fail_msg("asked address 4 %u and 5 %u times in 2.5 s", b->fb.requests[4], b->fb.requests[5]);
+	assert_int_equal(b->fb.overlaps, 0);
+	for (unsigned k = 0; k < UNITS; k++) {
+		assert_true(b->unit[k].snapshots >= before[k] + 5); /* 300 ms polls */
+		assert_int_equal(link_unit_state(b->link, k), POLLER_LINK_UP);
+	}
+	assert_int_equal(seen.found, 0);
+	b->fb.silent[4] = false;
+	assert_true(run_until(scan_found, &seen, 3000));
+	assert_int_equal(seen.addr, 4);
+	/* Its reply went to no unit. */
+	for (unsigned k = 0; k < UNITS; k++)
+		assert_int_equal(b->unit[k].last_addr, k + 1);
+	unsigned asked4 = b->fb.requests[4], asked5 = b->fb.requests[5];
+
+	run_for(1500);
+	assert_int_equal(b->fb.requests[4], asked4);
+	assert_true(b->fb.requests[5] > asked5);
+	assert_int_equal(seen.found, 1);
+	assert_int_equal(b->fb.overlaps, 0);
+	bus_down(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_address_polled),
 		cmocka_unit_test(test_one_silent_unit),
 		cmocka_unit_test(test_write_to_one_unit),
+		cmocka_unit_test(test_scan_missing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

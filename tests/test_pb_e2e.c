@@ -5,8 +5,9 @@
  * GDBus client. One pack and three (one service each, values and identity
  * from each pack's own frames), a pack that goes silent and comes back, a
  * device that is unplugged and replugged, a pack swapped for another, an
- * adapter that spews garbage, a master pack, and the probe giving up
- * within probe_timeout.
+ * adapter that spews garbage, a master pack, the probe giving up
+ * within probe_timeout, a pack that misses the probe's first question,
+ * and a pack switched on after the start.
  */
 #include <glib.h>
 #include <math.h>
@@ -52,13 +53,21 @@ static void start_service(struct world *w, const char *extra)
 	child_spawn(&w->svc, &w->bus, "service", argv);
 }
 
-static struct world *up(uint16_t packs, const char *extra)
+/* The bus and the packs, no service yet. */
+static struct world *packs_up(uint16_t packs)
 {
 	struct world *w = g_new0(struct world, 1);
 
 	current = w;
 	bus_start(&w->bus);
 	pb_peer_start(&w->peer, TTY, packs);
+	return w;
+}
+
+static struct world *up(uint16_t packs, const char *extra)
+{
+	struct world *w = packs_up(packs);
+
 	start_service(w, extra);
 	return w;
 }
@@ -481,9 +490,75 @@ static void test_probe_timeout(void **state)
 	down(w);
 }
 
-/* Three parts, so that ctest can run them side by side: "bus" (packs
- * answering), "faults" (unplugged, garbage, a master) and "probe" (nothing
- * answering). No argument: all. */
+/* A pack that misses the probe's one request (a corrupted frame) is
+ * asked again before the probe settles: both packs are served, named by
+ * address from the start, and the service keeps running. */
+static void test_probe_second_pass(void **state)
+{
+	struct world *w = packs_up(1u << 1 | 1u << 2);
+
+	(void)state;
+	g_atomic_int_set(&w->peer.deaf[2], 1);
+	start_service(w, "protocol=pb\npb_addresses=1-3\n");
+	wait_name(w, "com.victronenergy.battery." TTY "_1");
+	wait_name(w, "com.victronenergy.battery." TTY "_2");
+	assert_pack(w, "com.victronenergy.battery." TTY "_2", 2);
+	assert_false(bus_has_owner(&w->bus, "com.victronenergy.battery." TTY));
+	assert_int_equal(g_atomic_int_get(&w->peer.deaf[2]), 0);
+	assert_true(log_has(w, "JK PB pack at address 2"));
+	assert_false(child_exited(&w->svc));
+	down(w);
+}
+
+/* A pack switched on after the start: the running service asks one
+ * missing address each pb_scan_interval, between the polls; when one
+ * answers it says so and exits 1, and started again it serves both packs,
+ * each named by its address. */
+static void test_pack_after_start(void **state)
+{
+	static const char *const extra = "protocol=pb\npb_addresses=1-3\npb_scan_interval=0.5\n";
+	const char *name = "com.victronenergy.battery." TTY;
+	struct world *w = up(1u << 1, extra);
+
+	(void)state;
+	wait_name(w, name);
+	assert_pack(w, name, 1);
+	int asked2 = g_atomic_int_get(&w->peer.requests[2][PB_TYPE_LIVE]);
+	int asked3 = g_atomic_int_get(&w->peer.requests[3][PB_TYPE_LIVE]);
+
+	g_usleep(2200000);
+	/* About one question each 0.5 s, the missing addresses in turn; the
+	 * found pack is polled as before. */
+	int more2 = g_atomic_int_get(&w->peer.requests[2][PB_TYPE_LIVE]) - asked2;
+	int more3 = g_atomic_int_get(&w->peer.requests[3][PB_TYPE_LIVE]) - asked3;
+
+	if (more2 < 1 || more3 < 1 || more2 + more3 > 6)
+		fail_msg("scan asked address 2 %d and address 3 %d times in 2.2 s", more2, more3);
+	assert_false(child_exited(&w->svc));
+	assert_int_equal(num(w, name, "/Connected"), 1);
+	assert_int_equal(g_atomic_int_get(&w->peer.requests[1][PB_TYPE_SETTINGS]), 1);
+	g_atomic_int_set(&w->peer.present[3], 1);
+	exit_after(w, 3);
+	if (!child_exited(&w->svc)) {
+		char *log = child_log(&w->svc);
+
+		fail_msg("the pack at address 3 was not found while running; log:\n%s", log);
+	}
+	assert_true(WIFEXITED(w->svc.status) && WEXITSTATUS(w->svc.status) == 1);
+	assert_true(log_has(w, "JK PB pack found at address 3 after start; restarting to serve it"));
+	/* What the supervisor does: start it again. */
+	child_stop(&w->svc);
+	start_service(w, extra);
+	wait_name(w, "com.victronenergy.battery." TTY "_1");
+	wait_name(w, "com.victronenergy.battery." TTY "_3");
+	assert_pack(w, "com.victronenergy.battery." TTY "_3", 3);
+	assert_false(bus_has_owner(&w->bus, name));
+	down(w);
+}
+
+/* Four parts, so that ctest can run them side by side: "bus" (packs
+ * answering), "faults" (unplugged, garbage, a master), "probe" (nothing
+ * answering) and "scan" (packs missed at start). No argument: all. */
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest bus[] = {
@@ -499,6 +574,10 @@ int main(int argc, char **argv)
 	const struct CMUnitTest probe[] = {
 		cmocka_unit_test_teardown(test_probe_timeout, teardown),
 	};
+	const struct CMUnitTest scan[] = {
+		cmocka_unit_test_teardown(test_probe_second_pass, teardown),
+		cmocka_unit_test_teardown(test_pack_after_start, teardown),
+	};
 	const char *part = argc > 1 ? argv[1] : "";
 	int r = 0;
 
@@ -508,5 +587,7 @@ int main(int argc, char **argv)
 		r |= cmocka_run_group_tests_name("faults", faults, NULL, NULL);
 	if (!*part || strcmp(part, "probe") == 0)
 		r |= cmocka_run_group_tests_name("probe", probe, NULL, NULL);
+	if (!*part || strcmp(part, "scan") == 0)
+		r |= cmocka_run_group_tests_name("scan", scan, NULL, NULL);
 	return r;
 }

@@ -42,6 +42,7 @@ struct config {
 	char state_dir[160];             /* state_dir, /data/var/lib/dbus-jkbms */
 	uint8_t protocol;                /* protocol, auto (enum config_protocol) */
 	uint16_t pb_addresses;           /* pb_addresses, 1-15: bit n = address n */
+	uint32_t pb_scan_interval_ms;    /* pb_scan_interval (s), 30: ask a missing address, 0 = never */
 	bool bank;                       /* bank, false: a member of a bank (docs/bank.md) */
 	uint32_t bank_packs;             /* bank_packs, 0: packs the bank expects (0 = any) */
 	uint32_t bank_member_timeout_ms; /* bank_member_timeout (s), 30: a silent member is offline */

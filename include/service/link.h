@@ -61,6 +61,17 @@ struct link;
  * transport (-ENOENT: no such device). */
 int link_new(const struct link_config *cfg, const struct link_events *events, void *user_data, struct link **out);
 
+/* A BMS that answered the scan at address addr. */
+typedef void (*link_found_fn)(void *user_data, uint8_t addr);
+
+/* Look for BMSs that did not answer at start: ask one of addresses (bit n
+ * = address n, none a unit's) every period_ms, in turn, in a gap between
+ * the units' poll cycles, with the driver's read request and the reply
+ * timeout. An address whose frame (it carries its sender, like PB's)
+ * answers is taken off the list and reported through found, from the main
+ * loop after the read loop. period_ms 0 or no addresses: no scan. */
+void link_scan(struct link *l, uint16_t addresses, uint32_t period_ms, link_found_fn found, void *user_data);
+
 /* Bind a unit's events (link_new() binds every unit to the ones given). */
 void link_bind(struct link *l, unsigned unit, const struct link_events *events, void *user_data);
 

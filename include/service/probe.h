@@ -23,7 +23,8 @@ struct probe_stats {
 };
 
 /* Try the families cfg->protocol allows (auto: 4E 57, then PB) on device
- * until something answers or budget_ms has passed. Returns 0 with *out
+ * until something answers or budget_ms has passed; after PB packs answered,
+ * ask the silent addresses once more within budget_ms. Returns 0 with *out
  * filled (PB: every pack that answered, in address order), -ENODEV when
  * nothing answered, or -errno from opening the device. stats may be NULL. */
 int probe_port(const struct config *cfg, const char *device, uint32_t budget_ms, struct port_units *out,

@@ -71,6 +71,7 @@ static const struct key keys[] = {
 	K("state_dir", KEY_STRING, state_dir, 1, 159, "characters"),
 	K("protocol", KEY_PROTOCOL, protocol, 0, 0, ""),
 	K("pb_addresses", KEY_ADDRESSES, pb_addresses, 1, 15, ""),
+	K("pb_scan_interval", KEY_SECONDS, pb_scan_interval_ms, 0, 3600, "s"),
 	K("bank", KEY_BOOL, bank, 0, 1, ""),
 	K("bank_packs", KEY_UINT, bank_packs, 0, 16, "packs"),
 	K("bank_member_timeout", KEY_SECONDS, bank_member_timeout_ms, 2, 600, "s"),
@@ -90,6 +91,7 @@ void config_defaults(struct config *c)
 	snprintf(c->state_dir, sizeof(c->state_dir), "%s", "/data/var/lib/dbus-jkbms");
 	c->protocol = CONFIG_PROTOCOL_AUTO;
 	c->pb_addresses = 0xFFFE; /* 1..15 */
+	c->pb_scan_interval_ms = 30000;
 	poller_config_default(&c->poll);
 	policy_config_default(&c->policy);
 }

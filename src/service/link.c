@@ -21,47 +21,8 @@
 #include <string.h>
 
 #include "deadline.h"
+#include "link_private.h"
 #include "log.h"
-
-/* One BMS on the port: its poller, its events, what waits for delivery. */
-struct unit {
-	uint8_t address;
-	struct poller poller;
-	enum poller_link reported;
-	struct link_events events;
-	void *user_data;
-	/* what its replies said so far (a PB pack's settings, identity, data) */
-	struct bms_snapshot acc;
-	/* replies waiting for delivery (a read may carry more than one) */
-	struct bms_snapshot snaps[LINK_SNAPSHOTS];
-	unsigned nsnaps;
-};
-
-struct link {
-	char *device;
-	struct link_config cfg;
-	struct transport *t;
-	guint fd_source;
-	struct deadline *timer; /* the poller's next deadline */
-	guint reopen_source;
-	uint32_t backoff_ms;
-	bool reopen_logged;
-	bool started;
-	struct bms_rx rx;
-	struct link_counters counters;
-	/* The units share the bus: one at a time runs a poll cycle (holds the
-	 * bus); replies go to it. The next is offered the bus in turn. */
-	struct unit units[LINK_UNITS_MAX];
-	unsigned nunits;
-	int holder;           /* unit holding the bus, -1 = none */
-	unsigned last_holder; /* where a reply with no holder goes */
-	unsigned next_offer;
-	uint64_t bus_sent_ms; /* last frame on the bus */
-	bool bus_sent;
-	bool rx_clean; /* the last frame sent got one valid answer, and nothing came after it */
-	bool pumping, again;
-	bool master_logged;
-};
 
 static void pump(struct link *l);
 
@@ -115,6 +76,7 @@ static void deliver(struct link *l)
 {
 	for (unsigned k = 0; k < l->nunits; k++)
 		deliver_unit(l, &l->units[k]);
+	link_scan_deliver(l);
 }
 
 static gboolean reopen_cb(gpointer data);
@@ -180,18 +142,22 @@ static void timer_cb(void *data)
 /* A reply carries its sender (PB): it must be the unit that holds the bus.
  * Address 0 is a master pack broadcasting on its own: reported once, its
  * frames are not ours. Returns false when the frame is dropped. */
+void link_master_heard(struct link *l)
+{
+	if (!l->master_logged)
+		LOG_WARN("%s: a master pack (address 0) is broadcasting on this bus: give every pack an address "
+			 "1..15 with its DIP switches (none at 0), then restart it; the master's frames are ignored",
+			 l->device);
+	l->master_logged = true;
+}
+
 static bool sender_ok(struct link *l, const struct bms_frame *f, struct unit *u, uint64_t now)
 {
 	if (f->addr < 0 || f->addr == u->address)
 		return true;
 	l->counters.rejects[CODEC_REJECT_ADDRESS]++;
 	if (f->addr == 0) {
-		if (!l->master_logged)
-			LOG_WARN(
-				"%s: a master pack (address 0) is broadcasting on this bus: give every pack an address "
-				"1..15 with its DIP switches (none at 0), then restart it; the master's frames are ignored",
-				l->device);
-		l->master_logged = true;
+		link_master_heard(l);
 		return false;
 	}
 	LOG_DBG("%s: reply from address %d while polling address %u", l->device, f->addr, u->address);
@@ -207,6 +173,10 @@ static bool handle_frame(struct link *l, const struct bms_frame *f, uint64_t now
 	struct codec_error e;
 
 	l->counters.frames++;
+	if (l->scan.out >= 0) {
+		link_scan_frame(l, f);
+		return false;
+	}
 	if (!sender_ok(l, f, u, now))
 		return false;
 	switch (l->cfg.driver->decode(f, &u->acc, &e)) {
@@ -307,14 +277,18 @@ static gboolean readable_cb(gint fd, GIOCondition cond, gpointer data)
 		pump(l);
 		return G_SOURCE_REMOVE;
 	}
-	poller_on_rx(&l->units[l->holder >= 0 ? (unsigned)l->holder : l->last_holder].poller, now,
-		     l->cfg.driver->rx_pending(&l->rx) > 0);
+	bool partial = l->cfg.driver->rx_pending(&l->rx) > 0;
+
+	if (l->scan.out < 0)
+		poller_on_rx(&l->units[l->holder >= 0 ? (unsigned)l->holder : l->last_holder].poller, now, partial);
+	else
+		link_scan_on_rx(l, now, partial);
 	pump(l);
 	return G_SOURCE_CONTINUE;
 }
 
 /* Put one frame the poller asked for on the bus. */
-static void send_frame(struct link *l, const struct poller_action *act, uint64_t now)
+void link_send_frame(struct link *l, const struct poller_action *act, uint64_t now)
 {
 	l->bus_sent_ms = now;
 	l->bus_sent = true;
@@ -349,19 +323,23 @@ static bool unit_step(struct link *l, unsigned k, uint64_t now, uint64_t *until)
 		*until = MIN(*until, act.until_ms);
 		return false;
 	}
-	send_frame(l, &act, now);
+	link_send_frame(l, &act, now);
 	return true;
 }
 
 /* The bus holder runs its cycle to its end; then the bus is offered to
- * the units in turn, one frame gap after the last one on the bus. Units
- * that wait only have their link state kept up to date. */
+ * the units in turn, one frame gap after the last one on the bus, and to
+ * the scan. Units that wait only have their link state kept up to date. */
 static void run(struct link *l)
 {
 	uint64_t now = link_now_ms(), until = UINT64_MAX;
 
 	if (!l->started)
 		return;
+	if (l->scan.out >= 0 && now >= l->scan.until_ms)
+		l->scan.out = -1; /* nobody there */
+	if (l->scan.out >= 0)
+		until = l->scan.until_ms;
 	if (l->holder >= 0) {
 		struct poller *p = &l->units[l->holder].poller;
 
@@ -372,14 +350,17 @@ static void run(struct link *l)
 	}
 	uint64_t free_at = l->bus_sent ? l->bus_sent_ms + l->cfg.poll.min_gap_ms : now;
 
+	if (now >= free_at)
+		link_scan_step(l, now, free_at, &until, true);
+
 	for (unsigned n = 0; n < l->nunits; n++) {
 		unsigned k = (l->next_offer + n) % l->nunits;
 
-		if (l->holder >= 0 || now < free_at) {
+		if (l->holder >= 0 || l->scan.out >= 0 || now < free_at) {
 			struct poller *p = &l->units[k].poller;
 
 			until = MIN(until, poller_watch(p, now));
-			if (l->holder < 0)
+			if (l->holder < 0 && l->scan.out < 0)
 				until = MIN(until, MAX(poller_due(p), free_at));
 			continue;
 		}
@@ -395,6 +376,10 @@ static void run(struct link *l)
 				l->holder = -1;
 		}
 	}
+	if (now >= free_at)
+		link_scan_step(l, now, free_at, &until, false);
+	else if (l->scan.addresses && l->holder < 0 && l->scan.out < 0)
+		until = MIN(until, MAX(l->scan.due_ms, free_at));
 	/* Moved, not replaced: no GLib call per poll (deadline.h). */
 	deadline_set(l->timer, MIN(until, now + 60000));
 }
@@ -434,6 +419,7 @@ int link_new(const struct link_config *cfg, const struct link_events *events, vo
 	l->cfg.device = l->device;
 	l->nunits = cfg->units >= 1 && cfg->units <= LINK_UNITS_MAX ? cfg->units : 1;
 	l->holder = -1;
+	l->scan.out = l->scan.found = -1;
 	for (unsigned k = 0; k < l->nunits; k++) {
 		struct unit *u = &l->units[k];
 

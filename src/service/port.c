@@ -65,6 +65,31 @@ static gboolean probe_timeout_cb(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+/* A pack that was not there at start answered: the port's units and the
+ * services' names (one pack: <tty>, several: <tty>_<address>) are fixed
+ * at start, so the supervisor starts the service again to probe them all
+ * (docs/protocol-pb.md "Packs that come later"). */
+static void pack_found(void *data, uint8_t addr)
+{
+	struct port *p = data;
+
+	LOG_WARN("%s: JK PB pack found at address %u after start; restarting to serve it", p->device, addr);
+	if (p->quit)
+		p->quit(p->quit_data, 1);
+}
+
+/* PB: keep asking the pb_addresses that did not answer at start. */
+static void scan_missing(struct port *p, const struct config *cfg, const struct port_units *u)
+{
+	uint16_t missing = cfg->pb_addresses;
+
+	if (u->driver != &bms_driver_pb)
+		return;
+	for (unsigned k = 0; k < u->count; k++)
+		missing &= (uint16_t) ~(1u << u->addresses[k]);
+	link_scan(p->link, missing, cfg->pb_scan_interval_ms, pack_found, p);
+}
+
 static int open_link(struct port *p, const struct config *cfg, const struct port_units *u)
 {
 	struct link_config lc;
@@ -121,6 +146,7 @@ int port_new(const struct config *cfg, const char *device, const struct port_uni
 		return r;
 	}
 	p->probe_source = g_timeout_add(cfg->probe_timeout_ms, probe_timeout_cb, p);
+	scan_missing(p, cfg, units);
 	link_start(p->link);
 	*out = p;
 	return 0;

@@ -2,7 +2,8 @@
 /*
  * Finding what speaks on a port (probe.h): one 4E 57 read, then one PB
  * live-data trigger per configured address, each waiting for its reply
- * only as long as the family's reply timeout, all within the probe time.
+ * only as long as the family's reply timeout, all within the probe time;
+ * once a PB pack answered, the addresses still silent are asked once more.
  * A master pack (address 0) broadcasting by itself is reported.
  */
 #define G_LOG_DOMAIN "probe"
@@ -200,6 +201,10 @@ int probe_port(const struct config *cfg, const char *device, uint32_t budget_ms,
 	}
 	if (!found)
 		return done(&pr, stats, -ENODEV);
+	/* A pack that missed its one question (a corrupted frame, a pack a
+	 * moment late) is asked once more before the port settles, within the
+	 * same deadline (docs/protocol-pb.md "Finding the packs"). */
+	probe_pb(&pr, cfg, &found);
 	fill_pb(found, out);
 	return done(&pr, stats, 0);
 }
