@@ -192,7 +192,8 @@ int probe_port(const struct config *cfg, const char *device, uint32_t budget_ms,
 	pr.last_bus_ms = 0;
 	while (now_ms() < pr.deadline_ms && !found) {
 		if (cfg->protocol != CONFIG_PROTOCOL_PB && probe_4e57(&pr, cfg)) {
-			LOG_INFO("%s: a JK-BMS speaking 4E 57 answered", device);
+			LOG_INFO("%s: a JK-BMS speaking 4E 57 answered (probe requests: %llu)", device,
+				 (unsigned long long)pr.stats.requests);
 			port_units_single(out);
 			return done(&pr, stats, 0);
 		}
