@@ -78,6 +78,11 @@ struct codec_error {
 	uint32_t actual;
 };
 
+/* Fill *err with a rejection and return code: the one way every family's
+ * deframer and decoder reports why a frame was dropped. */
+int codec_fail(struct codec_error *err, enum codec_reject reason, size_t offset, uint32_t expected, uint32_t actual,
+	       int code);
+
 /* Stream deframer state. Caller-owned; a zeroed struct is a host-side
  * deframer that accepts BMS replies. A BMS simulator sets accept_requests to
  * accept host requests (type 0) instead and reject everything else. */

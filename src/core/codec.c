@@ -31,16 +31,6 @@ static uint32_t be32(const uint8_t *p)
 	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
-static int fail(struct codec_error *err, enum codec_reject reason, size_t offset, uint32_t expected, uint32_t actual,
-		int code)
-{
-	err->reason = reason;
-	err->offset = offset;
-	err->expected = expected;
-	err->actual = actual;
-	return code;
-}
-
 /* Checksum: 16-bit arithmetic sum of every byte from the 4E up to and
  * including the 68 end byte (a common bug leaves the 68 out). */
 static uint16_t frame_sum(const uint8_t *f, size_t total)
@@ -71,22 +61,23 @@ void codec_seal(uint8_t *f, size_t len)
 static int check_body(const uint8_t *f, size_t total, bool requests, struct codec_error *err)
 {
 	if (f[total - 5] != CODEC_END_BYTE)
-		return fail(err, CODEC_REJECT_END_BYTE, total - 5, CODEC_END_BYTE, f[total - 5], -EBADMSG);
+		return codec_fail(err, CODEC_REJECT_END_BYTE, total - 5, CODEC_END_BYTE, f[total - 5], -EBADMSG);
 
 	uint16_t sum = frame_sum(f, total);
 	uint16_t stated = be16(f + total - 2);
 
 	if (sum != stated)
-		return fail(err, CODEC_REJECT_CHECKSUM, total - 2, sum, stated, -EBADMSG);
+		return codec_fail(err, CODEC_REJECT_CHECKSUM, total - 2, sum, stated, -EBADMSG);
 	/* An RS-485 adapter that echoes our own request puts a valid "NW" frame
 	 * in front of the reply: only source 0 / type 1 frames are BMS replies. */
 	if (requests) {
 		if (f[OFF_SOURCE] == CODEC_SOURCE_BMS || f[OFF_TYPE] == CODEC_TYPE_REPLY)
-			return fail(err, CODEC_REJECT_NOT_REPLY, OFF_SOURCE, CODEC_SOURCE_HOST, f[OFF_SOURCE], -EPROTO);
+			return codec_fail(err, CODEC_REJECT_NOT_REPLY, OFF_SOURCE, CODEC_SOURCE_HOST, f[OFF_SOURCE],
+					  -EPROTO);
 		return 0;
 	}
 	if (f[OFF_SOURCE] != CODEC_SOURCE_BMS || f[OFF_TYPE] != CODEC_TYPE_REPLY)
-		return fail(err, CODEC_REJECT_NOT_REPLY, OFF_SOURCE, CODEC_SOURCE_BMS, f[OFF_SOURCE], -EPROTO);
+		return codec_fail(err, CODEC_REJECT_NOT_REPLY, OFF_SOURCE, CODEC_SOURCE_BMS, f[OFF_SOURCE], -EPROTO);
 	return 0;
 }
 
@@ -155,8 +146,8 @@ int codec_feed(struct codec_rx *rx, const uint8_t *data, size_t len, size_t *con
 			uint16_t length = be16(rx->buf + OFF_LENGTH);
 
 			if (!length_ok(length)) {
-				ret = fail(err, CODEC_REJECT_LENGTH, (size_t)rx->stream_pos + OFF_LENGTH,
-					   CODEC_LENGTH_MAX, length, -EMSGSIZE);
+				ret = codec_fail(err, CODEC_REJECT_LENGTH, (size_t)rx->stream_pos + OFF_LENGTH,
+						 CODEC_LENGTH_MAX, length, -EMSGSIZE);
 				rx_drop(rx, 1);
 				break;
 			}
@@ -403,20 +394,21 @@ static int decode_cells(const struct codec_id *row, const uint8_t *f, size_t pos
 	uint8_t *dst = (uint8_t *)s + row->field;
 
 	if (pos + 1 >= end)
-		return fail(err, CODEC_REJECT_WALK_END, pos, (uint32_t)end, (uint32_t)pos + 1, -EBADMSG);
+		return codec_fail(err, CODEC_REJECT_WALK_END, pos, (uint32_t)end, (uint32_t)pos + 1, -EBADMSG);
 
 	size_t ll = f[pos + 1];
 	size_t n = ll / 3;
 
 	if (ll % 3 != 0 || n == 0 || n > BMS_MAX_CELLS)
-		return fail(err, CODEC_REJECT_CELLS, pos + 1, BMS_MAX_CELLS * 3, (uint32_t)ll, -EBADMSG);
+		return codec_fail(err, CODEC_REJECT_CELLS, pos + 1, BMS_MAX_CELLS * 3, (uint32_t)ll, -EBADMSG);
 	if (pos + 2 + ll > end)
-		return fail(err, CODEC_REJECT_WALK_END, pos + 1, (uint32_t)end, (uint32_t)(pos + 2 + ll), -EBADMSG);
+		return codec_fail(err, CODEC_REJECT_WALK_END, pos + 1, (uint32_t)end, (uint32_t)(pos + 2 + ll),
+				  -EBADMSG);
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *t = f + pos + 2 + 3 * i;
 
 		if (t[0] != i + 1)
-			return fail(err, CODEC_REJECT_CELLS, pos + 2 + 3 * i, (uint32_t)i + 1, t[0], -EBADMSG);
+			return codec_fail(err, CODEC_REJECT_CELLS, pos + 2 + 3 * i, (uint32_t)i + 1, t[0], -EBADMSG);
 		set16(dst + sizeof(uint16_t) * i, be16(t + 1));
 	}
 	s->cell_count = (uint8_t)n;
@@ -451,7 +443,7 @@ static int store_record(const struct codec_id *row, const uint8_t *v, size_t off
 		break;
 	case CODEC_KIND_TEMP:
 		if (codec_temp_from_raw(be16(v), &celsius) < 0)
-			return fail(err, CODEC_REJECT_TEMPERATURE, off, 140, be16(v), -ERANGE);
+			return codec_fail(err, CODEC_REJECT_TEMPERATURE, off, 140, be16(v), -ERANGE);
 		set_s16(dst, celsius);
 		break;
 	case CODEC_KIND_TEXT:
@@ -486,13 +478,13 @@ static int walk_records(const uint8_t *f, size_t end, struct bms_snapshot *s, st
 		uint8_t id = f[pos];
 
 		if (was_seen(seen, id))
-			return fail(err, CODEC_REJECT_DUPLICATE_ID, pos, 0, id, -EBADMSG);
+			return codec_fail(err, CODEC_REJECT_DUPLICATE_ID, pos, 0, id, -EBADMSG);
 		seen[id >> 3] |= (uint8_t)(1u << (id & 7));
 
 		const struct codec_id *row = codec_id_find(id);
 
 		if (row == NULL)
-			return fail(err, CODEC_REJECT_UNKNOWN_ID, pos, 0, id, -EBADMSG);
+			return codec_fail(err, CODEC_REJECT_UNKNOWN_ID, pos, 0, id, -EBADMSG);
 		if (row->kind == CODEC_KIND_CELLS) {
 			ret = decode_cells(row, f, pos, end, s, err, &pos);
 			if (ret < 0)
@@ -500,8 +492,8 @@ static int walk_records(const uint8_t *f, size_t end, struct bms_snapshot *s, st
 			continue;
 		}
 		if (pos + 1 + row->length > end)
-			return fail(err, CODEC_REJECT_WALK_END, pos, (uint32_t)end, (uint32_t)(pos + 1 + row->length),
-				    -EBADMSG);
+			return codec_fail(err, CODEC_REJECT_WALK_END, pos, (uint32_t)end,
+					  (uint32_t)(pos + 1 + row->length), -EBADMSG);
 		ret = store_record(row, f + pos + 1, pos, s, err);
 		if (ret < 0)
 			return ret;
@@ -509,7 +501,7 @@ static int walk_records(const uint8_t *f, size_t end, struct bms_snapshot *s, st
 	}
 	for (size_t i = 0; i < codec_id_count && codec_ids[i].id <= CODEC_ID_LAST_OLD; i++) {
 		if (!was_seen(seen, codec_ids[i].id))
-			return fail(err, CODEC_REJECT_MISSING_ID, end, codec_ids[i].id, 0, -EBADMSG);
+			return codec_fail(err, CODEC_REJECT_MISSING_ID, end, codec_ids[i].id, 0, -EBADMSG);
 	}
 	return 0;
 }
@@ -517,7 +509,7 @@ static int walk_records(const uint8_t *f, size_t end, struct bms_snapshot *s, st
 static int check_sanity(const struct bms_snapshot *s, struct codec_error *err)
 {
 	if (s->soc_pct > 100)
-		return fail(err, CODEC_REJECT_SOC, 0, 100, s->soc_pct, -ERANGE);
+		return codec_fail(err, CODEC_REJECT_SOC, 0, 100, s->soc_pct, -ERANGE);
 
 	uint32_t sum = 0;
 	bool missing = false;
@@ -532,7 +524,7 @@ static int check_sanity(const struct bms_snapshot *s, struct codec_error *err)
 	uint32_t diff = sum > s->voltage_mv ? sum - s->voltage_mv : s->voltage_mv - sum;
 
 	if ((missing && sum > s->voltage_mv + 500) || (!missing && diff >= 500))
-		return fail(err, CODEC_REJECT_VOLTAGE_SUM, 0, s->voltage_mv, sum, -ERANGE);
+		return codec_fail(err, CODEC_REJECT_VOLTAGE_SUM, 0, s->voltage_mv, sum, -ERANGE);
 	return 0;
 }
 
@@ -541,19 +533,19 @@ static int check_sanity(const struct bms_snapshot *s, struct codec_error *err)
 static int check_envelope(const uint8_t *f, size_t len, struct codec_error *err)
 {
 	if (len < 4 || f[0] != 0x4E || f[1] != 0x57)
-		return fail(err, CODEC_REJECT_LENGTH, 0, CODEC_LENGTH_MIN, (uint32_t)len, -EMSGSIZE);
+		return codec_fail(err, CODEC_REJECT_LENGTH, 0, CODEC_LENGTH_MIN, (uint32_t)len, -EMSGSIZE);
 
 	uint16_t length = be16(f + OFF_LENGTH);
 
 	if (!length_ok(length) || (size_t)length + 2 != len)
-		return fail(err, CODEC_REJECT_LENGTH, OFF_LENGTH, (uint32_t)len - 2, length, -EMSGSIZE);
+		return codec_fail(err, CODEC_REJECT_LENGTH, OFF_LENGTH, (uint32_t)len - 2, length, -EMSGSIZE);
 
 	int ret = check_body(f, len, false, err);
 
 	if (ret < 0)
 		return ret;
 	if (f[OFF_COMMAND] != CODEC_CMD_READ_ALL && f[OFF_COMMAND] != CODEC_CMD_READ)
-		return fail(err, CODEC_REJECT_COMMAND, OFF_COMMAND, CODEC_CMD_READ_ALL, f[OFF_COMMAND], -EPROTO);
+		return codec_fail(err, CODEC_REJECT_COMMAND, OFF_COMMAND, CODEC_CMD_READ_ALL, f[OFF_COMMAND], -EPROTO);
 	return 0;
 }
 

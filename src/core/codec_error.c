@@ -85,3 +85,13 @@ int codec_error_format(const struct codec_error *err, uint64_t base, char *buf, 
 	}
 	return snprintf(buf, size, "no error");
 }
+
+int codec_fail(struct codec_error *err, enum codec_reject reason, size_t offset, uint32_t expected, uint32_t actual,
+	       int code)
+{
+	err->reason = reason;
+	err->offset = offset;
+	err->expected = expected;
+	err->actual = actual;
+	return code;
+}

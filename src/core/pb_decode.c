@@ -60,16 +60,6 @@ static int16_t whole_c(int32_t dc)
 	return (int16_t)(c > INT16_MAX ? INT16_MAX : (c < INT16_MIN ? INT16_MIN : c));
 }
 
-static int fail(struct codec_error *err, enum codec_reject reason, size_t offset, uint32_t expected, uint32_t actual,
-		int code)
-{
-	err->reason = reason;
-	err->offset = offset;
-	err->expected = expected;
-	err->actual = actual;
-	return code;
-}
-
 /* ---- alarms ------------------------------------------------------------ */
 
 /* The vendor's alarm bits (offset 166) with their names, and the model's
@@ -155,7 +145,7 @@ static int live_cells(const uint8_t *f, struct bms_snapshot *s, struct codec_err
 	unsigned n = 0, present = 0;
 
 	if (!mask)
-		return fail(err, CODEC_REJECT_CELLS, 70, 1, 0, -EBADMSG);
+		return codec_fail(err, CODEC_REJECT_CELLS, 70, 1, 0, -EBADMSG);
 	for (unsigned k = 0; k < BMS_MAX_CELLS; k++) {
 		bool on = mask & (1u << k);
 
@@ -180,7 +170,7 @@ static int live_temps(const uint8_t *f, struct bms_snapshot *s, struct codec_err
 		int16_t t = i16(f, offs[k]);
 
 		if (k < 3 && (t < TEMP_MIN_DC || t > TEMP_MAX_DC))
-			return fail(err, CODEC_REJECT_TEMPERATURE, offs[k], TEMP_MAX_DC, (uint16_t)t, -ERANGE);
+			return codec_fail(err, CODEC_REJECT_TEMPERATURE, offs[k], TEMP_MAX_DC, (uint16_t)t, -ERANGE);
 		s->pb.temp_dc[k] = t;
 	}
 	s->temp_c[BMS_TEMP_MOSFET] = whole_c(s->pb.temp_dc[0]);
@@ -234,7 +224,7 @@ static int live_sanity(const struct bms_snapshot *s, struct codec_error *err)
 	bool missing = false;
 
 	if (s->soc_pct > 100)
-		return fail(err, CODEC_REJECT_SOC, 173, 100, s->soc_pct, -ERANGE);
+		return codec_fail(err, CODEC_REJECT_SOC, 173, 100, s->soc_pct, -ERANGE);
 	for (unsigned i = 0; i < s->cell_count; i++) {
 		sum += s->cell_mv[i];
 		missing |= s->cell_mv[i] == 0;
@@ -242,7 +232,7 @@ static int live_sanity(const struct bms_snapshot *s, struct codec_error *err)
 	uint32_t diff = sum > s->voltage_mv ? sum - s->voltage_mv : s->voltage_mv - sum;
 
 	if ((missing && sum > s->voltage_mv + SUM_TOLERANCE_MV) || (!missing && diff >= SUM_TOLERANCE_MV))
-		return fail(err, CODEC_REJECT_VOLTAGE_SUM, 150, s->voltage_mv, sum, -ERANGE);
+		return codec_fail(err, CODEC_REJECT_VOLTAGE_SUM, 150, s->voltage_mv, sum, -ERANGE);
 	return 0;
 }
 
@@ -267,7 +257,7 @@ static int decode_settings(const uint8_t *f, struct bms_snapshot *s, struct code
 	uint32_t cells = u32(f, 114);
 
 	if (cells > BMS_MAX_CELLS)
-		return fail(err, CODEC_REJECT_CELLS, 114, BMS_MAX_CELLS, cells, -ERANGE);
+		return codec_fail(err, CODEC_REJECT_CELLS, 114, BMS_MAX_CELLS, cells, -ERANGE);
 	memset(c, 0, sizeof(*c));
 	pb->sleep_mv = u32(f, 6);
 	c->cell_uvp_mv = sat16(u32(f, 10));
@@ -356,10 +346,10 @@ int pb_decode(const uint8_t *f, size_t len, struct bms_snapshot *out, struct cod
 	int r;
 
 	if (len != PB_FRAME_LEN || !pb_is_frame_start(f, len))
-		return fail(err, CODEC_REJECT_LENGTH, 0, PB_FRAME_LEN, (uint32_t)len, -EMSGSIZE);
+		return codec_fail(err, CODEC_REJECT_LENGTH, 0, PB_FRAME_LEN, (uint32_t)len, -EMSGSIZE);
 	if (pb_checksum(f) != f[PB_FRAME_LEN - 1])
-		return fail(err, CODEC_REJECT_CHECKSUM, PB_FRAME_LEN - 1, pb_checksum(f), f[PB_FRAME_LEN - 1],
-			    -EBADMSG);
+		return codec_fail(err, CODEC_REJECT_CHECKSUM, PB_FRAME_LEN - 1, pb_checksum(f), f[PB_FRAME_LEN - 1],
+				  -EBADMSG);
 	if (s.protocol != BMS_PROTOCOL_PB) {
 		memset(&s, 0, sizeof(s));
 		s.protocol = BMS_PROTOCOL_PB;
@@ -375,7 +365,7 @@ int pb_decode(const uint8_t *f, size_t len, struct bms_snapshot *out, struct cod
 		r = decode_info(f, &s);
 		break;
 	default:
-		return fail(err, CODEC_REJECT_FRAME_TYPE, 4, PB_TYPE_LIVE, f[4], -EPROTO);
+		return codec_fail(err, CODEC_REJECT_FRAME_TYPE, 4, PB_TYPE_LIVE, f[4], -EPROTO);
 	}
 	if (r < 0)
 		return r;

@@ -99,16 +99,6 @@ bool pb_is_frame_start(const uint8_t *d, size_t len)
 
 /* ---- the deframer ------------------------------------------------------ */
 
-static int fail(struct codec_error *err, enum codec_reject reason, size_t offset, uint32_t expected, uint32_t actual,
-		int code)
-{
-	err->reason = reason;
-	err->offset = offset;
-	err->expected = expected;
-	err->actual = actual;
-	return code;
-}
-
 void pb_rx_reset(struct pb_rx *rx)
 {
 	rx->stream_pos += rx->len;
@@ -211,8 +201,8 @@ static int pair(struct pb_rx *rx, struct pb_frame *frame, struct codec_error *er
 		emit(rx, frame, -1, 0, PB_FRAME_LEN);
 		return 1;
 	}
-	int ret = fail(err, CODEC_REJECT_ACK, (size_t)rx->stream_pos + k, pb_trigger_register(rx->buf[OFF_TYPE]),
-		       valid ? reg : a[1], -EBADMSG);
+	int ret = codec_fail(err, CODEC_REJECT_ACK, (size_t)rx->stream_pos + k, pb_trigger_register(rx->buf[OFF_TYPE]),
+			     valid ? reg : a[1], -EBADMSG);
 
 	drop(rx, 1);
 	return ret;
@@ -225,13 +215,15 @@ static int check_frame(struct pb_rx *rx, struct codec_error *err)
 	uint8_t type = rx->buf[OFF_TYPE];
 
 	if (sum != rx->buf[OFF_SUM]) {
-		fail(err, CODEC_REJECT_CHECKSUM, (size_t)rx->stream_pos + OFF_SUM, sum, rx->buf[OFF_SUM], -EBADMSG);
+		codec_fail(err, CODEC_REJECT_CHECKSUM, (size_t)rx->stream_pos + OFF_SUM, sum, rx->buf[OFF_SUM],
+			   -EBADMSG);
 		drop(rx, 1);
 		return -EBADMSG;
 	}
 	if (!pb_trigger_register(type)) {
 		/* A well-formed frame we do not read (a log frame): skip it whole. */
-		fail(err, CODEC_REJECT_FRAME_TYPE, (size_t)rx->stream_pos + OFF_TYPE, PB_TYPE_LIVE, type, -EPROTO);
+		codec_fail(err, CODEC_REJECT_FRAME_TYPE, (size_t)rx->stream_pos + OFF_TYPE, PB_TYPE_LIVE, type,
+			   -EPROTO);
 		drop(rx, PB_FRAME_LEN);
 		return -EPROTO;
 	}
