@@ -58,6 +58,7 @@ trap 'exit 1' INT TERM
 rig_bus_start
 rig_settings_start
 tty="$dir/ttyBench"
+tty2="$dir/ttyFloor" # the floor's own simulator (the twin), where there is a port
 # What a scenario measures; each scenario sets them all.
 extra_config=""   # more configuration lines for the service (KEY=VALUE words)
 listen_name=""    # the services bench_listen counts the messages of (comma-separated), or none
@@ -101,7 +102,8 @@ bank_updates() { # the members' updates sent so far
 	cat "$dir/members.count"
 }
 
-polls_total() {
+polls_total() { # KIND
+	[ "$1" = floor ] && [ "$counter" != members ] && { wc -l <"$dir/trace2"; return; } # the twin's replies
 	case $counter in
 	trace) wc -l <"$dir/trace" ;; # replies the simulator sent (exact)
 	pb) pb_live ;;
@@ -109,13 +111,13 @@ polls_total() {
 	esac
 }
 
-polls_mark() { # the trace restarts too: bench_listen matches it to the signals
+polls_mark() { # KIND; the trace restarts too: bench_listen matches it to the signals
 	: >"$dir/trace"
-	polls0=$(polls_total)
+	polls0=$(polls_total "$1")
 }
 
-polls_since() { # fails when nothing was counted: no figure can be per poll then
-	n=$(($(polls_total) - polls0))
+polls_since() { # KIND; fails when nothing was counted: no figure can be per poll then
+	n=$(($(polls_total "$1") - polls0))
 	[ "$n" -gt 0 ] || { echo "bench: no poll counted in a window of $secs s:" >&2; cat "$dir/prog.log" >&2; exit 1; }
 	echo "$n"
 }
@@ -139,12 +141,12 @@ bank_start() { # WRAPPER...: the bank, on the members bench_members plays
 	wait_for "$dir/prog.log" "registered" "$pid"
 }
 
-floor_start() { # WRAPPER...
-	: >"$dir/prog.log"
+floor_start() { # WRAPPER... (its log is floor.log: it may run beside the program)
+	: >"$dir/floor.log"
 	# shellcheck disable=SC2086 # floor_args: words without spaces
-	"$@" "$floor_bin" $floor_args >"$dir/prog.log" 2>&1 &
+	"$@" "$floor_bin" $floor_args >"$dir/floor.log" 2>&1 &
 	pid=$!
-	wait_for "$dir/prog.log" "floor: ready" "$pid"
+	wait_for "$dir/floor.log" "floor: ready" "$pid"
 }
 
 prog_stop() {
@@ -154,42 +156,89 @@ prog_stop() {
 
 # ---- the measurements: each sets variables named <prefix>_<figure> -----------
 
-# CPU, context switches, D-Bus messages and latency over one window.
-window_cpu() { # PREFIX KIND
-	"$2"_start
-	sleep 3 # warm up
-	c0=$(cpu_ns "$pid")
-	s0=$(switches "$pid")
-	polls_mark
-	if [ "$2" != floor ] && [ -n "$listen_name" ]; then
+# CPU and context switches of a process from cpu_mark to cpu_figures, per
+# poll: sets <prefix>_cpu, _vol, _invol, _rss, _hwm, _anon, _polls and adds
+# the round's CPU to the rounds file.
+cpu_mark() { # PREFIX PID
+	eval "$1_c0=$(cpu_ns "$2") $1_s0=\"$(switches "$2")\""
+}
+
+cpu_figures() { # PREFIX PID POLLS
+	c1=$(cpu_ns "$2")
+	s1=$(switches "$2")
+	eval "c0=\$$1_c0 s0=\"\$$1_s0\""
+	echo "$1 $(((c1 - c0) / $3))" >>"$dir/rounds"
+	eval "$1_rss=$(status_kb "$2" VmRSS) $1_hwm=$(status_kb "$2" VmHWM) $1_anon=$(status_kb "$2" RssAnon) $1_polls=$3"
+	eval "$(awk -v p="$1" -v n="$3" -v c="$((c1 - c0))" -v s0="$s0" -v s1="$s1" 'BEGIN {
+		split(s0, a, " "); split(s1, z, " ")
+		printf "%s_cpu=%.1f %s_vol=%.2f %s_invol=%.2f\n", p, c / n / 1000,
+			p, (z[1] - a[1]) / n, p, (z[2] - a[2]) / n }')"
+}
+
+# The window itself: bench_listen counts the program's messages and their
+# latency while it lasts, when there is something to listen to.
+window_wait() { # KIND
+	if [ "$1" != floor ] && [ -n "$listen_name" ]; then
 		"$b/bench_listen" "$listen_name" "$secs" "$dir/trace" >"$dir/listen"
 	else
 		sleep "$secs"
 		: >"$dir/listen"
 	fi
-	c1=$(cpu_ns "$pid")
-	s1=$(switches "$pid")
-	n=$(polls_since)
-	eval "$1_rss=$(status_kb "$pid" VmRSS) $1_hwm=$(status_kb "$pid" VmHWM) $1_anon=$(status_kb "$pid" RssAnon) $1_polls=$n"
-	prog_stop
 	msgs=$(sed -n 's/.*messages=\([0-9]*\).*/\1/p' "$dir/listen")
 	med=$(sed -n 's/.*latency_median_us=\([0-9]*\).*/\1/p' "$dir/listen")
-	echo "$1 $(((c1 - c0) / n))" >>"$dir/rounds"
-	eval "$(awk -v p="$1" -v n="$n" -v c="$((c1 - c0))" -v s0="$s0" -v s1="$s1" \
-		-v m="${msgs:-}" -v med="${med:-}" 'BEGIN {
-		split(s0, a, " "); split(s1, z, " ")
-		printf "%s_cpu=%.1f %s_vol=%.2f %s_invol=%.2f %s_msgs=%s %s_lat=%s\n", p, c / n / 1000,
-			p, (z[1] - a[1]) / n, p, (z[2] - a[2]) / n, p, m == "" ? "-" : sprintf("%.2f", m / n),
-			p, med == "" ? "-" : med }')"
+}
+
+listen_figures() { # PREFIX POLLS: messages per poll and latency from window_wait
+	eval "$(awk -v p="$1" -v n="$2" -v m="${msgs:-}" -v med="${med:-}" 'BEGIN {
+		printf "%s_msgs=%s %s_lat=%s\n", p, m == "" ? "-" : sprintf("%.2f", m / n), p, med == "" ? "-" : med }')"
+}
+
+# CPU, context switches, D-Bus messages and latency over one window.
+window_cpu() { # PREFIX KIND
+	"$2"_start
+	sleep 3 # warm up
+	cpu_mark "$1" "$pid"
+	polls_mark "$2"
+	window_wait "$2"
+	n=$(polls_since "$2")
+	cpu_figures "$1" "$pid" "$n"
+	listen_figures "$1" "$n"
+	prog_stop
+}
+
+# The program and its floor in the same window, each on a simulator of its
+# own (the floor's twin is started like the program's): whatever else the
+# machine does in that window weighs on both alike.
+window_cpu_pair() {
+	service_start
+	spid=$pid
+	floor_start
+	fpid=$pid
+	sleep 3
+	cpu_mark svc "$spid"
+	cpu_mark floor "$fpid"
+	polls_mark "$svc_kind"
+	t0=$(polls_total floor)
+	window_wait "$svc_kind"
+	n=$(polls_since "$svc_kind")
+	polls0=$t0
+	nf=$(polls_since floor)
+	cpu_figures svc "$spid" "$n"
+	cpu_figures floor "$fpid" "$nf"
+	listen_figures svc "$n"
+	pid=$fpid
+	prog_stop
+	pid=$spid
+	prog_stop
 }
 
 # System calls by kind, and writes to an eventfd or a pipe (self-wake-ups).
 window_syscalls() { # PREFIX KIND
 	"$2"_start
 	sleep 2
-	polls_mark
+	polls_mark "$2"
 	timeout -s INT "$secs" strace -f -qq -y -C -o "$dir/strace" -p "$pid" 2>/dev/null || true
-	n=$(polls_since)
+	n=$(polls_since "$2")
 	prog_stop
 	# -C appends strace -c's table to the trace: "% time seconds usecs/call calls [errors] syscall".
 	eval "$(awk -v p="$1" -v n="$n" '
@@ -208,10 +257,10 @@ window_callgrind() { # PREFIX KIND
 	"$2"_start valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" --vgdb=yes
 	sleep 3
 	callgrind_control -z "$pid" >/dev/null
-	polls_mark
+	polls_mark "$2"
 	sleep "$secs"
 	callgrind_control -d "$pid" >/dev/null
-	n=$(polls_since)
+	n=$(polls_since "$2")
 	prog_stop
 	dump=$(ls "$dir"/cg.out.* 2>/dev/null | head -1)
 	[ -n "$dump" ] || { echo "bench: no callgrind dump" >&2; eval "$1_ir=-"; return 0; }
@@ -238,16 +287,22 @@ window_callgrind() { # PREFIX KIND
 			printf "\n" }' "$dump")"
 }
 
-# The program (svc_kind) and the floor take turns, ROUNDS windows each, so
-# that a load elsewhere on the machine weighs on both alike: CPU per poll
-# is the median of each, the ratio the median of the rounds' ratios.
+# ROUNDS windows: the program (svc_kind) and its floor in the same window
+# where the floor has a simulator of its own, else taking turns (the bank:
+# two programs on one match rule would hear each other's signals), so that
+# a load elsewhere on the machine weighs on both alike. CPU per poll is the
+# median of each, the ratio the median of the rounds' ratios.
 cpu_rounds() { # ROUNDS
 	: >"$dir/rounds"
 	service_bin="$bs/dbus-jkbms"
 	r=0
 	while [ "$r" -lt "$1" ]; do
-		window_cpu svc "$svc_kind"
-		window_cpu floor floor
+		if [ "$counter" != members ]; then
+			window_cpu_pair
+		else
+			window_cpu svc "$svc_kind"
+			window_cpu floor floor
+		fi
 		r=$((r + 1))
 	done
 	eval "$(awk '
@@ -306,15 +361,26 @@ report() { # TITLE UNIT COUNTED: the program (svc_*) against the floor (floor_*)
 # maps the guest's binary, heap and stacks as mappings of their own below
 # 4 GB, which the guest's loads, stores and executed code fault in as they
 # would on the GX (the same kernel maps the pages around a fault too). Their
-# resident sizes, summed, are the GX's resident memory. Also printed: the
-# most it could be (every page of the binary's loadable segments, plus the
-# anonymous memory of the x86_64 build, whose pointers are twice as wide).
+# resident sizes, summed, are the GX's resident memory, printed as the
+# binary's pages and the anonymous ones. Also printed: the most it could be
+# (every page of the binary's loadable segments, plus the anonymous memory
+# of the x86_64 build, whose pointers are twice as wide). The binary is
+# built here when the cross toolchain can be had (scripts/cross-bootstrap.sh).
 # The x86_64 figure itself overstates the GX: its static glibc carries
 # several variants of each string function (SSE2, AVX2, EVEX...).
+gx_build() { # the GX's static armhf binary, as scripts/cross-build.sh makes it
+	sysroot=$("$top/scripts/cross-bootstrap.sh") || return 1
+	ga="$top/build-armhf-static"
+	cmake -S "$top" -B "$ga" -DCMAKE_TOOLCHAIN_FILE="$top/cmake/armhf.cmake" -DJK_SYSROOT="$sysroot" \
+		-DCMAKE_BUILD_TYPE=MinSizeRel -DSTATIC_BUILD=ON -DBUILD_TESTING=OFF -DWERROR=ON >/dev/null &&
+		cmake --build "$ga" -j"$jobs" --target dbus-jkbms >/dev/null 2>&1 &&
+		arm-linux-gnueabihf-strip -o "$ga/dbus-jkbms.stripped" "$ga/dbus-jkbms"
+}
+
 gx_rss() {
 	arm="$top/build-armhf-static/dbus-jkbms.stripped"
-	if [ ! -f "$arm" ] || ! command -v qemu-arm-static >/dev/null; then
-		echo "GX (armhf): no build-armhf-static/ or qemu here (scripts/cross-build.sh makes them)"
+	if ! gx_build || [ ! -f "$arm" ]; then
+		echo "GX (armhf): the static armhf build failed here (scripts/cross-build.sh shows why)"
 		return 0
 	fi
 	readelf=$(command -v arm-linux-gnueabihf-readelf || command -v readelf)
@@ -328,12 +394,13 @@ gx_rss() {
 	service_bin=$arm
 	service_start qemu-arm-static -cpu cortex-a7
 	sleep 5
-	guest=$(awk '/^[0-9a-f]+-[0-9a-f]+ / { split($1, r, "-"); low = length(r[1]) <= 8 }
-		/^Rss:/ && low { kb += $2 } END { print kb + 0 }' /proc/"$pid"/smaps)
+	# The guest's mappings: those of the binary (file-backed), the rest anonymous.
+	set -- $(awk '/^[0-9a-f]+-[0-9a-f]+ / { split($1, r, "-"); low = length(r[1]) <= 8; file = $6 ~ /^\// }
+		/^Rss:/ && low { if (file) f += $2; else a += $2 } END { print f + 0, a + 0 }' /proc/"$pid"/smaps)
 	prog_stop
 	service_bin=$saved
-	awk -v g="$guest" -v kb="$kb" -v a="$svc_anon" 'BEGIN {
-		printf "GX (armhf static binary under qemu-arm, the guest'"'"'s own mappings): %.2f MB resident (at most %.2f MB: %d kB of loadable segments + %d kB anonymous)\n", g / 1024, (kb + a) / 1024, kb, a }'
+	awk -v f="$1" -v a="$2" -v kb="$kb" -v x="$svc_anon" 'BEGIN {
+		printf "GX (armhf static binary under qemu-arm, the guest'"'"'s own mappings): %.2f MB resident: %d kB of the binary (of %d kB loadable) + %d kB anonymous (at most %.2f MB with the x86_64 build'"'"'s %d kB anonymous)\n", (f + a) / 1024, f, kb, a, (kb + x) / 1024, x }'
 }
 
 # ---- scenarios ---------------------------------------------------------------
@@ -351,18 +418,43 @@ sim_stop() {
 	rm -f "$dir/ctl"
 }
 
+# The floor polls a simulator of its own, started with the same options, so
+# that the program and the floor can be measured in the same CPU window.
+# Its trace counts the floor's polls exactly (the floor reads no settings).
+twin_start() { # OPTION...
+	: >"$dir/trace2"
+	mkfifo "$dir/ctl2"
+	"$b/jkbms-sim" --link "$tty2" "$@" --trace "$dir/trace2" <"$dir/ctl2" >"$dir/twin.log" 2>&1 &
+	twin_pid=$!
+	rig_track "$twin_pid"
+	exec 8>"$dir/ctl2"
+	while [ ! -e "$tty2" ]; do
+		kill -0 "$twin_pid" 2>/dev/null || { echo "bench: the twin simulator exited:" >&2; cat "$dir/twin.log" >&2; exit 1; }
+		sleep 0.02
+	done
+}
+
+twin_stop() {
+	kill "$twin_pid" 2>/dev/null || true
+	wait "$twin_pid" 2>/dev/null || true
+	exec 8>&-
+	rm -f "$dir/ctl2"
+}
+
 # One JK BMS (4E 57), 16 cells, every value changing every poll (the
 # current follows a sine wave, and every cell with it), 0.1 s polls.
 scenario_jk_16() {
 	interval=0.1 interval_ms=100 extra_config="" packs=1
 	svc_kind=service counter=trace listen_name=com.victronenergy.battery.ttyBench
-	floor_bin="$b/bench_floor" floor_args="$tty $interval_ms"
+	floor_bin="$b/bench_floor" floor_args="$tty2 $interval_ms"
 	sim_start --cells 16 --current 20
 	rig_sim sine 30 7
+	twin_start --cells 16 --current 20
 	cpu_rounds "$rounds"
 	measure_service
 	measure_floor
 	gx_line=$(gx_rss)
+	twin_stop
 	sim_stop
 	report "one JK BMS (4E 57), 16 cells changing every poll, 0.1 s polls, ${secs} s windows" poll \
 		"polls (the simulator's replies)"
@@ -377,12 +469,14 @@ scenario_pb_3() {
 	interval=1 interval_ms=1000 extra_config="protocol=pb pb_addresses=1-3" packs=3
 	svc_kind=service counter=pb
 	listen_name=com.victronenergy.battery.ttyBench_1,com.victronenergy.battery.ttyBench_2,com.victronenergy.battery.ttyBench_3
-	floor_bin="$b/bench_floor" floor_args="--protocol pb --packs $packs $tty $interval_ms"
+	floor_bin="$b/bench_floor" floor_args="--protocol pb --packs $packs $tty2 $interval_ms"
 	sim_start --protocol pb --packs "$packs" --current 20
 	rig_sim sine 30 7
+	twin_start --protocol pb --packs "$packs" --current 20
 	cpu_rounds "$rounds"
 	measure_service
 	measure_floor
+	twin_stop
 	sim_stop
 	report "three JK PB packs on one RS-485 bus, each polled every 1 s, ${secs} s windows" "poll of one pack" \
 		"polls of one pack (live-data replies)"
