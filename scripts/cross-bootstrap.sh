@@ -5,7 +5,9 @@
 #  - a sysroot with the armhf development packages, unpacked from Debian's
 #    .debs into .cross/sysroot-armhf. It uses a private apt state directory
 #    for the armhf package index, so the machine's own apt configuration and
-#    dpkg architectures are never changed (README.md "Building the GX binary").
+#    dpkg architectures are never changed (README.md "Building the GX binary");
+#  - GLib's archive in it rebuilt from Debian's source with a section per
+#    function, for the static GX binary (scripts/cross-glib.sh).
 # Usage: scripts/cross-bootstrap.sh   (prints the sysroot path)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,7 +15,8 @@ cross="$top/.cross"
 sysroot="$cross/sysroot-armhf"
 stamp="$sysroot/.complete"
 
-pkgs="gcc-arm-linux-gnueabihf libc6-dev-armhf-cross linux-libc-dev-armhf-cross qemu-user-static binutils-arm-linux-gnueabihf"
+pkgs="gcc-arm-linux-gnueabihf libc6-dev-armhf-cross linux-libc-dev-armhf-cross qemu-user-static binutils-arm-linux-gnueabihf
+meson ninja-build dpkg-dev pkg-config"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -63,4 +66,6 @@ if [ ! -f "$stamp" ]; then
 	done
 	touch "$stamp"
 fi
+# GLib's archive with a section per function, for the static GX binary.
+"$top/scripts/cross-glib.sh" "$sysroot" >&2
 echo "$sysroot"
