@@ -2,8 +2,8 @@
 /*
  * The BusItem object tree. One fallback handler on "/" serves every path;
  * nodes are not stored but derived from the leaf paths below them. Every
- * message with values, signal or reply, is written by one encoder (put_*()
- * over dbus_wire.c); errors are left to libdbus.
+ * message with values, signal or reply, is written by one encoder
+ * (busitem_encode.c, over dbus_wire.c); errors are left to libdbus.
  */
 #define G_LOG_DOMAIN "busitem"
 
@@ -12,9 +12,9 @@
 #include <errno.h>
 #include <glib.h>
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
+#include "busitem_encode.h"
 #include "busitem_private.h"
 #include "dbus_wire.h"
 #include "log.h"
@@ -278,153 +278,6 @@ uint64_t busitem_signals_sent(const struct busitem_tree *t)
 	return t->signals;
 }
 
-/* ---- the encoder: every value and text the tree sends ------------------- */
-
-/* A variant's type, then its value; invalid is an empty array of int32. */
-static void put_value_type(struct wire *w, const struct busitem *it)
-{
-	static const char *const sig[] = { [BUSITEM_INT] = "i", [BUSITEM_DOUBLE] = "d", [BUSITEM_STRING] = "s" };
-
-	wire_signature(w, it->valid ? sig[it->type] : "ai");
-}
-
-static void put_value_data(struct wire *w, const struct busitem *it)
-{
-	if (!it->valid) {
-		wire_u32(w, 0);
-		return;
-	}
-	switch (it->type) {
-	case BUSITEM_INT:
-		wire_i32(w, it->i);
-		break;
-	case BUSITEM_DOUBLE:
-		wire_double(w, it->d);
-		break;
-	case BUSITEM_STRING:
-		wire_string(w, it->s);
-		break;
-	}
-}
-
-static void put_value(struct wire *w, const struct busitem *it)
-{
-	put_value_type(w, it);
-	put_value_data(w, it);
-}
-
-/* The text: "---" when invalid, else as the item's format says. */
-static void put_text(struct wire *w, const struct busitem *it)
-{
-	char buf[32];
-
-	if (!it->valid) {
-		wire_string(w, "---");
-		return;
-	}
-	switch (it->text) {
-	case TEXT_STRING:
-		wire_string(w, it->s);
-		break;
-	case TEXT_GENERAL:
-		snprintf(buf, sizeof(buf), "%g", it->d);
-		wire_string(w, buf);
-		break;
-	case TEXT_DEC:
-	case TEXT_HEX:
-		wire_text_int(w, it->prefix, it->i, it->text == TEXT_HEX, it->suffix);
-		break;
-	case TEXT_FIXED:
-		wire_text_fixed(w, it->prefix, it->d, it->decimals, it->suffix);
-		break;
-	}
-}
-
-/* {"Value": v, "Text": s}, an a{sv}. */
-static void put_value_text(struct wire *w, const struct busitem *it)
-{
-	size_t start, slot = wire_array_begin(w, 8, &start);
-
-	wire_align(w, 8);
-	wire_string(w, "Value");
-	put_value(w, it);
-	wire_align(w, 8);
-	wire_string(w, "Text");
-	wire_signature(w, "s");
-	put_text(w, it);
-	wire_array_end(w, slot, start);
-}
-
-/* The "Text" entry of an a{sv} up to its string, from an 8-aligned offset:
- * the key (length 4, "Text", NUL), then the variant's type "s". The string
- * that follows is 4-aligned already. */
-static const uint8_t text_key[12] = { 4, 0, 0, 0, 'T', 'e', 'x', 't', 0, 1, 's', 0 };
-
-/* {path: {"Value": v, "Text": s}}, a dict entry of ItemsChanged and
- * GetItems, starting 8-aligned. Everything up to the value is the item's
- * cached head; written out and kept the first time (and when the value
- * changes type or validity). */
-static void put_entry(struct wire *w, struct busitem *it)
-{
-	uint8_t kind = it->valid ? (uint8_t)(it->type + 1) : 0;
-	size_t start;
-
-	wire_align(w, 8);
-	start = w->len;
-	if (it->head && it->head_kind == kind) {
-		wire_bytes(w, it->head, it->head_len);
-	} else {
-		size_t astart, slot;
-
-		wire_string(w, it->path);
-		slot = wire_array_begin(w, 8, &astart);
-		wire_string(w, "Value");
-		put_value_type(w, it);
-		g_free(it->head);
-		it->head = g_malloc(w->len - start);
-		memcpy(it->head, w->buf + start, w->len - start);
-		it->head_len = (uint16_t)(w->len - start);
-		it->head_slot = (uint16_t)(slot - start);
-		it->head_start = (uint16_t)(astart - start);
-		it->head_kind = kind;
-	}
-	put_value_data(w, it);
-	wire_align(w, 8);
-	wire_bytes(w, text_key, sizeof(text_key));
-	put_text(w, it);
-	wire_array_end(w, start + it->head_slot, start + it->head_start);
-}
-
-enum dict {
-	DICT_ITEMS,  /* a{sa{sv}}: {"Value", "Text"} per path */
-	DICT_VALUES, /* a{sv} */
-	DICT_TEXTS,  /* a{ss} */
-};
-
-/* A dictionary of items keyed by their paths less the first skip bytes. */
-static void put_dict(struct wire *w, const GPtrArray *items, size_t skip, enum dict kind)
-{
-	size_t start, slot = wire_array_begin(w, 8, &start);
-
-	for (guint k = 0; k < items->len; k++) {
-		struct busitem *it = g_ptr_array_index(items, k);
-
-		if (kind == DICT_ITEMS && skip == 0) {
-			put_entry(w, it);
-			continue;
-		}
-		wire_align(w, 8);
-		wire_string(w, it->path + skip);
-		if (kind == DICT_ITEMS)
-			put_value_text(w, it);
-		else if (kind == DICT_VALUES)
-			put_value(w, it);
-		else
-			put_text(w, it);
-	}
-	wire_array_end(w, slot, start);
-}
-
 /* The next serial of the messages the tree writes. libdbus numbers the
  * messages it sends itself from 1 up: ours come from the upper half, so no
  * two messages of the connection share a serial. */
@@ -473,7 +326,7 @@ unsigned busitem_flush(struct busitem_tree *t)
 	if (n == 0)
 		return 0;
 	wire_begin_signal(&t->wire, "/", BUSITEM_IFACE, "ItemsChanged", "a{sa{sv}}");
-	put_dict(&t->wire, t->pending, 0, DICT_ITEMS);
+	busitem_put_dict(&t->wire, t->pending, 0, BUSITEM_DICT_ITEMS);
 	send_signal(t, "ItemsChanged");
 	for (guint k = 0; k < n; k++) {
 		struct busitem *it = g_ptr_array_index(t->pending, k);
@@ -482,7 +335,7 @@ unsigned busitem_flush(struct busitem_tree *t)
 		if (!t->properties_changed)
 			continue;
 		wire_begin_signal(&t->wire, it->path, BUSITEM_IFACE, "PropertiesChanged", "a{sv}");
-		put_value_text(&t->wire, it);
+		busitem_put_value_text(&t->wire, it);
 		send_signal(t, "PropertiesChanged");
 	}
 	g_ptr_array_set_size(t->pending, 0);
@@ -603,14 +456,15 @@ static DBusMessage *get(struct busitem_tree *t, DBusMessage *msg, enum method m,
 
 	wire_begin_return(w, msg, m == M_GET_ITEMS ? "a{sa{sv}}" : (leaf && text ? "s" : "v"));
 	if (m == M_GET_ITEMS) {
-		put_dict(w, t->items, 0, DICT_ITEMS);
+		busitem_put_dict(w, t->items, 0, BUSITEM_DICT_ITEMS);
 	} else if (!leaf) {
 		wire_signature(w, text ? "a{ss}" : "a{sv}");
-		put_dict(w, leaves, strcmp(path, "/") == 0 ? 1 : strlen(path) + 1, text ? DICT_TEXTS : DICT_VALUES);
+		busitem_put_dict(w, leaves, strcmp(path, "/") == 0 ? 1 : strlen(path) + 1,
+				 text ? BUSITEM_DICT_TEXTS : BUSITEM_DICT_VALUES);
 	} else if (text) {
-		put_text(w, leaf);
+		busitem_put_text(w, leaf);
 	} else {
-		put_value(w, leaf);
+		busitem_put_value(w, leaf);
 	}
 	return reply_done(t, msg);
 }

@@ -38,7 +38,7 @@ struct busitem {
 	char *s;
 	/* The bytes of its ItemsChanged/GetItems entry up to the value, which
 	 * depend only on the path and the value's type (the entry starts
-	 * 8-aligned): written once, copied after (busitem.c put_entry()). */
+	 * 8-aligned): written once, copied after (busitem_encode.c put_entry()). */
 	uint8_t *head;
 	uint16_t head_len, head_slot, head_start; /* length; the inner array's length slot and start */
 	uint8_t head_kind;                        /* the value's type + 1 it was written for; 0 invalid */

@@ -6,6 +6,7 @@
  * resolution and text (units.h); the BusItem rounds the value to it.
  */
 #include "service_paths.h"
+#include "service_paths_groups.h"
 
 #include <assert.h>
 #include <math.h>
@@ -19,7 +20,7 @@ static const struct bms_snapshot *snap(const struct service_view *v)
 	return &v->bat->snap;
 }
 
-static int32_t i32(uint64_t v)
+int32_t service_path_i32(uint64_t v)
 {
 	return v > INT32_MAX ? INT32_MAX : (int32_t)v;
 }
@@ -127,28 +128,11 @@ static enum path_result get_cell_sum(const struct service_view *v, unsigned arg,
 
 /* ---- charge control and state ----------------------------------------------- */
 
-/* arg 0-3: CVL, CCL, DCL, battery-low voltage under /Info/ (invalid on a
- * bank member, so that systemcalc never takes one pack as the BMS); arg
- * 4-7: the same under /Bank/ (members only); 8: the float cap of a lost
- * link (cells x V_flt), 9: /Bank/Member. */
-static enum path_result get_limit(const struct service_view *v, unsigned arg, struct path_value *o)
+/* The limit arg % 4 names: 0 CVL, 1 CCL, 2 DCL, 3 battery-low voltage. */
+enum path_result service_path_limit(const struct policy_output *p, unsigned arg, struct path_value *o)
 {
-	const struct policy_output *p = v->pol;
-
-	if (arg == 9) {
-		o->i = 1;
-		return PATH_SET;
-	}
-	if (arg < 4 && v->member)
-		return PATH_INVALID;
 	if (!p)
 		return PATH_KEEP;
-	if (arg == 8) {
-		if (!p->params.cells || !p->params.v_flt_mv)
-			return PATH_KEEP;
-		o->d = (double)p->params.v_flt_mv * p->params.cells / 1000.0;
-		return PATH_SET;
-	}
 	switch (arg % 4) {
 	case 0:
 		o->d = p->cvl_mv / 1000.0;
@@ -165,6 +149,16 @@ static enum path_result get_limit(const struct service_view *v, unsigned arg, st
 		o->d = p->battery_low_mv / 1000.0;
 	}
 	return PATH_SET;
+}
+
+/* arg 0-3: CVL, CCL, DCL, battery-low voltage under /Info/ (invalid on a
+ * bank member, so that systemcalc never takes one pack as the BMS; the
+ * member's own are under /Bank/, service_paths_bank.c). */
+static enum path_result get_limit(const struct service_view *v, unsigned arg, struct path_value *o)
+{
+	if (v->member)
+		return PATH_INVALID;
+	return service_path_limit(v->pol, arg, o);
 }
 
 /* arg 0: mode, 1: charge limitation, 2: discharge limitation. */
@@ -224,92 +218,6 @@ static enum path_result get_mid(const struct service_view *v, unsigned arg, stru
 	return PATH_SET;
 }
 
-/* ---- history (docs/dbus-paths.md "History") ---------------------------------- */
-
-/* arg 0: lowest, 1: highest; cells in V (1 mV), the pack in V (10 mV). */
-static enum path_result get_hist_cell(const struct service_view *v, unsigned arg, struct path_value *o)
-{
-	const struct history_values *h = v->hist ? &v->hist->v : NULL;
-
-	if (!h || !h->have_cells)
-		return PATH_INVALID;
-	o->d = (arg ? h->max_cell_mv : h->min_cell_mv) / 1000.0;
-	return PATH_SET;
-}
-
-static enum path_result get_hist_volt(const struct service_view *v, unsigned arg, struct path_value *o)
-{
-	const struct history_values *h = v->hist ? &v->hist->v : NULL;
-
-	if (!h || !h->have_voltage)
-		return PATH_INVALID;
-	o->d = (arg ? h->max_mv : h->min_mv) / 1000.0;
-	return PATH_SET;
-}
-
-static enum path_result get_hist_temp(const struct service_view *v, unsigned arg, struct path_value *o)
-{
-	const struct history_values *h = v->hist ? &v->hist->v : NULL;
-
-	if (!h || !h->have_temp)
-		return PATH_INVALID;
-	o->d = arg ? h->max_temp_c : h->min_temp_c;
-	return PATH_SET;
-}
-
-enum hist_ah {
-	H_DRAWN,
-	H_DEEPEST,
-	H_LAST,
-	H_AVERAGE,
-};
-
-/* Ah drawn and depths of discharge: <= 0, as Venus publishes them. */
-static enum path_result get_hist_ah(const struct service_view *v, unsigned arg, struct path_value *o)
-{
-	const struct history_values *h = v->hist ? &v->hist->v : NULL;
-	double ah = 0;
-
-	if (!h)
-		return PATH_INVALID;
-	if (arg == H_AVERAGE && !history_average_ah(v->hist, &ah))
-		return PATH_INVALID;
-	ah = arg == H_DRAWN ? h->drawn_ah : arg == H_DEEPEST ? h->deepest_ah : arg == H_LAST ? h->last_ah : ah;
-	o->d = -ah; /* UNIT_AH rounds -0.04 to 0, not -0 */
-	return PATH_SET;
-}
-
-/* arg 0: charged, 1: discharged, kWh (0.01). */
-static enum path_result get_hist_energy(const struct service_view *v, unsigned arg, struct path_value *o)
-{
-	if (!v->hist)
-		return PATH_INVALID;
-	o->d = (arg ? v->hist->v.discharged_wh : v->hist->v.charged_wh) / 1000.0;
-	return PATH_SET;
-}
-
-/* arg 0: full discharges, 1: low-voltage alarms, 2: high-voltage alarms. */
-static enum path_result get_hist_count(const struct service_view *v, unsigned arg, struct path_value *o)
-{
-	const struct history_values *h = v->hist ? &v->hist->v : NULL;
-
-	if (!h)
-		return PATH_INVALID;
-	o->i = i32(arg == 0 ? h->full_discharges : arg == 1 ? h->low_voltage_alarms : h->high_voltage_alarms);
-	return PATH_SET;
-}
-
-static enum path_result get_hist_since_full(const struct service_view *v, unsigned arg, struct path_value *o)
-{
-	int64_t s;
-
-	(void)arg;
-	if (!v->hist || !history_since_full_s(v->hist, v->wall_s, &s))
-		return PATH_INVALID;
-	o->i = i32((uint64_t)s);
-	return PATH_SET;
-}
-
 /* ---- link diagnostics -------------------------------------------------------- */
 
 static enum path_result get_link_state(const struct service_view *v, unsigned arg, struct path_value *o)
@@ -357,13 +265,13 @@ static enum path_result get_counter(const struct service_view *v, unsigned arg, 
 		[C_SENT] = c->requests_sent,
 	};
 
-	o->i = i32(values[arg]);
+	o->i = service_path_i32(values[arg]);
 	return PATH_SET;
 }
 
 static enum path_result get_reject(const struct service_view *v, unsigned arg, struct path_value *o)
 {
-	o->i = i32(v->counters->rejects[arg]);
+	o->i = service_path_i32(v->counters->rejects[arg]);
 	return PATH_SET;
 }
 
@@ -480,12 +388,12 @@ const struct path_def service_paths[] = {
 	CONTROL_D("/Info/MaxDischargeCurrent", UNIT_A, get_limit, 2),
 	CONTROL_D("/Info/BatteryLowVoltage", UNIT_V, get_limit, 3),
 	/* A bank member's own limits (docs/bank.md). */
-	CONTROL_D("/Bank/MaxChargeVoltage", UNIT_V, get_limit, 4),
-	CONTROL_D("/Bank/MaxChargeCurrent", UNIT_A, get_limit, 5),
-	CONTROL_D("/Bank/MaxDischargeCurrent", UNIT_A, get_limit, 6),
-	CONTROL_D("/Bank/BatteryLowVoltage", UNIT_V, get_limit, 7),
-	CONTROL_D("/Bank/FloatVoltage", UNIT_V, get_limit, 8),
-	CONTROL("/Bank/Member", BUSITEM_INT, NULL, get_limit, 9),
+	CONTROL_D("/Bank/MaxChargeVoltage", UNIT_V, service_get_bank_limit, 4),
+	CONTROL_D("/Bank/MaxChargeCurrent", UNIT_A, service_get_bank_limit, 5),
+	CONTROL_D("/Bank/MaxDischargeCurrent", UNIT_A, service_get_bank_limit, 6),
+	CONTROL_D("/Bank/BatteryLowVoltage", UNIT_V, service_get_bank_limit, 7),
+	CONTROL_D("/Bank/FloatVoltage", UNIT_V, service_get_bank_limit, 8),
+	CONTROL("/Bank/Member", BUSITEM_INT, NULL, service_get_bank_limit, 9),
 	CONTROL("/Info/ChargeMode", BUSITEM_STRING, NULL, get_limit_text, 0),
 	CONTROL("/Info/ChargeLimitation", BUSITEM_STRING, NULL, get_limit_text, 1),
 	CONTROL("/Info/DischargeLimitation", BUSITEM_STRING, NULL, get_limit_text, 2),
@@ -513,22 +421,22 @@ const struct path_def service_paths[] = {
 	/* History. */
 	INFO("/History/ChargeCycles", BUSITEM_INT, NULL, get_cycles),
 	INFO_D("/History/TotalAhCharged", UNIT_AH, get_total_charged),
-	HISTORY_D("MinimumCellVoltage", UNIT_CELL_V, get_hist_cell, 0),
-	HISTORY_D("MaximumCellVoltage", UNIT_CELL_V, get_hist_cell, 1),
-	HISTORY_D("MinimumVoltage", UNIT_V, get_hist_volt, 0),
-	HISTORY_D("MaximumVoltage", UNIT_V, get_hist_volt, 1),
-	HISTORY_D("MinimumTemperature", UNIT_C, get_hist_temp, 0),
-	HISTORY_D("MaximumTemperature", UNIT_C, get_hist_temp, 1),
-	HISTORY_D("TotalAhDrawn", UNIT_AH, get_hist_ah, H_DRAWN),
-	HISTORY_D("DeepestDischarge", UNIT_AH, get_hist_ah, H_DEEPEST),
-	HISTORY_D("LastDischarge", UNIT_AH, get_hist_ah, H_LAST),
-	HISTORY_D("AverageDischarge", UNIT_AH, get_hist_ah, H_AVERAGE),
-	HISTORY_D("ChargedEnergy", UNIT_KWH, get_hist_energy, 0),
-	HISTORY_D("DischargedEnergy", UNIT_KWH, get_hist_energy, 1),
-	HISTORY("FullDischarges", BUSITEM_INT, NULL, get_hist_count, 0),
-	HISTORY("LowVoltageAlarms", BUSITEM_INT, NULL, get_hist_count, 1),
-	HISTORY("HighVoltageAlarms", BUSITEM_INT, NULL, get_hist_count, 2),
-	HISTORY("TimeSinceLastFullCharge", BUSITEM_INT, "%ds", get_hist_since_full, 0),
+	HISTORY_D("MinimumCellVoltage", UNIT_CELL_V, service_get_hist_cell, 0),
+	HISTORY_D("MaximumCellVoltage", UNIT_CELL_V, service_get_hist_cell, 1),
+	HISTORY_D("MinimumVoltage", UNIT_V, service_get_hist_volt, 0),
+	HISTORY_D("MaximumVoltage", UNIT_V, service_get_hist_volt, 1),
+	HISTORY_D("MinimumTemperature", UNIT_C, service_get_hist_temp, 0),
+	HISTORY_D("MaximumTemperature", UNIT_C, service_get_hist_temp, 1),
+	HISTORY_D("TotalAhDrawn", UNIT_AH, service_get_hist_ah, H_DRAWN),
+	HISTORY_D("DeepestDischarge", UNIT_AH, service_get_hist_ah, H_DEEPEST),
+	HISTORY_D("LastDischarge", UNIT_AH, service_get_hist_ah, H_LAST),
+	HISTORY_D("AverageDischarge", UNIT_AH, service_get_hist_ah, H_AVERAGE),
+	HISTORY_D("ChargedEnergy", UNIT_KWH, service_get_hist_energy, 0),
+	HISTORY_D("DischargedEnergy", UNIT_KWH, service_get_hist_energy, 1),
+	HISTORY("FullDischarges", BUSITEM_INT, NULL, service_get_hist_count, 0),
+	HISTORY("LowVoltageAlarms", BUSITEM_INT, NULL, service_get_hist_count, 1),
+	HISTORY("HighVoltageAlarms", BUSITEM_INT, NULL, service_get_hist_count, 2),
+	HISTORY("TimeSinceLastFullCharge", BUSITEM_INT, "%ds", service_get_hist_since_full, 0),
 	/* Writable: 1 clears the history above (not ChargeCycles, TotalAhCharged: the BMS's). */
 	FIXED("/History/Clear", BUSITEM_INT, NULL),
 	/* Link diagnostics. */
@@ -566,11 +474,6 @@ const struct path_def service_paths[] = {
 };
 
 const size_t service_path_count = sizeof(service_paths) / sizeof(service_paths[0]);
-
-bool service_path_member_only(const struct path_def *def)
-{
-	return strncmp(def->path, "/Bank/", 6) == 0;
-}
 
 size_t service_path_index(const char *path)
 {
