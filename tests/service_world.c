@@ -113,8 +113,13 @@ int teardown(void **state)
 
 void down(struct world *w)
 {
+	down_code(w, 0); /* SIGTERM is a clean exit */
+}
+
+void down_code(struct world *w, int code)
+{
 	world_current = NULL;
-	assert_int_equal(child_stop_verbose(&w->svc), 0); /* SIGTERM is a clean exit */
+	assert_int_equal(child_stop_verbose(&w->svc), code);
 	if (w->settings.pid)
 		child_stop(&w->settings);
 	sim_stop(&w->sim);

@@ -9,11 +9,13 @@
  */
 #include <math.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 
@@ -342,6 +344,26 @@ static void test_full_bank_replaced_pack(void **state)
 	wait_number(w, "/Info/MaxChargeCurrent", 0, 3000);
 }
 
+/* The dbus-daemon goes away (as when it restarts): the bank exits 1,
+ * saying why, for its supervisor to start it again on the new bus. */
+static void test_bus_lost(void **state)
+{
+	struct peers_world *w = world_up();
+	char *log;
+
+	(void)state;
+	peer_up(w, 0, 50, true);
+	bank_start(w);
+	assert_int_equal(kill(w->bus.daemon_pid, SIGTERM), 0);
+	for (unsigned t = 0; t < 100 && !child_exited(&w->bank); t++)
+		g_usleep(50000);
+	assert_true(child_exited(&w->bank));
+	assert_true(WIFEXITED(w->bank.status) && WEXITSTATUS(w->bank.status) == 1);
+	log = child_log(&w->bank);
+	assert_non_null(strstr(log, "lost the D-Bus connection; exiting for the supervisor to restart us"));
+	g_free(log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -349,6 +371,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_member_limit_invalid, world_teardown),
 		cmocka_unit_test_teardown(test_member_leaves_bank, world_teardown),
 		cmocka_unit_test_teardown(test_full_bank_replaced_pack, world_teardown),
+		cmocka_unit_test_teardown(test_bus_lost, world_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
