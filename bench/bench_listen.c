@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Benchmark helper (not a test): listens on the system bus for S seconds and
- * counts every message a service sends (signals, and replies to others),
+ * counts every message the services send (signals, and replies to others),
  * recording the monotonic arrival time of each ItemsChanged. With the
  * simulator's --trace file of reply send times it prints the latency from
  * the last byte of a reply to the ItemsChanged it causes.
- * Usage: bench_listen SERVICE SECONDS [SIM_TRACE_FILE]
+ * Usage: bench_listen SERVICE[,SERVICE...] SECONDS [SIM_TRACE_FILE]
+ * (several services: the packs of one PB bus, each with its own name)
  */
 #include <dbus/dbus.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #include <time.h>
 
 #define MAX_EVENTS 100000
+#define MAX_SERVICES 16
 
 static uint64_t now_ns(void)
 {
@@ -56,21 +58,24 @@ static char *service_owner(DBusConnection *c, const char *service, DBusError *er
 	return unique;
 }
 
-/* Become a monitor of everything UNIQUE sends; false (reported) on failure. */
-static int become_monitor(DBusConnection *c, const char *unique, DBusError *err)
+/* Become a monitor of everything the n unique names send; false (reported)
+ * on failure. */
+static int become_monitor(DBusConnection *c, char **unique, unsigned n, DBusError *err)
 {
-	char rule[256];
-
-	snprintf(rule, sizeof(rule), "sender='%s'", unique);
+	char rules[MAX_SERVICES][256];
 	DBusMessage *m = dbus_message_new_method_call("org.freedesktop.DBus", "/org/freedesktop/DBus",
 						      "org.freedesktop.DBus.Monitoring", "BecomeMonitor");
 	DBusMessageIter it, arr;
-	const char *rp = rule;
 	uint32_t flags = 0;
 
 	dbus_message_iter_init_append(m, &it);
 	dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "s", &arr);
-	dbus_message_iter_append_basic(&arr, DBUS_TYPE_STRING, &rp);
+	for (unsigned k = 0; k < n; k++) {
+		const char *rp = rules[k];
+
+		snprintf(rules[k], sizeof(rules[k]), "sender='%s'", unique[k]);
+		dbus_message_iter_append_basic(&arr, DBUS_TYPE_STRING, &rp);
+	}
 	dbus_message_iter_close_container(&it, &arr);
 	dbus_message_iter_append_basic(&it, DBUS_TYPE_UINT32, &flags);
 	DBusMessage *r = dbus_connection_send_with_reply_and_block(c, m, 2000, err);
@@ -84,9 +89,18 @@ static int become_monitor(DBusConnection *c, const char *unique, DBusError *err)
 	return 1;
 }
 
-/* Count what UNIQUE sends for SECONDS, printing the totals; returns the number
- * of ItemsChanged recorded in items_at[]. */
-static unsigned long listen_for(DBusConnection *c, const char *unique, double seconds)
+static int is_one_of(const char *sender, char **unique, unsigned n)
+{
+	for (unsigned k = 0; sender && k < n; k++) {
+		if (strcmp(sender, unique[k]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Count what the n unique names send for SECONDS, printing the totals;
+ * returns the number of ItemsChanged recorded in items_at[]. */
+static unsigned long listen_for(DBusConnection *c, char **unique, unsigned n, double seconds)
 {
 	unsigned long messages = 0, signals = 0, items = 0, props = 0;
 	uint64_t start = now_ns(), end = start + (uint64_t)(seconds * 1e9);
@@ -96,9 +110,7 @@ static unsigned long listen_for(DBusConnection *c, const char *unique, double se
 		DBusMessage *msg;
 
 		while ((msg = dbus_connection_pop_message(c)) != NULL) {
-			const char *sender = dbus_message_get_sender(msg);
-
-			if (sender && strcmp(sender, unique) == 0) {
+			if (is_one_of(dbus_message_get_sender(msg), unique, n)) {
 				messages++;
 				if (dbus_message_get_type(msg) == DBUS_MESSAGE_TYPE_SIGNAL) {
 					signals++;
@@ -145,11 +157,13 @@ static void print_latency(const char *trace, unsigned long items)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: bench_listen SERVICE SECONDS [SIM_TRACE_FILE]\n");
+		fprintf(stderr, "usage: bench_listen SERVICE[,SERVICE...] SECONDS [SIM_TRACE_FILE]\n");
 		return 2;
 	}
-	const char *service = argv[1];
+	char *services = strdup(argv[1]), *save = NULL;
 	double seconds = atof(argv[2]);
+	char *unique[MAX_SERVICES];
+	unsigned n = 0;
 	DBusError err;
 
 	dbus_error_init(&err);
@@ -159,17 +173,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_listen: %s\n", err.message);
 		return 1;
 	}
-	char *unique = service_owner(c, service, &err);
-
-	if (!unique)
+	for (char *name = strtok_r(services, ",", &save); name && n < MAX_SERVICES; name = strtok_r(NULL, ",", &save)) {
+		unique[n] = service_owner(c, name, &err);
+		if (!unique[n++])
+			return 1;
+	}
+	if (!n || !become_monitor(c, unique, n, &err))
 		return 1;
-	if (!become_monitor(c, unique, &err))
-		return 1;
-	unsigned long items = listen_for(c, unique, seconds);
+	unsigned long items = listen_for(c, unique, n, seconds);
 
 	if (argc > 3)
 		print_latency(argv[3], items);
-	free(unique);
+	for (unsigned k = 0; k < n; k++)
+		free(unique[k]);
+	free(services);
 	dbus_connection_close(c);
 	dbus_connection_unref(c);
 	return 0;

@@ -2,15 +2,31 @@
 /*
  * Benchmark helper (not a test): the floor of one poll, the unavoidable I/O
  * and nothing else, for scripts/bench.sh to measure the service against.
- * Each poll it wakes on a timer (poll(2)'s timeout), writes the read-all
- * request to the pty, reads until the deframer holds the whole reply, and
- * sends one ItemsChanged of 22 entries (the paths and texts the service
- * sends with 16 changing cells) through libdbus. The message is built once
- * with libdbus's iterators; each poll sends a copy of it (dbus_message_copy()
- * copies the bytes without checking them again), with its own serial. No
- * decoding, no policy, no values that change: what remains is the cost the
- * service cannot avoid.
- * Usage: bench_floor TTY INTERVAL_MS   (runs until SIGTERM or SIGINT)
+ * Each poll it wakes on a timer (poll(2)'s timeout), writes the live-data
+ * request to the pty, reads until the family's deframer holds the whole
+ * reply, and sends one ItemsChanged with the entries the service sends when
+ * every cell changes, through libdbus. The messages are built once with
+ * libdbus's iterators (floor_items.c); each poll sends a copy
+ * (dbus_message_copy() copies the bytes without checking them again), with
+ * its own serial. No decoding, no policy, no values that change: what
+ * remains is the cost the service cannot avoid.
+ *
+ * 4e57 (the default): one BMS, its read-all request, 22 entries (16 cells).
+ * pb: a bus of PACKS packs at addresses 1..PACKS, each polled every
+ * INTERVAL_MS, 23 entries per pack (16 cells and the midpoint). As the
+ * service does (docs/architecture.md "Ports, units and services"), each
+ * pack has a D-Bus connection of its own and its ItemsChanged goes out on
+ * it, and the requests on the shared bus are at least the family's gap
+ * apart (bms_driver_pb.min_gap_ms): pack k is asked gap × k after pack 1.
+ * The gap is kept because the packs need it, so any program on that bus
+ * waits it. No reply timeout is kept: in the steady state every pack
+ * answers within a few ms, and the service folds its own into the timeout
+ * of the poll(2) it makes anyway. The pack is known from the sender the
+ * deframer reads in the acknowledgement, so the floor never waits for a
+ * reply before the next request: the gap is far longer than a reply.
+ *
+ * Usage: bench_floor [--protocol 4e57|pb] [--packs N] TTY INTERVAL_MS
+ *        (runs until SIGTERM or SIGINT)
  */
 #include <dbus/dbus.h>
 #include <errno.h>
@@ -26,6 +42,9 @@
 #include <unistd.h>
 
 #include "bms_driver.h"
+#include "floor_items.h"
+
+#define PACKS_MAX PB_ADDR_MAX
 
 static volatile sig_atomic_t stop;
 
@@ -56,140 +75,172 @@ static int open_pty(const char *path)
 	return tcsetattr(fd, TCSANOW, &tio) < 0 ? -1 : fd;
 }
 
-/* {"Value": <double>, "Text": <string>} for one path. */
-static void append_item(DBusMessageIter *dict, const char *path, double value, const char *text)
+/* The ItemsChanged the service sends each poll with 16 changing cells; a
+ * PB pack's has the midpoint voltage too. */
+static DBusMessage *items_changed(const struct bms_driver *drv)
 {
-	static const char *keys[] = { "Value", "Text" };
-	DBusMessageIter entry, inner, pair, var;
-
-	dbus_message_iter_open_container(dict, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
-	dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &path);
-	dbus_message_iter_open_container(&entry, DBUS_TYPE_ARRAY, "{sv}", &inner);
-	for (int k = 0; k < 2; k++) {
-		dbus_message_iter_open_container(&inner, DBUS_TYPE_DICT_ENTRY, NULL, &pair);
-		dbus_message_iter_append_basic(&pair, DBUS_TYPE_STRING, &keys[k]);
-		dbus_message_iter_open_container(&pair, DBUS_TYPE_VARIANT, k == 0 ? "d" : "s", &var);
-		if (k == 0)
-			dbus_message_iter_append_basic(&var, DBUS_TYPE_DOUBLE, &value);
-		else
-			dbus_message_iter_append_basic(&var, DBUS_TYPE_STRING, &text);
-		dbus_message_iter_close_container(&pair, &var);
-		dbus_message_iter_close_container(&inner, &pair);
-	}
-	dbus_message_iter_close_container(&entry, &inner);
-	dbus_message_iter_close_container(dict, &entry);
-}
-
-/* The ItemsChanged the service sends each poll with 16 changing cells. */
-static DBusMessage *items_changed(void)
-{
-	static const struct {
-		const char *path;
-		double value;
-		const char *text;
-	} head[] = {
+	static const struct floor_item head[] = {
 		{ "/Dc/0/Voltage", 53.19, "53.19V" },
 		{ "/Dc/0/Current", 29.78, "29.78A" },
 		{ "/Dc/0/Power", 1584, "1584W" },
 		{ "/System/MinCellVoltage", 3.322, "3.322V" },
 		{ "/System/MaxCellVoltage", 3.331, "3.331V" },
 		{ "/Voltages/Sum", 53.19, "53.19V" },
+		{ "/Dc/0/MidVoltage", 26.59, "26.59V" },
 	};
-	DBusMessage *m = dbus_message_new_signal("/", "com.victronenergy.BusItem", "ItemsChanged");
-	DBusMessageIter it, dict;
+	unsigned n = sizeof(head) / sizeof(head[0]);
 
-	dbus_message_set_no_reply(m, TRUE);
-	dbus_message_iter_init_append(m, &it);
-	dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "{sa{sv}}", &dict);
-	for (size_t k = 0; k < sizeof(head) / sizeof(head[0]); k++)
-		append_item(&dict, head[k].path, head[k].value, head[k].text);
-	for (int c = 1; c <= 16; c++) {
-		char path[32], text[16];
-
-		snprintf(path, sizeof(path), "/Voltages/Cell%d", c);
-		snprintf(text, sizeof(text), "%.3fV", 3.32 + c * 0.001);
-		append_item(&dict, path, 3.32 + c * 0.001, text);
-	}
-	dbus_message_iter_close_container(&it, &dict);
-	return m;
+	return floor_items_changed(head, drv == &bms_driver_pb ? n : n - 1, 16);
 }
 
-int main(int argc, char **argv)
+struct floor {
+	const struct bms_driver *drv;
+	unsigned packs;
+	int interval, gap;
+	int fd;
+	DBusConnection *conn[PACKS_MAX];
+	uint8_t req[PACKS_MAX][BMS_REQUEST_MAX];
+	int req_len[PACKS_MAX];
+};
+
+/* Parse the command line into *f; false after a usage message. */
+static bool parse(int argc, char **argv, struct floor *f, const char **tty)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: bench_floor TTY INTERVAL_MS\n");
-		return 2;
+	int i = 1;
+
+	f->drv = &bms_driver_4e57;
+	f->packs = 1;
+	for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
+		if (strcmp(argv[i], "--protocol") == 0 && strcmp(argv[i + 1], "pb") == 0)
+			f->drv = &bms_driver_pb;
+		else if (strcmp(argv[i], "--protocol") == 0 && strcmp(argv[i + 1], "4e57") == 0)
+			f->drv = &bms_driver_4e57;
+		else if (strcmp(argv[i], "--packs") == 0)
+			f->packs = (unsigned)atoi(argv[i + 1]);
+		else
+			break;
 	}
-
-	int interval = atoi(argv[2]);
-	int fd = open_pty(argv[1]);
-
-	if (fd < 0 || interval <= 0) {
-		fprintf(stderr, "bench_floor: cannot open %s: %s\n", argv[1], strerror(errno));
-		return 1;
+	if (argc - i == 2) {
+		*tty = argv[i];
+		f->interval = atoi(argv[i + 1]);
+		f->gap = (int)f->drv->min_gap_ms;
+		if (f->packs >= 1 && f->packs <= PACKS_MAX && (f->drv == &bms_driver_pb || f->packs == 1) &&
+		    f->interval > f->gap * ((int)f->packs - 1))
+			return true;
 	}
+	fprintf(stderr,
+		"usage: bench_floor [--protocol 4e57|pb] [--packs N (pb: 1..%d)] TTY INTERVAL_MS\n"
+		"(INTERVAL_MS above the gap between requests times N - 1)\n",
+		PACKS_MAX);
+	return false;
+}
 
+/* Open the port and one bus connection per pack; build the requests. */
+static bool open_all(struct floor *f, const char *tty)
+{
 	DBusError err;
 
-	dbus_error_init(&err);
-	DBusConnection *conn = dbus_bus_get_private(DBUS_BUS_SYSTEM, &err);
-
-	if (!conn) {
-		fprintf(stderr, "bench_floor: %s\n", err.message);
-		return 1;
+	f->fd = open_pty(tty);
+	if (f->fd < 0) {
+		fprintf(stderr, "bench_floor: cannot open %s: %s\n", tty, strerror(errno));
+		return false;
 	}
-	dbus_connection_set_exit_on_disconnect(conn, FALSE);
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
+	dbus_error_init(&err);
+	for (unsigned k = 0; k < f->packs; k++) {
+		f->conn[k] = dbus_bus_get_private(DBUS_BUS_SYSTEM, &err);
+		if (!f->conn[k]) {
+			fprintf(stderr, "bench_floor: %s\n", err.message);
+			return false;
+		}
+		dbus_connection_set_exit_on_disconnect(f->conn[k], FALSE);
+		/* 4E 57 has one BMS at address 0; PB packs are 1..N. */
+		f->req_len[k] = f->drv->read_request(f->drv == &bms_driver_pb ? (uint8_t)(k + 1) : 0, f->req[k],
+						     sizeof(f->req[k]));
+		if (f->req_len[k] <= 0)
+			return false;
+	}
+	return true;
+}
 
-	const struct bms_driver *drv = &bms_driver_4e57;
-	DBusMessage *tmpl = items_changed();
-	uint8_t req[BMS_REQUEST_MAX], buf[512];
-	int req_len = drv->read_request(0, req, sizeof(req));
+/* The requests in turn, a gap apart, each pack every interval; each
+ * complete reply answered with its pack's ItemsChanged. */
+static void run(struct floor *f)
+{
+	DBusMessage *tmpl = items_changed(f->drv);
+	struct pollfd pfd[1 + PACKS_MAX];
+	uint8_t buf[512];
 	struct bms_rx rx = { 0 };
 	struct bms_frame frame;
 	struct codec_error cerr;
-	int dbus_fd = -1;
 	unsigned long polls = 0, replies = 0;
+	unsigned turn = 0;
 
-	dbus_connection_get_unix_fd(conn, &dbus_fd);
-	drv->rx_reset(&rx);
+	pfd[0] = (struct pollfd){ .fd = f->fd, .events = POLLIN };
+	for (unsigned k = 0; k < f->packs; k++) {
+		int fd = -1;
+
+		dbus_connection_get_unix_fd(f->conn[k], &fd);
+		pfd[1 + k] = (struct pollfd){ .fd = fd, .events = POLLIN };
+	}
+	f->drv->rx_reset(&rx);
 	printf("floor: ready\n");
 	fflush(stdout);
-	for (int64_t next = now_ms(); !stop;) {
+	for (int64_t cycle = now_ms(), next = cycle; !stop;) {
 		int64_t now = now_ms();
 
 		if (now >= next) {
-			if (write(fd, req, (size_t)req_len) != req_len)
+			if (write(f->fd, f->req[turn], (size_t)f->req_len[turn]) != f->req_len[turn])
 				break;
 			polls++;
-			next += interval;
+			turn = (turn + 1) % f->packs;
+			if (turn == 0)
+				cycle += f->interval;
+			next = cycle + (int64_t)turn * f->gap;
 			continue;
 		}
-
-		struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN }, { .fd = dbus_fd, .events = POLLIN } };
-
-		if (poll(pfd, 2, (int)(next - now)) < 0)
+		if (poll(pfd, 1 + f->packs, (int)(next - now)) < 0)
 			continue;
 		if (pfd[0].revents & POLLIN) {
-			ssize_t n = read(fd, buf, sizeof(buf));
+			ssize_t n = read(f->fd, buf, sizeof(buf));
 			size_t used = 0;
 
-			if (n > 0 && drv->rx_feed(&rx, buf, (size_t)n, &used, &frame, &cerr) == 1) {
+			frame.addr = -1;
+			if (n > 0 && f->drv->rx_feed(&rx, buf, (size_t)n, &used, &frame, &cerr) == 1) {
+				unsigned k = frame.addr >= 1 && (unsigned)frame.addr <= f->packs
+					? (unsigned)frame.addr - 1
+					: 0;
 				DBusMessage *m = dbus_message_copy(tmpl);
 
-				dbus_connection_send(conn, m, NULL);
+				dbus_connection_send(f->conn[k], m, NULL);
 				dbus_message_unref(m);
 				replies++;
 			}
 		}
-		if (pfd[1].revents) /* nothing is sent to us but the bus's own signals */
-			dbus_connection_read_write_dispatch(conn, 0);
+		for (unsigned k = 0; k < f->packs; k++) {
+			if (pfd[1 + k].revents) /* nothing is sent to us but the bus's own signals */
+				dbus_connection_read_write_dispatch(f->conn[k], 0);
+		}
 	}
 	fprintf(stderr, "floor: %lu polls, %lu replies\n", polls, replies);
 	dbus_message_unref(tmpl);
-	dbus_connection_close(conn);
-	dbus_connection_unref(conn);
-	close(fd);
+}
+
+int main(int argc, char **argv)
+{
+	struct floor f = { .fd = -1 };
+	const char *tty = NULL;
+
+	if (!parse(argc, argv, &f, &tty))
+		return 2;
+	if (!open_all(&f, tty))
+		return 1;
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	run(&f);
+	for (unsigned k = 0; k < f.packs; k++) {
+		dbus_connection_close(f.conn[k]);
+		dbus_connection_unref(f.conn[k]);
+	}
+	close(f.fd);
 	return 0;
 }

@@ -1,24 +1,32 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Benchmarks (not tests): they print figures and never fail on a slow
-# machine. Each scenario runs the service and the floor (bench/floor.c: the
-# unavoidable I/O of a poll and nothing else) one after the other against
-# the same simulator on a private bus, and prints per poll: CPU (scheduler
-# time, service and floor measured in turns) and its ratio to the floor, context switches and wake-ups, system
-# calls by kind, self-wake-ups, callgrind instructions split by library,
-# D-Bus messages and the reply-to-signal latency; then resident memory and
-# start-up time, and the codec's decode rate; then the bank of parallel
-# packs (scenario_bank_16, bench_members).
+# machine. Each scenario runs the program it measures (the service, or the
+# bank) and its floor (the unavoidable I/O of a poll and nothing else:
+# bench/floor.c for a port, bench/floor_bank.c for the bank) one after the
+# other against the same simulator or members on a private bus, and prints
+# per poll: CPU (scheduler time, program and floor measured in turns) and
+# its ratio to the floor, context switches and wake-ups, system calls by
+# kind, self-wake-ups, callgrind instructions split by library, D-Bus
+# messages and the reply-to-signal latency, resident memory; then start-up
+# time and the codec's decode rate. Scenarios: one JK BMS (4E 57), a PB bus
+# of 3 packs, the bank with 16 members (bench_members).
 #
-# Polls are counted exactly: every window counts the replies the simulator
-# sent during it (its --trace file), and the service and the floor are
-# measured in the same kind of window. callgrind counts from a zeroing to a
-# dump taken while the program runs, so start-up and exit are left out.
+# Polls are counted exactly: every window counts what happened during it,
+# and the program and its floor are measured in the same kind of window.
+# A 4E 57 poll is a reply the simulator sent (its --trace file); a PB poll
+# is a live-data reply of one pack (the simulator's per-pack counters: its
+# trace also has the settings the service reads again every 30 s); the
+# bank's unit is a member update (bench_members' count). callgrind counts
+# from a zeroing to a dump taken while the program runs, so start-up and
+# exit are left out.
 #
 # Usage: scripts/bench.sh [seconds-per-window]   (default 20; BENCH_ROUNDS=3
-# alternating CPU windows of the service and the floor)
-# A scenario is one function (scenario_*): it starts the simulator, runs
-# measure_service and measure_floor, and stops the simulator.
+# alternating CPU windows of the program and its floor)
+# A scenario is one function (scenario_*): it sets what is measured
+# (svc_kind, counter, floor_bin...), starts the simulator or the members,
+# runs cpu_rounds, measure_service and measure_floor, stops them and prints
+# the report.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-20}
@@ -50,11 +58,17 @@ trap 'exit 1' INT TERM
 rig_bus_start
 rig_settings_start
 tty="$dir/ttyBench"
-extra_config=""                                    # more configuration lines (KEY=VALUE words)
-listen_name=com.victronenergy.battery.ttyBench      # the service bench_listen counts the messages of
+# What a scenario measures; each scenario sets them all.
+extra_config=""   # more configuration lines for the service (KEY=VALUE words)
+listen_name=""    # the services bench_listen counts the messages of (comma-separated), or none
+svc_kind=service  # the program measured against the floor: service (on $tty) or bank
+counter=trace     # what a poll is: trace (simulator replies), pb (live replies), members (updates)
+floor_bin=""      # the floor program
+floor_args=""     # and its arguments (words without spaces)
+packs=1           # PB packs on the simulator's bus
+gx_line=""        # the GX resident memory line of the report, if measured
 
 now_ns() { date +%s%N; }
-replies() { wc -l <"$dir/trace"; } # replies the simulator sent (exact)
 cpu_ns() { # total on-CPU time of a process, all threads (scheduler statistics, ns)
 	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {print s + 0}'
 }
@@ -70,6 +84,42 @@ wait_for() { # FILE PATTERN PID: until PATTERN is in FILE, or the process is gon
 	done
 }
 
+# ---- what a poll is: polls_mark starts a count, polls_since ends it --------
+
+pb_live() { # the live-data replies of the simulator's packs so far
+	t=0 a=1
+	while [ "$a" -le "$packs" ]; do
+		t=$((t + $(rig_sim_ask pack "$a" status | sed -n 's/.* live=\([0-9]*\).*/\1/p')))
+		a=$((a + 1))
+	done
+	echo "$t"
+}
+
+bank_updates() { # the members' updates sent so far
+	kill -USR1 "$members_pid"
+	sleep 0.2
+	cat "$dir/members.count"
+}
+
+polls_total() {
+	case $counter in
+	trace) wc -l <"$dir/trace" ;; # replies the simulator sent (exact)
+	pb) pb_live ;;
+	members) bank_updates ;;
+	esac
+}
+
+polls_mark() { # the trace restarts too: bench_listen matches it to the signals
+	: >"$dir/trace"
+	polls0=$(polls_total)
+}
+
+polls_since() { # fails when nothing was counted: no figure can be per poll then
+	n=$(($(polls_total) - polls0))
+	[ "$n" -gt 0 ] || { echo "bench: no poll counted in a window of $secs s:" >&2; cat "$dir/prog.log" >&2; exit 1; }
+	echo "$n"
+}
+
 # ---- the programs: start one in the background, set pid --------------------
 
 service_start() { # WRAPPER... (may be empty): the service on the simulator
@@ -82,9 +132,17 @@ service_start() { # WRAPPER... (may be empty): the service on the simulator
 	wait_for "$dir/prog.log" "registered" "$pid"
 }
 
+bank_start() { # WRAPPER...: the bank, on the members bench_members plays
+	: >"$dir/prog.log"
+	"$@" "$service_bin" --bank --config "$dir/bank.ini" >"$dir/prog.log" 2>&1 &
+	pid=$!
+	wait_for "$dir/prog.log" "registered" "$pid"
+}
+
 floor_start() { # WRAPPER...
 	: >"$dir/prog.log"
-	"$@" "$b/bench_floor" "$tty" "$interval_ms" >"$dir/prog.log" 2>&1 &
+	# shellcheck disable=SC2086 # floor_args: words without spaces
+	"$@" "$floor_bin" $floor_args >"$dir/prog.log" 2>&1 &
 	pid=$!
 	wait_for "$dir/prog.log" "floor: ready" "$pid"
 }
@@ -102,8 +160,8 @@ window_cpu() { # PREFIX KIND
 	sleep 3 # warm up
 	c0=$(cpu_ns "$pid")
 	s0=$(switches "$pid")
-	: >"$dir/trace"
-	if [ "$2" = service ] && [ -n "$listen_name" ]; then
+	polls_mark
+	if [ "$2" != floor ] && [ -n "$listen_name" ]; then
 		"$b/bench_listen" "$listen_name" "$secs" "$dir/trace" >"$dir/listen"
 	else
 		sleep "$secs"
@@ -111,7 +169,7 @@ window_cpu() { # PREFIX KIND
 	fi
 	c1=$(cpu_ns "$pid")
 	s1=$(switches "$pid")
-	n=$(replies)
+	n=$(polls_since)
 	eval "$1_rss=$(status_kb "$pid" VmRSS) $1_hwm=$(status_kb "$pid" VmHWM) $1_anon=$(status_kb "$pid" RssAnon) $1_polls=$n"
 	prog_stop
 	msgs=$(sed -n 's/.*messages=\([0-9]*\).*/\1/p' "$dir/listen")
@@ -129,9 +187,9 @@ window_cpu() { # PREFIX KIND
 window_syscalls() { # PREFIX KIND
 	"$2"_start
 	sleep 2
-	: >"$dir/trace"
+	polls_mark
 	timeout -s INT "$secs" strace -f -qq -y -C -o "$dir/strace" -p "$pid" 2>/dev/null || true
-	n=$(replies)
+	n=$(polls_since)
 	prog_stop
 	# -C appends strace -c's table to the trace: "% time seconds usecs/call calls [errors] syscall".
 	eval "$(awk -v p="$1" -v n="$n" '
@@ -150,10 +208,10 @@ window_callgrind() { # PREFIX KIND
 	"$2"_start valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" --vgdb=yes
 	sleep 3
 	callgrind_control -z "$pid" >/dev/null
-	: >"$dir/trace"
+	polls_mark
 	sleep "$secs"
 	callgrind_control -d "$pid" >/dev/null
-	n=$(replies)
+	n=$(polls_since)
 	prog_stop
 	dump=$(ls "$dir"/cg.out.* 2>/dev/null | head -1)
 	[ -n "$dump" ] || { echo "bench: no callgrind dump" >&2; eval "$1_ir=-"; return 0; }
@@ -162,7 +220,7 @@ window_callgrind() { # PREFIX KIND
 			if (o ~ /libdbus/) return "libdbus"
 			if (o ~ /libglib/) return "glib"
 			if (o ~ /(libc\.so|libm\.so|ld-linux)/) return "libc"
-			if (o ~ /(dbus-jkbms|bench_floor)$/) return "ours"
+			if (o ~ /(dbus-jkbms|bench_floor|bench_floor_bank)$/) return "ours"
 			return "other"
 		}
 		# An object is named at its first mention (ob= or cob=), then referred to by its (id).
@@ -180,15 +238,15 @@ window_callgrind() { # PREFIX KIND
 			printf "\n" }' "$dump")"
 }
 
-# The service and the floor take turns, ROUNDS windows each, so that a
-# load elsewhere on the machine weighs on both alike: CPU per poll is the
-# median of each, the ratio the median of the rounds' ratios.
+# The program (svc_kind) and the floor take turns, ROUNDS windows each, so
+# that a load elsewhere on the machine weighs on both alike: CPU per poll
+# is the median of each, the ratio the median of the rounds' ratios.
 cpu_rounds() { # ROUNDS
 	: >"$dir/rounds"
 	service_bin="$bs/dbus-jkbms"
 	r=0
 	while [ "$r" -lt "$1" ]; do
-		window_cpu svc service
+		window_cpu svc "$svc_kind"
 		window_cpu floor floor
 		r=$((r + 1))
 	done
@@ -205,9 +263,9 @@ cpu_rounds() { # ROUNDS
 
 measure_service() { # the static build for calls and memory; callgrind splits the dynamic one by library
 	service_bin="$bs/dbus-jkbms"
-	window_syscalls svc service
+	window_syscalls svc "$svc_kind"
 	service_bin="$b/dbus-jkbms"
-	window_callgrind svc service
+	window_callgrind svc "$svc_kind"
 }
 
 measure_floor() {
@@ -217,10 +275,10 @@ measure_floor() {
 
 get() { eval "echo \"\${$1:--}\""; }
 
-report() { # TITLE: the table of the service (svc_*) against the floor (floor_*)
+report() { # TITLE UNIT COUNTED: the program (svc_*) against the floor (floor_*), per UNIT
 	echo "== $1"
 	echo
-	echo "| per poll | service (static) | floor | service / floor |"
+	echo "| per $2 | $svc_kind (static) | floor | $svc_kind / floor |"
 	echo "|---|---|---|---|"
 	echo "| CPU (median of $rounds rounds) | $svc_cpu us | $floor_cpu us | $cpu_ratio |"
 	echo "| wake-ups (voluntary context switches) | $svc_vol | $floor_vol | |"
@@ -231,34 +289,15 @@ report() { # TITLE: the table of the service (svc_*) against the floor (floor_*)
 	for k in libdbus glib libc ours other; do
 		echo "| … in $k | $(get svc_ir_$k) | $(get floor_ir_$k) | |"
 	done
-	echo "| D-Bus messages | $svc_msgs | 1 | |"
+	echo "| D-Bus messages sent | $svc_msgs | 1 | |"
 	echo
-	echo "CPU per poll in each round, service/floor (us): $cpu_all"
-	echo "System calls per poll by kind: service: ${svc_kinds%, }; floor: ${floor_kinds%, }"
-	echo "Polls counted: CPU window $svc_polls (service) and $floor_polls (floor); reply to ItemsChanged latency, median: $svc_lat us"
-	awk -v r="$svc_rss" -v h="$svc_hwm" -v a="$svc_anon" 'BEGIN {
-		printf "Resident memory of the static build (x86_64, MinSizeRel): %.2f MB now, %.2f MB peak, %d kB of it anonymous\n", r / 1024, h / 1024, a }'
-	echo "$gx_line"
-	echo
-}
-
-report_service() { # TITLE: the service's figures (svc_*) alone, per reply (a poll of one pack)
-	echo "== $1"
-	echo
-	echo "| per poll of one pack | service (static) |"
-	echo "|---|---|"
-	echo "| CPU | $svc_cpu us |"
-	echo "| wake-ups (voluntary context switches) | $svc_vol |"
-	echo "| involuntary context switches | $svc_invol |"
-	echo "| system calls | $svc_sys |"
-	echo "| self-wake-ups (eventfd or pipe writes) | $svc_self |"
-	echo "| instructions (callgrind, dynamic build) | $(get svc_ir) |"
-	for k in libdbus glib libc ours other; do
-		echo "| … in $k | $(get svc_ir_$k) |"
-	done
-	echo
-	echo "System calls per poll by kind: ${svc_kinds%, }"
-	echo "Polls counted (replies): $svc_polls in the CPU window"
+	echo "CPU per $2 in each round, $svc_kind/floor (us): $cpu_all"
+	echo "System calls per $2 by kind: $svc_kind: ${svc_kinds%, }; floor: ${floor_kinds%, }"
+	echo "Counted in the CPU windows: $svc_polls ($svc_kind) and $floor_polls (floor) $3"
+	[ "$svc_lat" = - ] || echo "Reply's last byte to its ItemsChanged on the bus, median: $svc_lat us"
+	awk -v r="$svc_rss" -v h="$svc_hwm" -v a="$svc_anon" -v k="$svc_kind" 'BEGIN {
+		printf "Resident memory of the %s, static build (x86_64, MinSizeRel): %.2f MB now, %.2f MB peak, %d kB of it anonymous\n", k, r / 1024, h / 1024, a }'
+	[ -z "$gx_line" ] || echo "$gx_line"
 	echo
 }
 
@@ -301,6 +340,7 @@ gx_rss() {
 
 sim_start() { # OPTION...: a fresh simulator and trace file
 	: >"$dir/trace"
+	: >"$dir/sim.log" # rig_sim_ask counts the answers of this simulator only
 	rig_sim_start "$tty" "$@" --trace "$dir/trace"
 }
 
@@ -314,7 +354,9 @@ sim_stop() {
 # One JK BMS (4E 57), 16 cells, every value changing every poll (the
 # current follows a sine wave, and every cell with it), 0.1 s polls.
 scenario_jk_16() {
-	interval=0.1 interval_ms=100
+	interval=0.1 interval_ms=100 extra_config="" packs=1
+	svc_kind=service counter=trace listen_name=com.victronenergy.battery.ttyBench
+	floor_bin="$b/bench_floor" floor_args="$tty $interval_ms"
 	sim_start --cells 16 --current 20
 	rig_sim sine 30 7
 	cpu_rounds "$rounds"
@@ -322,104 +364,59 @@ scenario_jk_16() {
 	measure_floor
 	gx_line=$(gx_rss)
 	sim_stop
-	report "one JK BMS (4E 57), 16 cells changing every poll, 0.1 s polls, ${secs} s windows"
+	report "one JK BMS (4E 57), 16 cells changing every poll, 0.1 s polls, ${secs} s windows" poll \
+		"polls (the simulator's replies)"
+	gx_line=""
 }
 
-# Three JK PB packs on one RS-485 bus (addresses 1-3), each polled every
-# second, their currents on the sine too. No floor here: bench/floor.c
-# speaks 4E 57; the figures are per reply, i.e. per poll of one pack.
+# Three JK PB packs on one RS-485 bus (addresses 1-3), 16 cells each, each
+# polled every second, their currents on the sine too; a service (and a
+# D-Bus connection) per pack. The floor polls them the same way
+# (bench_floor --protocol pb).
 scenario_pb_3() {
-	interval=1 interval_ms=1000
-	extra_config="protocol=pb pb_addresses=1-3"
-	listen_name=""
-	sim_start --protocol pb --packs 3 --current 20
+	interval=1 interval_ms=1000 extra_config="protocol=pb pb_addresses=1-3" packs=3
+	svc_kind=service counter=pb
+	listen_name=com.victronenergy.battery.ttyBench_1,com.victronenergy.battery.ttyBench_2,com.victronenergy.battery.ttyBench_3
+	floor_bin="$b/bench_floor" floor_args="--protocol pb --packs $packs $tty $interval_ms"
+	sim_start --protocol pb --packs "$packs" --current 20
 	rig_sim sine 30 7
-	service_bin="$bs/dbus-jkbms"
-	window_cpu svc service
-	window_syscalls svc service
-	service_bin="$b/dbus-jkbms"
-	window_callgrind svc service
+	cpu_rounds "$rounds"
+	measure_service
+	measure_floor
 	sim_stop
-	extra_config=""
-	listen_name=com.victronenergy.battery.ttyBench
-	report_service "three JK PB packs on one RS-485 bus, 1 s polls each, ${secs} s windows"
+	report "three JK PB packs on one RS-485 bus, each polled every 1 s, ${secs} s windows" "poll of one pack" \
+		"polls of one pack (live-data replies)"
 }
 
-# ---- the bank of parallel packs (dbus-jkbms --bank), from the bank branch ----
-# Sixteen members played by bench_members (not sixteen real services with
-# sixteen simulators, which would measure the machine more than the bank):
-# each on a D-Bus connection of its own with the service's BusItem tree, the
-# paths a member publishes (16 cells), one ItemsChanged per poll at 1 poll/s
-# with every measured value moving. The bank is the static release binary;
-# CPU from the scheduler, instructions from callgrind (marginal between a
-# short and a long run, so start-up and exit drop out).
-bank_updates() { # the members' updates sent so far
-	kill -USR1 "$members_pid"
-	sleep 0.2
-	cat "$dir/members.count"
-}
-
-bank_callgrind() { # seconds: instructions and updates while the bank ran
-	rm -f "$dir/bank-cg.out"
-	valgrind --tool=callgrind --callgrind-out-file="$dir/bank-cg.out" "$b/dbus-jkbms" --bank \
-		--config "$dir/bank.ini" >"$dir/bank-cg.log" 2>&1 &
-	cg_pid=$!
-	while ! grep -q "registered" "$dir/bank-cg.log"; do sleep 0.05; done
-	u0=$(bank_updates)
-	sleep "$1"
-	u1=$(bank_updates)
-	kill "$cg_pid"
-	wait "$cg_pid" 2>/dev/null || true
-	echo "$(sed -n 's/^summary: \([0-9]*\).*/\1/p' "$dir/bank-cg.out") $((u1 - u0))"
-}
-
-bench_bank() { # seconds
+# The bank of parallel packs (dbus-jkbms --bank) with sixteen members
+# played by bench_members (not sixteen real services with sixteen
+# simulators, which would measure the machine more than the bank): each on
+# a D-Bus connection of its own with the service's BusItem tree, the paths
+# a member publishes (16 cells), one ItemsChanged per poll at 1 poll/s with
+# every measured value moving. Figures per member update; the floor
+# (bench_floor_bank) receives each and sends one ItemsChanged of the bank's.
+scenario_bank_16() {
+	extra_config="" packs=1
+	svc_kind=bank counter=members listen_name=com.victronenergy.battery.jkbank
+	floor_bin="$b/bench_floor_bank" floor_args=""
 	rig_config "$dir/bank.ini" settings_timeout=3
 	"$b/bench_members" 16 1 "$dir/members.count" >"$dir/members.log" 2>&1 &
 	members_pid=$!
 	rig_track "$members_pid"
 	rig_wait_name com.victronenergy.battery.bench15
-	"$bs/dbus-jkbms" --bank --config "$dir/bank.ini" >"$dir/bank.log" 2>&1 &
-	bank_pid=$!
-	rig_track "$bank_pid"
-	rig_wait_name com.victronenergy.battery.jkbank
-	sleep 3 # every member read, the ramp settled
-	c0=$(cpu_ns "$bank_pid")
-	u0=$(bank_updates)
-	sleep "$1"
-	c1=$(cpu_ns "$bank_pid")
-	u1=$(bank_updates)
-	rss=$(status_kb "$bank_pid" VmRSS)
-	hwm=$(status_kb "$bank_pid" VmHWM)
-	kill "$bank_pid"
-	wait "$bank_pid" 2>/dev/null || true
-	awk -v u="$((u1 - u0))" -v cpu="$((c1 - c0))" -v s="$1" -v rss="$rss" -v hwm="$hwm" 'BEGIN {
-		printf "bank, 16 members at 1 poll/s (bench_members), static binary: %.1f us CPU per member update, %.3f %% of one core, RSS %.1f MB (peak %.1f MB), %d updates in %d s\n",
-			cpu / u / 1000, cpu / (s * 1e9) * 100, rss / 1024, hwm / 1024, u, s }'
-	if command -v valgrind >/dev/null; then
-		set -- $(bank_callgrind 5)
-		ir1=$1 up1=$2
-		set -- $(bank_callgrind 15)
-		ir2=$1 up2=$2
-		awk -v a="$ir1" -v b="$ir2" -v p="$up1" -v q="$up2" 'BEGIN {
-			printf "bank callgrind: %d instructions per member update (marginal: %d vs %d updates)\n",
-				(b - a) / (q - p), q, p }'
-	fi
+	cpu_rounds "$rounds"
+	measure_service
+	measure_floor
 	kill "$members_pid"
 	wait "$members_pid" 2>/dev/null || true
-}
-
-# Sixteen members of a bank (figures per member update; no floor).
-scenario_bank_16() {
-	echo "== the bank of parallel packs"
-	bench_bank "$secs"
-	echo
+	report "the bank (dbus-jkbms --bank), 16 members at 1 poll/s each (bench_members), ${secs} s windows" \
+		"member update" "member updates (bench_members)"
 }
 
 # Start-up: exec to the bus name, and first reply to the bus name.
 startup() {
 	sim_start --cells 16 --current 20
-	interval=1
+	interval=1 extra_config=""
 	service_bin="$bs/dbus-jkbms"
 	t0=$(now_ns)
 	service_start
