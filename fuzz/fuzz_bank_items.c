@@ -20,15 +20,7 @@
 
 #include "bank.h"
 #include "bank_items.h"
-
-#define CHECK(x) \
-	do { \
-		if (!(x)) \
-			abort(); \
-	} while (0)
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_check.h"
 
 static GHashTable *fields;
 

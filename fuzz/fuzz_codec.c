@@ -12,15 +12,7 @@
 
 #include "codec.h"
 #include "hex.h"
-
-/* Always on, whatever NDEBUG says: the oracle is the point. */
-#define CHECK(x) \
-	do { \
-		if (!(x)) \
-			abort(); \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_check.h"
 
 static void check_snapshot(const struct bms_snapshot *s)
 {

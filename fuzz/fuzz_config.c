@@ -11,14 +11,7 @@
 #include <string.h>
 
 #include "config.h"
-
-#define CHECK(x) \
-	do { \
-		if (!(x)) \
-			abort(); \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_check.h"
 
 static void quiet(const char *line)
 {

@@ -13,14 +13,7 @@
 #include <stdlib.h>
 
 #include "history_file.h"
-
-#define CHECK(x) \
-	do { \
-		if (!(x)) \
-			abort(); \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_check.h"
 
 static void one(const char *text, size_t len)
 {

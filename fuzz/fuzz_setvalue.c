@@ -17,15 +17,7 @@
 
 #include "busitem.h"
 #include "setvalue_recipe.h"
-
-#define CHECK(x) \
-	do { \
-		if (!(x)) \
-			abort(); \
-	} while (0)
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_check.h"
 
 static struct busitem_tree *tree;
 static struct busitem *flag, *level, *name;

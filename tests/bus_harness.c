@@ -3,6 +3,7 @@
 #include "bus_harness.h"
 
 #include <fcntl.h>
+#include <math.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -238,4 +239,90 @@ bool loop_until(bool (*cond)(void *ud), void *ud, unsigned timeout_ms)
 	if (!expired)
 		g_source_remove(id);
 	return cond(ud);
+}
+
+/* ---- the service under test --------------------------------------------- */
+
+#ifndef DBUS_JKBMS_BIN
+#error "DBUS_JKBMS_BIN must be defined by the build"
+#endif
+#ifndef FAKE_SETTINGS_BIN
+#error "FAKE_SETTINGS_BIN must be defined by the build"
+#endif
+
+const char *service_bin(void)
+{
+	const char *bin = getenv("JKBMS_BIN");
+
+	return bin ? bin : DBUS_JKBMS_BIN;
+}
+
+void config_write(const struct bus *b, char *path, size_t size, const char *base, const char *extra)
+{
+	char *text = g_strdup_printf("%sstate_dir=%s/state\n%s", base, b->dir, extra ? extra : "");
+
+	snprintf(path, size, "%s/jkbms.ini", b->dir);
+	assert_true(g_file_set_contents(path, text, -1, NULL));
+	g_free(text);
+}
+
+void service_spawn(struct child *c, const struct bus *b, const char *log, const char *link, const char *config)
+{
+	const char *argv[] = { service_bin(), link, "--config", config, NULL };
+
+	child_spawn(c, b, log, argv);
+}
+
+void settings_start(struct child *c, struct bus *b, const char *how)
+{
+	const char *argv[] = { FAKE_SETTINGS_BIN, how ? "--misbehave" : NULL, how, NULL };
+
+	child_spawn(c, b, "settings", argv);
+	assert_true(bus_wait_name(b, "com.victronenergy.settings", 5000));
+}
+
+void wait_name_or_fail(struct bus *b, const struct child *c, const char *name, unsigned timeout_ms)
+{
+	if (!bus_wait_name(b, name, timeout_ms)) {
+		char *log = child_log(c);
+
+		fail_msg("%s did not register; its log:\n%s", name, log);
+	}
+}
+
+int child_stop_verbose(struct child *c)
+{
+	int code = child_stop(c);
+
+	if (code != 0) {
+		char *log = child_log(c);
+
+		print_message("log of %s:\n%s\n", c->log, log);
+		g_free(log);
+	}
+	return code;
+}
+
+double bus_number(struct bus *b, const char *dest, const char *path)
+{
+	GVariant *v = bus_get_value(b, dest, path);
+	double d = g_variant_is_of_type(v, G_VARIANT_TYPE_INT32) ? g_variant_get_int32(v)
+		: g_variant_is_of_type(v, G_VARIANT_TYPE_DOUBLE) ? g_variant_get_double(v)
+								 : NAN;
+
+	g_variant_unref(v);
+	return d;
+}
+
+void bus_wait_number(struct bus *b, const char *dest, const char *path, double want, double tol, unsigned timeout_ms)
+{
+	double v = NAN;
+
+	for (unsigned t = 0; t <= timeout_ms; t += 100) {
+		v = bus_number(b, dest, path);
+		if (fabs(v - want) <= tol)
+			return;
+		g_usleep(100000);
+	}
+	fail_msg("%s %s is %g, want %g", dest, path, v, want);
 }

@@ -2,7 +2,9 @@
 /*
  * Whole-daemon test harness: a private system-bus stand-in
  * (scripts/private-bus.sh), child processes with their logs, and a GDBus
- * client (an implementation independent of the service's libdbus code).
+ * client (an implementation independent of the service's libdbus code);
+ * and the pieces every whole-daemon rig starts the service with (its
+ * configuration, the settings stand-in, waiting for its name, its stop).
  */
 #ifndef BUS_HARNESS_H
 #define BUS_HARNESS_H
@@ -59,5 +61,30 @@ GVariant *bus_get_value(struct bus *b, const char *dest, const char *path);
 
 /* Iterate the default main context until cond(ud) or timeout. */
 bool loop_until(bool (*cond)(void *ud), void *ud, unsigned timeout_ms);
+
+/* ---- the service under test --------------------------------------------- */
+
+/* The dbus-jkbms a rig starts: $JKBMS_BIN (another build of the service
+ * run against the same checks, e.g. the static armhf release under qemu),
+ * else the build's own. */
+const char *service_bin(void);
+/* Writes <bus dir>/jkbms.ini: base, then state_dir=<bus dir>/state, then
+ * extra (NULL: nothing); its path into path. */
+void config_write(const struct bus *b, char *path, size_t size, const char *base, const char *extra);
+/* Spawns service_bin() on link (a tty, or --bank) with --config config;
+ * its log <log>.log. */
+void service_spawn(struct child *c, const struct bus *b, const char *log, const char *link, const char *config);
+/* The settings stand-in (--misbehave how, unless how is NULL), up with its
+ * name. */
+void settings_start(struct child *c, struct bus *b, const char *how);
+/* Waits for name; fails the test with c's log when it does not come. */
+void wait_name_or_fail(struct bus *b, const struct child *c, const char *name, unsigned timeout_ms);
+/* child_stop(), printing the child's log unless it exited 0. */
+int child_stop_verbose(struct child *c);
+/* A number a service publishes: an int32 or a double; NAN otherwise. */
+double bus_number(struct bus *b, const char *dest, const char *path);
+/* Polls path every 100 ms until it is within tol of want; fails the test
+ * after timeout_ms with the last value. */
+void bus_wait_number(struct bus *b, const char *dest, const char *path, double want, double tol, unsigned timeout_ms);
 
 #endif

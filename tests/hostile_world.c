@@ -116,26 +116,17 @@ void assert_polling(struct world *w)
 struct world *up(const char *misbehave)
 {
 	static const char *const sim_args[] = { "--current", "0", NULL };
-	const char *sargv[] = { FAKE_SETTINGS_BIN, "--misbehave", misbehave ? misbehave : "none", NULL };
+	static const char *const config = "[jkbms]\npoll_interval=0.25\nreply_timeout=0.2\nprobe_timeout=3\n"
+					  "link_warning=1\nlink_lost=2\nsettings_timeout=2\ndevice_instance=7\n";
 	struct world *w = g_new0(struct world, 1);
 
 	current = w;
 	w->model = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_variant_unref);
 	bus_start(&w->bus);
-	child_spawn(&w->settings, &w->bus, "settings", sargv);
-	assert_true(bus_wait_name(&w->bus, "com.victronenergy.settings", 5000));
+	settings_start(&w->settings, &w->bus, misbehave ? misbehave : "none");
 	sim_start(&w->sim, sim_args);
-	snprintf(w->config, sizeof(w->config), "%s/jkbms.ini", w->bus.dir);
-	char *text = g_strdup_printf("[jkbms]\npoll_interval=0.25\nreply_timeout=0.2\nprobe_timeout=3\nlink_warning=1\n"
-				     "link_lost=2\nsettings_timeout=2\ndevice_instance=7\nstate_dir=%s/state\n",
-				     w->bus.dir);
-
-	assert_true(g_file_set_contents(w->config, text, -1, NULL));
-	g_free(text);
-	const char *bin = getenv("JKBMS_BIN") ? getenv("JKBMS_BIN") : DBUS_JKBMS_BIN;
-	const char *argv[] = { bin, w->sim.link, "--config", w->config, NULL };
-
-	child_spawn(&w->svc, &w->bus, "service", argv);
+	config_write(&w->bus, w->config, sizeof(w->config), config, NULL);
+	service_spawn(&w->svc, &w->bus, "service", w->sim.link, w->config);
 	if (!bus_wait_name(&w->bus, NAME, 10000))
 		fail_with_log(w, "the service did not register");
 	model_take(w);

@@ -39,34 +39,21 @@ bool wait_step(double t0, double timeout_s)
 
 void start_service(struct world *w, struct unit *u)
 {
-	const char *bin = getenv("JKBMS_BIN") ? getenv("JKBMS_BIN") : DBUS_JKBMS_BIN;
-	const char *argv[] = { bin, u->sim.link, "--config", w->config, NULL };
 	char log[48];
 
 	snprintf(log, sizeof(log), "service-%s-%u", u->tty, ++u->starts);
-	child_spawn(&u->svc, &w->bus, log, argv);
-	if (!bus_wait_name(&w->bus, u->name, 8000)) {
-		char *text = child_log(&u->svc);
-
-		fail_msg("%s did not register; its log:\n%s", u->name, text);
-	}
+	service_spawn(&u->svc, &w->bus, log, u->sim.link, w->config);
+	wait_name_or_fail(&w->bus, &u->svc, u->name, 8000);
 }
 
 struct world *world_up(const char *config_extra)
 {
-	static const char *settings_argv[] = { FAKE_SETTINGS_BIN, NULL };
 	struct world *w = g_new0(struct world, 1);
 
 	current = w;
 	bus_start(&w->bus);
-	child_spawn(&w->settings, &w->bus, "settings", settings_argv);
-	assert_true(bus_wait_name(&w->bus, "com.victronenergy.settings", 5000));
-	snprintf(w->config, sizeof(w->config), "%s/jkbms.ini", w->bus.dir);
-	char *text = g_strdup_printf("%sstate_dir=%s/state\n%s", base_config, w->bus.dir,
-				     config_extra ? config_extra : "");
-
-	assert_true(g_file_set_contents(w->config, text, -1, NULL));
-	g_free(text);
+	settings_start(&w->settings, &w->bus, NULL);
+	config_write(&w->bus, w->config, sizeof(w->config), base_config, config_extra);
 	return w;
 }
 

@@ -47,29 +47,17 @@ void on_owner(GDBusConnection *c, const gchar *sender, const gchar *path, const 
 
 void write_config(struct world *w, const char *extra)
 {
-	snprintf(w->config, sizeof(w->config), "%s/jkbms.ini", w->bus.dir);
-	char *text = g_strdup_printf("%sstate_dir=%s/state\n%s", fast_config, w->bus.dir, extra ? extra : "");
-
-	assert_true(g_file_set_contents(w->config, text, -1, NULL));
-	g_free(text);
+	config_write(&w->bus, w->config, sizeof(w->config), fast_config, extra);
 }
 
 void start_settings(struct world *w)
 {
-	static const char *argv[] = { FAKE_SETTINGS_BIN, NULL };
-
-	child_spawn(&w->settings, &w->bus, "settings", argv);
-	assert_true(bus_wait_name(&w->bus, "com.victronenergy.settings", 5000));
+	settings_start(&w->settings, &w->bus, NULL);
 }
 
 void start_service(struct world *w, struct child *c, const char *link, const char *log)
 {
-	/* JKBMS_BIN runs another build of the service against the same checks
-	 * (the static armhf release binary under qemu). */
-	const char *bin = getenv("JKBMS_BIN") ? getenv("JKBMS_BIN") : DBUS_JKBMS_BIN;
-	const char *argv[] = { bin, link, "--config", w->config, NULL };
-
-	child_spawn(c, &w->bus, log, argv);
+	service_spawn(c, &w->bus, log, link, w->config);
 }
 
 static bool have_items_at_name(void *ud)
@@ -100,11 +88,7 @@ struct world *up(const char *const *sim_args, const char *config_extra, bool set
 	sim_start(&w->sim, sim_args);
 	write_config(w, config_extra);
 	start_service(w, &w->svc, w->sim.link, "service");
-	if (!bus_wait_name(&w->bus, NAME, 8000)) {
-		char *log = child_log(&w->svc);
-
-		fail_msg("the service did not register; its log:\n%s", log);
-	}
+	wait_name_or_fail(&w->bus, &w->svc, NAME, 8000);
 	/* NameHasOwner may answer before the NameOwnerChanged is dispatched. */
 	assert_true(loop_until(have_items_at_name, w, 3000));
 	return w;
@@ -129,16 +113,13 @@ int teardown(void **state)
 
 void down(struct world *w)
 {
+	down_code(w, 0); /* SIGTERM is a clean exit */
+}
+
+void down_code(struct world *w, int code)
+{
 	world_current = NULL;
-	int code = child_stop(&w->svc);
-
-	if (code != 0) {
-		char *log = child_log(&w->svc);
-
-		print_message("service log:\n%s\n", log);
-		g_free(log);
-	}
-	assert_int_equal(code, 0); /* SIGTERM is a clean exit */
+	assert_int_equal(child_stop_verbose(&w->svc), code);
 	if (w->settings.pid)
 		child_stop(&w->settings);
 	sim_stop(&w->sim);

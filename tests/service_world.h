@@ -50,6 +50,9 @@ void start_service(struct world *w, struct child *c, const char *link, const cha
 struct world *up(const char *const *sim_args, const char *config_extra, bool settings);
 /* The service exits cleanly on SIGTERM; everything stopped and freed. */
 void down(struct world *w);
+/* The same for a service that exits with code on SIGTERM or has already
+ * exited with it. */
+void down_code(struct world *w, int code);
 /* cmocka teardown: stops every process a failed test left running. */
 int teardown(void **state);
 

@@ -50,40 +50,29 @@ static void on_items(GDBusConnection *c, const gchar *sender, const gchar *path,
 
 static void start_member(struct bank_world *w, unsigned k)
 {
-	const char *bin = getenv("JKBMS_BIN") ? getenv("JKBMS_BIN") : DBUS_JKBMS_BIN;
-	const char *argv[] = { bin, w->sim[k].link, "--config", w->config, NULL };
 	char log[32];
 
 	snprintf(log, sizeof(log), "member%u", k + 1);
-	child_spawn(&w->member[k], &w->bus, log, argv);
+	service_spawn(&w->member[k], &w->bus, log, w->sim[k].link, w->config);
 }
 
 static void start_bank(struct bank_world *w)
 {
-	const char *bin = getenv("JKBMS_BIN") ? getenv("JKBMS_BIN") : DBUS_JKBMS_BIN;
-	const char *argv[] = { bin, "--bank", "--config", w->config, NULL };
-
-	child_spawn(&w->bank, &w->bus, "bank", argv);
+	service_spawn(&w->bank, &w->bus, "bank", "--bank", w->config);
 }
 
 /* Pack k+1: SoC 30/60/90 %, 100/200/300 Ah, its user data "PACKk" (the
  * unique ids sort as the packs are numbered: P1..P3). */
 static struct bank_world *bank_up(const char *extra)
 {
-	static const char *const settings_argv[] = { FAKE_SETTINGS_BIN, NULL };
 	struct bank_world *w = g_new0(struct bank_world, 1);
 	current = w;
 	bus_start(&w->bus);
 	w->changes = g_ptr_array_new_with_free_func((GDestroyNotify)g_variant_unref);
 	w->sub = g_dbus_connection_signal_subscribe(w->bus.conn, BANK, "com.victronenergy.BusItem", "ItemsChanged", "/",
 						    NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_items, w, NULL);
-	child_spawn(&w->settings, &w->bus, "settings", settings_argv);
-	assert_true(bus_wait_name(&w->bus, "com.victronenergy.settings", 5000));
-	snprintf(w->config, sizeof(w->config), "%s/jkbms.ini", w->bus.dir);
-	char *text = g_strdup_printf("%sstate_dir=%s/state\n%s", config_text, w->bus.dir, extra ? extra : "");
-
-	assert_true(g_file_set_contents(w->config, text, -1, NULL));
-	g_free(text);
+	settings_start(&w->settings, &w->bus, NULL);
+	config_write(&w->bus, w->config, sizeof(w->config), config_text, extra);
 	for (unsigned k = 0; k < PACKS; k++) {
 		char tty[16], soc[8], cap[8], id[8];
 
@@ -104,11 +93,7 @@ static struct bank_world *bank_up(const char *extra)
 	for (unsigned k = 0; k < PACKS; k++)
 		assert_true(bus_wait_name(&w->bus, w->names[k], 8000));
 	start_bank(w);
-	if (!bus_wait_name(&w->bus, BANK, 8000)) {
-		char *log = child_log(&w->bank);
-
-		fail_msg("the bank did not register; its log:\n%s", log);
-	}
+	wait_name_or_fail(&w->bus, &w->bank, BANK, 8000);
 	return w;
 }
 

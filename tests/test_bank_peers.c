@@ -9,11 +9,13 @@
  */
 #include <math.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 
@@ -145,14 +147,12 @@ static void peer_down(struct peer *p)
 
 static struct peers_world *world_up(void)
 {
-	static const char *const settings_argv[] = { FAKE_SETTINGS_BIN, NULL };
 	struct peers_world *w = g_new0(struct peers_world, 1);
 
 	current = w;
 	w->node = g_dbus_node_info_new_for_xml(introspection, NULL);
 	bus_start(&w->bus);
-	child_spawn(&w->settings, &w->bus, "settings", settings_argv);
-	assert_true(bus_wait_name(&w->bus, "com.victronenergy.settings", 5000));
+	settings_start(&w->settings, &w->bus, NULL);
 	snprintf(w->config, sizeof(w->config), "%s/jkbms.ini", w->bus.dir);
 	assert_true(g_file_set_contents(w->config, "[jkbms]\nsettings_timeout=2\n", -1, NULL));
 	return w;
@@ -160,15 +160,8 @@ static struct peers_world *world_up(void)
 
 static void bank_start(struct peers_world *w)
 {
-	const char *bin = getenv("JKBMS_BIN") ? getenv("JKBMS_BIN") : DBUS_JKBMS_BIN;
-	const char *argv[] = { bin, "--bank", "--config", w->config, NULL };
-
-	child_spawn(&w->bank, &w->bus, "bank", argv);
-	if (!bus_wait_name(&w->bus, BANK, 8000)) {
-		char *log = child_log(&w->bank);
-
-		fail_msg("the bank did not register; its log:\n%s", log);
-	}
+	service_spawn(&w->bank, &w->bus, "bank", "--bank", w->config);
+	wait_name_or_fail(&w->bus, &w->bank, BANK, 8000);
 }
 
 static int world_teardown(void **state)
@@ -199,16 +192,7 @@ struct wait {
 
 static double bank_number(struct peers_world *w, const char *path)
 {
-	GVariant *v = bus_get_value(&w->bus, BANK, path);
-	double d = NAN;
-
-	if (v && g_variant_is_of_type(v, G_VARIANT_TYPE_DOUBLE))
-		d = g_variant_get_double(v);
-	else if (v && g_variant_is_of_type(v, G_VARIANT_TYPE_INT32))
-		d = g_variant_get_int32(v);
-	if (v)
-		g_variant_unref(v);
-	return d;
+	return bus_number(&w->bus, BANK, path);
 }
 
 static bool number_is(void *ud)
@@ -360,6 +344,26 @@ static void test_full_bank_replaced_pack(void **state)
 	wait_number(w, "/Info/MaxChargeCurrent", 0, 3000);
 }
 
+/* The dbus-daemon goes away (as when it restarts): the bank exits 1,
+ * saying why, for its supervisor to start it again on the new bus. */
+static void test_bus_lost(void **state)
+{
+	struct peers_world *w = world_up();
+	char *log;
+
+	(void)state;
+	peer_up(w, 0, 50, true);
+	bank_start(w);
+	assert_int_equal(kill(w->bus.daemon_pid, SIGTERM), 0);
+	for (unsigned t = 0; t < 100 && !child_exited(&w->bank); t++)
+		g_usleep(50000);
+	assert_true(child_exited(&w->bank));
+	assert_true(WIFEXITED(w->bank.status) && WEXITSTATUS(w->bank.status) == 1);
+	log = child_log(&w->bank);
+	assert_non_null(strstr(log, "lost the D-Bus connection; exiting for the supervisor to restart us"));
+	g_free(log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -367,6 +371,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_member_limit_invalid, world_teardown),
 		cmocka_unit_test_teardown(test_member_leaves_bank, world_teardown),
 		cmocka_unit_test_teardown(test_full_bank_replaced_pack, world_teardown),
+		cmocka_unit_test_teardown(test_bus_lost, world_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -43,14 +43,8 @@ static double exit_after(struct world *w, double limit_s);
 
 static void start_service(struct world *w, const char *extra)
 {
-	char *text = g_strdup_printf("%sstate_dir=%s/state\n%s", base_config, w->bus.dir, extra);
-	const char *argv[] = { getenv("JKBMS_BIN") ? getenv("JKBMS_BIN") : DBUS_JKBMS_BIN, w->peer.link, "--config",
-			       w->config, NULL };
-
-	snprintf(w->config, sizeof(w->config), "%s/jkbms.ini", w->bus.dir);
-	assert_true(g_file_set_contents(w->config, text, -1, NULL));
-	g_free(text);
-	child_spawn(&w->svc, &w->bus, "service", argv);
+	config_write(&w->bus, w->config, sizeof(w->config), base_config, extra);
+	service_spawn(&w->svc, &w->bus, "service", w->peer.link, w->config);
 }
 
 /* The bus and the packs, no service yet. */
@@ -75,17 +69,8 @@ static struct world *up(uint16_t packs, const char *extra)
 static void down(struct world *w)
 {
 	current = NULL;
-	if (w->svc.pid && !w->svc.exited) {
-		int code = child_stop(&w->svc);
-
-		if (code != 0) {
-			char *log = child_log(&w->svc);
-
-			print_message("service log:\n%s\n", log);
-			g_free(log);
-		}
-		assert_int_equal(code, 0); /* SIGTERM is a clean exit */
-	}
+	if (w->svc.pid && !w->svc.exited)
+		assert_int_equal(child_stop_verbose(&w->svc), 0); /* SIGTERM is a clean exit */
 	pb_peer_stop(&w->peer);
 	bus_stop(&w->bus);
 	g_free(w);
@@ -108,23 +93,13 @@ static int teardown(void **state)
 
 static void wait_name(struct world *w, const char *name)
 {
-	if (!bus_wait_name(&w->bus, name, 8000)) {
-		char *log = child_log(&w->svc);
-
-		fail_msg("%s did not register; the service's log:\n%s", name, log);
-	}
+	wait_name_or_fail(&w->bus, &w->svc, name, 8000);
 }
 
 /* A number a service publishes; NAN when invalid or of another type. */
 static double num(struct world *w, const char *name, const char *path)
 {
-	GVariant *v = bus_get_value(&w->bus, name, path);
-	double d = g_variant_is_of_type(v, G_VARIANT_TYPE_INT32) ? g_variant_get_int32(v)
-		: g_variant_is_of_type(v, G_VARIANT_TYPE_DOUBLE) ? g_variant_get_double(v)
-								 : NAN;
-
-	g_variant_unref(v);
-	return d;
+	return bus_number(&w->bus, name, path);
 }
 
 static void assert_text(struct world *w, const char *name, const char *path, const char *want)
@@ -139,15 +114,7 @@ static void assert_text(struct world *w, const char *name, const char *path, con
 /* Poll until path reads want (within 0.001), or fail after timeout_ms. */
 static void wait_value(struct world *w, const char *name, const char *path, double want, unsigned timeout_ms)
 {
-	double v = NAN;
-
-	for (unsigned t = 0; t <= timeout_ms; t += 100) {
-		v = num(w, name, path);
-		if (fabs(v - want) < 0.001)
-			return;
-		g_usleep(100000);
-	}
-	fail_msg("%s %s is %g, want %g", name, path, v, want);
+	bus_wait_number(&w->bus, name, path, want, 0.001, timeout_ms);
 }
 
 static bool log_has(struct world *w, const char *text)
@@ -372,7 +339,7 @@ static void test_garbage_and_master(void **state)
 static void test_once(void **state)
 {
 	struct world *w = up(1u << 1 | 1u << 2 | 1u << 3, "");
-	const char *bin = getenv("JKBMS_BIN") ? getenv("JKBMS_BIN") : DBUS_JKBMS_BIN;
+	const char *bin = service_bin();
 	char *out = NULL, *err = NULL;
 	int status = -1;
 

@@ -36,35 +36,19 @@ static struct world *current;
 static struct world *up(const char *const *sim_args)
 {
 	struct world *w = g_new0(struct world, 1);
-	char *text;
 
 	current = w;
 	bus_start(&w->bus);
 	sim_start(&w->sim, sim_args);
-	snprintf(w->config, sizeof(w->config), "%s/jkbms.ini", w->bus.dir);
-	text = g_strdup_printf("%sstate_dir=%s/state\n", config, w->bus.dir);
-	assert_true(g_file_set_contents(w->config, text, -1, NULL));
-	g_free(text);
-	const char *argv[] = { getenv("JKBMS_BIN") ? getenv("JKBMS_BIN") : DBUS_JKBMS_BIN, w->sim.link, "--config",
-			       w->config, NULL };
-
-	child_spawn(&w->svc, &w->bus, "service", argv);
+	config_write(&w->bus, w->config, sizeof(w->config), config, NULL);
+	service_spawn(&w->svc, &w->bus, "service", w->sim.link, w->config);
 	return w;
 }
 
 static void down(struct world *w)
 {
-	int code;
-
 	current = NULL;
-	code = child_stop(&w->svc);
-	if (code != 0) {
-		char *log = child_log(&w->svc);
-
-		print_message("service log:\n%s\n", log);
-		g_free(log);
-	}
-	assert_int_equal(code, 0);
+	assert_int_equal(child_stop_verbose(&w->svc), 0);
 	sim_stop(&w->sim);
 	bus_stop(&w->bus);
 	g_free(w);
@@ -86,35 +70,12 @@ static int teardown(void **state)
 
 static void wait_name(struct world *w, const char *name)
 {
-	if (!bus_wait_name(&w->bus, name, 10000)) {
-		char *log = child_log(&w->svc);
-
-		fail_msg("%s did not register; the service's log:\n%s", name, log);
-	}
+	wait_name_or_fail(&w->bus, &w->svc, name, 10000);
 }
 
 static double num(struct world *w, const char *name, const char *path)
 {
-	GVariant *v = bus_get_value(&w->bus, name, path);
-	double d = g_variant_is_of_type(v, G_VARIANT_TYPE_INT32) ? g_variant_get_int32(v)
-		: g_variant_is_of_type(v, G_VARIANT_TYPE_DOUBLE) ? g_variant_get_double(v)
-								 : NAN;
-
-	g_variant_unref(v);
-	return d;
-}
-
-static void wait_near(struct world *w, const char *name, const char *path, double want, double tol, unsigned ms)
-{
-	double v = NAN;
-
-	for (unsigned t = 0; t <= ms; t += 100) {
-		v = num(w, name, path);
-		if (fabs(v - want) <= tol)
-			return;
-		g_usleep(100000);
-	}
-	fail_msg("%s %s is %g, want %g", name, path, v, want);
+	return bus_number(&w->bus, name, path);
 }
 
 /* A field of the simulator's "pack ADDR status" line. */
@@ -147,7 +108,7 @@ static void test_three_packs(void **state)
 	for (unsigned a = 1; a <= 3; a++) {
 		GVariant *v = bus_get_value(&w->bus, names[a], "/Serial");
 
-		wait_near(w, names[a], "/Soc", pack_status(w, a, "reported_soc"), 0.5, 3000);
+		bus_wait_number(&w->bus, names[a], "/Soc", pack_status(w, a, "reported_soc"), 0.5, 3000);
 		assert_int_equal(num(w, names[a], "/Connected"), 1);
 		assert_true(fabs(num(w, names[a], "/System/MaxCellVoltage") -
 				 pack_status(w, a, "max_cell_mv") / 1000.0) < 0.02);
@@ -167,18 +128,18 @@ static void test_three_packs(void **state)
 		g_free(serials[a]);
 	/* Pack 3 charges at 12 A: only its service shows it. */
 	sim_cmd(&w->sim, "pack 3 current 12");
-	wait_near(w, names[3], "/Dc/0/Current", 12, 0.2, 4000);
+	bus_wait_number(&w->bus, names[3], "/Dc/0/Current", 12, 0.2, 4000);
 	assert_true(fabs(num(w, names[1], "/Dc/0/Current")) < 0.2);
 	/* Polled all along, the setup was not read again. */
 	assert_true(pack_status(w, 1, "settings") == settings[1] && pack_status(w, 3, "settings") == settings[3]);
 	/* Pack 2 goes silent: lost on its own, then back. */
 	sim_cmd(&w->sim, "pack 2 fault silent");
-	wait_near(w, names[2], "/Connected", 0, 0, 6000);
+	bus_wait_number(&w->bus, names[2], "/Connected", 0, 0, 6000);
 	assert_int_equal(num(w, names[1], "/Connected"), 1);
 	assert_int_equal(num(w, names[3], "/Connected"), 1);
 	assert_int_equal(num(w, names[2], "/Info/MaxChargeCurrent"), 0);
 	sim_cmd(&w->sim, "pack 2 fault none");
-	wait_near(w, names[2], "/Connected", 1, 0, 6000);
+	bus_wait_number(&w->bus, names[2], "/Connected", 1, 0, 6000);
 	assert_true(pack_status(w, 2, "settings") >= 2); /* read again after the loss */
 	down(w);
 }
@@ -192,11 +153,11 @@ static void test_one_pack_reconnect_garbage(void **state)
 
 	(void)state;
 	wait_name(w, name);
-	wait_near(w, name, "/Soc", pack_status(w, 1, "reported_soc"), 0.5, 3000);
+	bus_wait_number(&w->bus, name, "/Soc", pack_status(w, 1, "reported_soc"), 0.5, 3000);
 	/* The device disappears for 1.5 s: lost, reopened, the setup read again. */
 	sim_cmd(&w->sim, "disconnect 1.5");
-	wait_near(w, name, "/Connected", 0, 0, 6000);
-	wait_near(w, name, "/Connected", 1, 0, 8000);
+	bus_wait_number(&w->bus, name, "/Connected", 0, 0, 6000);
+	bus_wait_number(&w->bus, name, "/Connected", 1, 0, 8000);
 	assert_true(pack_status(w, 1, "settings") >= 2);
 	log = child_log(&w->svc);
 	assert_non_null(strstr(log, "device back"));
@@ -204,11 +165,11 @@ static void test_one_pack_reconnect_garbage(void **state)
 	/* An adapter spewing garbage: no frame, the link is lost, and nothing
 	 * wrong is published; clean again, it recovers. */
 	sim_cmd(&w->sim, "fault garbage");
-	wait_near(w, name, "/Connected", 0, 0, 6000);
+	bus_wait_number(&w->bus, name, "/Connected", 0, 0, 6000);
 	assert_int_equal(num(w, name, "/Info/MaxChargeCurrent"), 0);
 	sim_cmd(&w->sim, "fault none");
-	wait_near(w, name, "/Connected", 1, 0, 6000);
-	wait_near(w, name, "/Soc", pack_status(w, 1, "reported_soc"), 0.5, 3000);
+	bus_wait_number(&w->bus, name, "/Connected", 1, 0, 6000);
+	bus_wait_number(&w->bus, name, "/Soc", pack_status(w, 1, "reported_soc"), 0.5, 3000);
 	down(w);
 }
 

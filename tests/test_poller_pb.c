@@ -67,6 +67,39 @@ static void start(struct poller *p)
 	poller_init(p, &c, &bms_driver_pb, ADDR, 1000);
 }
 
+/* The settings request went out at t: the pack answers it 40 ms later,
+ * then the device-info request and the live read go out, each the
+ * family's 120 ms after the request before it, and are answered. */
+static void answer_setup(struct poller *p, struct bms_snapshot *snap, uint64_t t, uint64_t *until)
+{
+	poller_on_setup(p, t + 40);
+	assert_int_equal(next(p, t + 120, until), PB_REG_INFO);
+	poller_on_setup(p, t + 160);
+	assert_int_equal(next(p, t + 240, until), PB_REG_LIVE);
+	assert_true(poller_on_snapshot(p, snap, t + 280));
+}
+
+/* Started, and the pack answered the setup and the first live read. */
+static void start_up(struct poller *p, struct bms_snapshot *snap, uint64_t *until)
+{
+	memset(snap, 0, sizeof(*snap));
+	start(p);
+	assert_int_equal(next(p, 1000, until), PB_REG_SETTINGS);
+	answer_setup(p, snap, 1000, until);
+}
+
+/* Three polls from t on, 1 s apart, each a live read and its retry left
+ * unanswered; returns when the next poll is due. */
+static uint64_t miss_three(struct poller *p, uint64_t t, uint64_t *until)
+{
+	for (int miss = 0; miss < 3; miss++, t += 1000) {
+		assert_int_equal(next(p, t, until), PB_REG_LIVE);
+		assert_int_equal(next(p, t + 250, until), PB_REG_LIVE);
+		assert_int_equal(next(p, t + 500, until), 0);
+	}
+	return t;
+}
+
 static void test_setup_then_live(void **state)
 {
 	struct poller p;
@@ -135,14 +168,7 @@ static void test_setup_after_lost(void **state)
 	uint64_t until, t;
 
 	(void)state;
-	memset(&snap, 0, sizeof(snap));
-	start(&p);
-	assert_int_equal(next(&p, 1000, &until), PB_REG_SETTINGS);
-	poller_on_setup(&p, 1040);
-	assert_int_equal(next(&p, 1120, &until), PB_REG_INFO);
-	poller_on_setup(&p, 1160);
-	assert_int_equal(next(&p, 1240, &until), PB_REG_LIVE);
-	assert_true(poller_on_snapshot(&p, &snap, 1280));
+	start_up(&p, &snap, &until);
 	/* Silence for 31 s: every request unanswered. */
 	for (t = 2000; t < 33000; t += 50) {
 		uint16_t reg = next(&p, t, &until);
@@ -170,19 +196,8 @@ static void test_wake_with_settings(void **state)
 	uint64_t until, t = 3000;
 
 	(void)state;
-	memset(&snap, 0, sizeof(snap));
-	start(&p);
-	assert_int_equal(next(&p, 1000, &until), PB_REG_SETTINGS);
-	poller_on_setup(&p, 1040);
-	assert_int_equal(next(&p, 1120, &until), PB_REG_INFO);
-	poller_on_setup(&p, 1160);
-	assert_int_equal(next(&p, 1240, &until), PB_REG_LIVE);
-	assert_true(poller_on_snapshot(&p, &snap, 1280));
-	for (int miss = 0; miss < 3; miss++, t += 1000) {
-		assert_int_equal(next(&p, t, &until), PB_REG_LIVE);
-		assert_int_equal(next(&p, t + 250, &until), PB_REG_LIVE);
-		assert_int_equal(next(&p, t + 500, &until), 0);
-	}
+	start_up(&p, &snap, &until);
+	t = miss_three(&p, t, &until);
 	assert_int_equal(poller_counters(&p)->misses, 3);
 	assert_int_equal(next(&p, t, &until), PB_REG_SETTINGS);
 	poller_on_setup(&p, t + 40);
@@ -203,14 +218,7 @@ static void test_settings_refreshed(void **state)
 	unsigned refreshes = 0;
 
 	(void)state;
-	memset(&snap, 0, sizeof(snap));
-	start(&p);
-	assert_int_equal(next(&p, 1000, &until), PB_REG_SETTINGS);
-	poller_on_setup(&p, 1040);
-	assert_int_equal(next(&p, 1120, &until), PB_REG_INFO);
-	poller_on_setup(&p, 1160);
-	assert_int_equal(next(&p, 1240, &until), PB_REG_LIVE);
-	assert_true(poller_on_snapshot(&p, &snap, 1280));
+	start_up(&p, &snap, &until);
 	for (t = 2000; t < 66000; t += 1000) {
 		uint16_t reg = next(&p, t, &until);
 
@@ -248,14 +256,7 @@ static void test_setup_before_wake_after_lost(void **state)
 	uint16_t reg;
 
 	(void)state;
-	memset(&snap, 0, sizeof(snap));
-	start(&p);
-	assert_int_equal(next(&p, 1000, &until), PB_REG_SETTINGS);
-	poller_on_setup(&p, 1040);
-	assert_int_equal(next(&p, 1120, &until), PB_REG_INFO);
-	poller_on_setup(&p, 1160);
-	assert_int_equal(next(&p, 1240, &until), PB_REG_LIVE);
-	assert_true(poller_on_snapshot(&p, &snap, 1280));
+	start_up(&p, &snap, &until);
 	/* Silent until lost, and on until a miss count that is a multiple of
 	 * three (the wake-up is due at the next cycle). */
 	while (poller_link(&p) != POLLER_LINK_LOST || poller_counters(&p)->misses % 3 != 0) {
@@ -266,11 +267,7 @@ static void test_setup_before_wake_after_lost(void **state)
 		t = until;
 	assert_int_equal(reg, PB_REG_SETTINGS);
 	/* It answers everything from here on. */
-	poller_on_setup(&p, t + 40);
-	assert_int_equal(next(&p, t + 120, &until), PB_REG_INFO);
-	poller_on_setup(&p, t + 160);
-	assert_int_equal(next(&p, t + 240, &until), PB_REG_LIVE);
-	assert_true(poller_on_snapshot(&p, &snap, t + 280));
+	answer_setup(&p, &snap, t, &until);
 	assert_int_equal(poller_link(&p), POLLER_LINK_UP);
 }
 
@@ -285,19 +282,8 @@ static void test_reopen_after_wake(void **state)
 	uint64_t until, t = 3000;
 
 	(void)state;
-	memset(&snap, 0, sizeof(snap));
-	start(&p);
-	assert_int_equal(next(&p, 1000, &until), PB_REG_SETTINGS);
-	poller_on_setup(&p, 1040);
-	assert_int_equal(next(&p, 1120, &until), PB_REG_INFO);
-	poller_on_setup(&p, 1160);
-	assert_int_equal(next(&p, 1240, &until), PB_REG_LIVE);
-	assert_true(poller_on_snapshot(&p, &snap, 1280));
-	for (int miss = 0; miss < 3; miss++, t += 1000) {
-		assert_int_equal(next(&p, t, &until), PB_REG_LIVE);
-		assert_int_equal(next(&p, t + 250, &until), PB_REG_LIVE);
-		assert_int_equal(next(&p, t + 500, &until), 0);
-	}
+	start_up(&p, &snap, &until);
+	t = miss_three(&p, t, &until);
 	assert_int_equal(next(&p, t, &until), PB_REG_SETTINGS); /* the wake-up, lost */
 	poller_resetup(&p);                                     /* the device is back */
 	assert_int_equal(next(&p, t + 120, &until), PB_REG_SETTINGS);
@@ -318,14 +304,7 @@ static void test_resetup_during_read(void **state)
 	uint64_t until;
 
 	(void)state;
-	memset(&snap, 0, sizeof(snap));
-	start(&p);
-	assert_int_equal(next(&p, 1000, &until), PB_REG_SETTINGS);
-	poller_on_setup(&p, 1040);
-	assert_int_equal(next(&p, 1120, &until), PB_REG_INFO);
-	poller_on_setup(&p, 1160);
-	assert_int_equal(next(&p, 1240, &until), PB_REG_LIVE);
-	assert_true(poller_on_snapshot(&p, &snap, 1280));
+	start_up(&p, &snap, &until);
 	assert_int_equal(next(&p, 2000, &until), PB_REG_LIVE);
 	poller_resetup(&p);
 	assert_false(poller_on_snapshot(&p, &snap, 2040));

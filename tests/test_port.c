@@ -151,12 +151,10 @@ static bool lost(struct world *w, unsigned k)
 	return INT_OF(w, k, "/Connected") == 0;
 }
 
-static void test_one_service_per_unit(void **state)
+/* The tty of the pty the fake bus opened names the services: wait for
+ * each. */
+static void wait_names(struct world *w)
 {
-	struct world *w = up();
-
-	(void)state;
-	/* The tty of the pty the fake bus opened names the services. */
 	for (unsigned t = 0; t < 50 && !w->fb.path[0]; t++)
 		g_usleep(100000);
 	const char *tty = strrchr(w->fb.path, '/') + 1;
@@ -165,6 +163,16 @@ static void test_one_service_per_unit(void **state)
 		snprintf(w->names[k], sizeof(w->names[k]), "com.victronenergy.battery._%s_%u", tty, k + 1);
 		assert_true(wait_for(named, w, k, 8000));
 	}
+}
+
+static void test_one_service_per_unit(void **state)
+{
+	struct world *w = up();
+
+	(void)state;
+	wait_names(w);
+	const char *tty = strrchr(w->fb.path, '/') + 1;
+
 	for (unsigned k = 0; k < UNITS; k++) {
 		/* Each its own model: the SoC its BMS reports (50 + address),
 		 * its own device instance and limits. */
@@ -192,18 +200,6 @@ static void test_one_service_per_unit(void **state)
 	assert_int_equal(INT_OF(w, 2, "/Connected"), 1);
 	assert_true(DOUBLE_OF(w, 1, "/Info/MaxChargeCurrent") == 0);
 	down(w);
-}
-
-static void wait_names(struct world *w)
-{
-	for (unsigned t = 0; t < 50 && !w->fb.path[0]; t++)
-		g_usleep(100000);
-	const char *tty = strrchr(w->fb.path, '/') + 1;
-
-	for (unsigned k = 0; k < UNITS; k++) {
-		snprintf(w->names[k], sizeof(w->names[k]), "com.victronenergy.battery._%s_%u", tty, k + 1);
-		assert_true(wait_for(named, w, k, 8000));
-	}
 }
 
 static int want_alarm[UNITS];

@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <math.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -272,6 +273,24 @@ static void test_without_settings_service(void **state)
 	down(w);
 }
 
+/* The dbus-daemon goes away (as when it restarts): the service exits 1,
+ * saying why, for its supervisor to start it again on the new bus. */
+static void test_bus_lost(void **state)
+{
+	struct world *w = up(NULL, NULL, true);
+	char *log;
+
+	(void)state;
+	assert_int_equal(kill(w->bus.daemon_pid, SIGTERM), 0);
+	for (unsigned t = 0; t < 100 && !child_exited(&w->svc); t++)
+		g_usleep(50000);
+	assert_true(child_exited(&w->svc));
+	log = child_log(&w->svc);
+	assert_non_null(strstr(log, "lost the D-Bus connection; exiting for the supervisor to restart us"));
+	g_free(log);
+	down_code(w, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +298,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_no_bms_no_name, teardown),
 		cmocka_unit_test_teardown(test_two_instances, teardown),
 		cmocka_unit_test_teardown(test_without_settings_service, teardown),
+		cmocka_unit_test_teardown(test_bus_lost, teardown),
 	};
 
 	return cmocka_run_group_tests_name("service", tests, NULL, NULL);

@@ -135,13 +135,7 @@ static bool sim_is(void *ud)
 
 static double value_of(struct world *w, const char *path)
 {
-	GVariant *v = bus_get_value(&w->bus, NAME, path);
-	double d = g_variant_is_of_type(v, G_VARIANT_TYPE_DOUBLE) ? g_variant_get_double(v)
-		: g_variant_is_of_type(v, G_VARIANT_TYPE_INT32)   ? g_variant_get_int32(v)
-								  : NAN;
-
-	g_variant_unref(v);
-	return d;
+	return bus_number(&w->bus, NAME, path);
 }
 
 struct below {

@@ -385,19 +385,15 @@ static gboolean odd_signals_cb(gpointer data)
 static GPtrArray *request_paths(DBusMessage *msg)
 {
 	GPtrArray *out = g_ptr_array_new();
-	DBusMessageIter iter, arr, dict, kv, var;
+	DBusMessageIter iter, arr, dict, var;
 
 	dbus_message_iter_init(msg, &iter);
 	dbus_message_iter_recurse(&iter, &arr);
 	for (; dbus_message_iter_get_arg_type(&arr) == DBUS_TYPE_ARRAY; dbus_message_iter_next(&arr)) {
-		dbus_message_iter_recurse(&arr, &dict);
-		for (; dbus_message_iter_get_arg_type(&dict) == DBUS_TYPE_DICT_ENTRY; dbus_message_iter_next(&dict)) {
-			const char *key, *path;
+		const char *key, *path;
 
-			dbus_message_iter_recurse(&dict, &kv);
-			dbus_message_iter_get_basic(&kv, &key);
-			dbus_message_iter_next(&kv);
-			dbus_message_iter_recurse(&kv, &var);
+		dbus_message_iter_recurse(&arr, &dict);
+		while (dbus_dict_next(&dict, &key, &var)) {
 			if (strcmp(key, "path") == 0 && dbus_message_iter_get_arg_type(&var) == DBUS_TYPE_STRING) {
 				dbus_message_iter_get_basic(&var, &path);
 				g_ptr_array_add(out, (gpointer)path);
@@ -410,7 +406,7 @@ static GPtrArray *request_paths(DBusMessage *msg)
 static DBusHandlerResult methods(struct busitem_tree *tree, DBusMessage *msg, void *data)
 {
 	struct fake *f = data;
-	DBusMessageIter iter, arr, dict, kv, var;
+	DBusMessageIter iter, arr, dict, var;
 
 	(void)tree;
 	if (f->misbehave == MB_SILENT)
@@ -439,23 +435,16 @@ static DBusHandlerResult methods(struct busitem_tree *tree, DBusMessage *msg, vo
 	dbus_message_iter_open_container(&out, DBUS_TYPE_ARRAY, "a{sv}", &out_arr);
 	dbus_message_iter_recurse(&iter, &arr);
 	while (dbus_message_iter_get_arg_type(&arr) == DBUS_TYPE_ARRAY) {
-		const char *path = NULL;
+		const char *path = NULL, *key;
 		DBusMessageIter def;
 		bool have_def = false;
 
 		dbus_message_iter_recurse(&arr, &dict);
-		while (dbus_message_iter_get_arg_type(&dict) == DBUS_TYPE_DICT_ENTRY) {
-			const char *key;
-
-			dbus_message_iter_recurse(&dict, &kv);
-			dbus_message_iter_get_basic(&kv, &key);
-			dbus_message_iter_next(&kv);
-			dbus_message_iter_recurse(&kv, &var);
+		while (dbus_dict_next(&dict, &key, &var)) {
 			if (strcmp(key, "path") == 0 && dbus_message_iter_get_arg_type(&var) == DBUS_TYPE_STRING)
 				dbus_message_iter_get_basic(&var, &path);
 			else if (strcmp(key, "default") == 0)
 				def = var, have_def = true;
-			dbus_message_iter_next(&dict);
 		}
 		struct busitem *it = NULL;
 		int error = path && have_def ? add_one(f, path, &def, &it) : -4;

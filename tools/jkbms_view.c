@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "bus_find.h"
+#include "dbus_dict.h"
 
 #define MAX_ITEMS 512
 
@@ -57,7 +58,7 @@ static int get_items(DBusConnection *c, const char *service)
 {
 	DBusMessage *m = dbus_message_new_method_call(service, "/", "com.victronenergy.BusItem", "GetItems");
 	DBusError err;
-	DBusMessageIter it, arr, e, dict, kv, var;
+	DBusMessageIter it, arr, e, dict, var;
 
 	dbus_error_init(&err);
 	DBusMessage *r = dbus_connection_send_with_reply_and_block(c, m, 2000, &err);
@@ -81,13 +82,9 @@ static int get_items(DBusConnection *c, const char *service)
 		snprintf(x->path, sizeof(x->path), "%s", p);
 		dbus_message_iter_next(&e);
 		dbus_message_iter_recurse(&e, &dict);
-		while (dbus_message_iter_get_arg_type(&dict) == DBUS_TYPE_DICT_ENTRY) {
-			const char *key;
+		const char *key;
 
-			dbus_message_iter_recurse(&dict, &kv);
-			dbus_message_iter_get_basic(&kv, &key);
-			dbus_message_iter_next(&kv);
-			dbus_message_iter_recurse(&kv, &var);
+		while (dbus_dict_next(&dict, &key, &var)) {
 			int t = dbus_message_iter_get_arg_type(&var);
 
 			if (strcmp(key, "Text") == 0 && t == DBUS_TYPE_STRING) {
@@ -108,7 +105,6 @@ static int get_items(DBusConnection *c, const char *service)
 					x->num = b.i32;
 				}
 			}
-			dbus_message_iter_next(&dict);
 		}
 		dbus_message_iter_next(&arr);
 	}

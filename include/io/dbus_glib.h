@@ -23,4 +23,15 @@ void dbus_glib_detach(DBusConnection *conn);
  * *err_msg (static text or from libdbus, valid until the next call). */
 DBusConnection *dbus_glib_open_system(const char **err_msg);
 
+/* What a connection filter sees when the service loses its place on the
+ * bus: the connection itself (libdbus's local Disconnected) or its name
+ * (NameLost for name). Either is logged here; the caller exits 1 for its
+ * supervisor to start it again. */
+enum dbus_glib_loss {
+	DBUS_GLIB_LOST_NOTHING,
+	DBUS_GLIB_LOST_CONNECTION,
+	DBUS_GLIB_LOST_NAME,
+};
+enum dbus_glib_loss dbus_glib_loss(DBusMessage *msg, const char *name);
+
 #endif

@@ -12,9 +12,10 @@
 #include "pb_codec.h"
 #include "strbuf.h"
 
+/* ,"key":"v" (after the key before it): the text escaped. */
 static void emit_string(struct strbuf *o, const char *key, const char *v)
 {
-	strbuf_printf(o, "\"%s\":\"", key);
+	strbuf_printf(o, ",\"%s\":\"", key);
 	for (; *v; v++) {
 		if (*v == '"' || *v == '\\')
 			strbuf_printf(o, "\\%c", *v);
@@ -139,21 +140,13 @@ static void emit_pb_settings(struct strbuf *o, const struct bms_pb *p)
 
 static void emit_pb_info(struct strbuf *o, const struct bms_pb *p)
 {
-	strbuf_printf(o, ",");
 	emit_string(o, "model", p->model);
-	strbuf_printf(o, ",");
 	emit_string(o, "hardware", p->hardware);
-	strbuf_printf(o, ",");
 	emit_string(o, "software", p->software);
-	strbuf_printf(o, ",");
 	emit_string(o, "name", p->name);
-	strbuf_printf(o, ",");
 	emit_string(o, "manufacturing_date", p->date);
-	strbuf_printf(o, ",");
 	emit_string(o, "serial", p->serial);
-	strbuf_printf(o, ",");
 	emit_string(o, "user_data", p->user_data);
-	strbuf_printf(o, ",");
 	emit_string(o, "user_data2", p->user_data2);
 	strbuf_printf(o, ",\"on_time_s\":%u,\"power_on_count\":%u,", (unsigned)p->on_time_s,
 		      (unsigned)p->power_on_count);
@@ -221,13 +214,10 @@ int bms_json_format(const struct bms_snapshot *s, char *buf, size_t size)
 	strbuf_printf(&o, "\"charge_fet\":%s,\"discharge_fet\":%s,\"balancing\":%s,",
 		      b(s->status & BMS_STATUS_CHARGE_FET), b(s->status & BMS_STATUS_DISCHARGE_FET),
 		      b(s->status & BMS_STATUS_BALANCING));
-	strbuf_printf(&o, "\"protocol_version\":%u,\"current_raw\":%u,", s->protocol_version, s->current_raw);
+	strbuf_printf(&o, "\"protocol_version\":%u,\"current_raw\":%u", s->protocol_version, s->current_raw);
 	emit_string(&o, "software_version", s->software_version);
-	strbuf_printf(&o, ",");
 	emit_string(&o, "device_id", s->device_id);
-	strbuf_printf(&o, ",");
 	emit_string(&o, "manufacturing_date", s->manufacturing_date);
-	strbuf_printf(&o, ",");
 	emit_string(&o, "manufacturer", s->manufacturer);
 	strbuf_printf(&o, ",\"runtime_min\":%u,", (unsigned)s->runtime_min);
 	emit_settings(&o, &s->settings);

@@ -13,3 +13,20 @@ void dbus_dict_append(DBusMessageIter *dict, const char *key, int type, const vo
 	dbus_message_iter_close_container(&entry, &var);
 	dbus_message_iter_close_container(dict, &entry);
 }
+
+bool dbus_dict_next(DBusMessageIter *dict, const char **key, DBusMessageIter *var)
+{
+	DBusMessageIter kv;
+
+	if (dbus_message_iter_get_arg_type(dict) != DBUS_TYPE_DICT_ENTRY)
+		return false;
+	dbus_message_iter_recurse(dict, &kv);
+	if (dbus_message_iter_get_arg_type(&kv) != DBUS_TYPE_STRING)
+		return false;
+	dbus_message_iter_get_basic(&kv, key);
+	if (!dbus_message_iter_next(&kv) || dbus_message_iter_get_arg_type(&kv) != DBUS_TYPE_VARIANT)
+		return false;
+	dbus_message_iter_recurse(&kv, var);
+	dbus_message_iter_next(dict);
+	return true;
+}

@@ -332,3 +332,20 @@ DBusConnection *dbus_glib_open_system(const char **err_msg)
 	}
 	return conn;
 }
+
+enum dbus_glib_loss dbus_glib_loss(DBusMessage *msg, const char *name)
+{
+	const char *lost = NULL;
+
+	if (dbus_message_is_signal(msg, DBUS_INTERFACE_LOCAL, "Disconnected")) {
+		LOG_ERR("lost the D-Bus connection; exiting for the supervisor to restart us");
+		return DBUS_GLIB_LOST_CONNECTION;
+	}
+	if (dbus_message_is_signal(msg, DBUS_INTERFACE_DBUS, "NameLost") &&
+	    dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &lost, DBUS_TYPE_INVALID) && lost &&
+	    strcmp(lost, name) == 0) {
+		LOG_ERR("lost the bus name %s; exiting", lost);
+		return DBUS_GLIB_LOST_NAME;
+	}
+	return DBUS_GLIB_LOST_NOTHING;
+}

@@ -85,19 +85,13 @@ static bool send(struct settings_client *sc, DBusMessage *msg, DBusPendingCallNo
  * suffix; each variant's type is checked before it is read. */
 static bool parse_entry(DBusMessageIter *entry_arr, const char *suffix, int *error, char **value)
 {
-	DBusMessageIter dict, kv, var;
-	const char *path = NULL;
+	DBusMessageIter dict, var;
+	const char *path = NULL, *key;
 
 	*error = -1;
 	*value = NULL;
 	dbus_message_iter_recurse(entry_arr, &dict);
-	while (dbus_message_iter_get_arg_type(&dict) == DBUS_TYPE_DICT_ENTRY) {
-		const char *key;
-
-		dbus_message_iter_recurse(&dict, &kv);
-		dbus_message_iter_get_basic(&kv, &key);
-		dbus_message_iter_next(&kv);
-		dbus_message_iter_recurse(&kv, &var);
+	while (dbus_dict_next(&dict, &key, &var)) {
 		int t = dbus_message_iter_get_arg_type(&var);
 
 		if (strcmp(key, "path") == 0 && t == DBUS_TYPE_STRING) {
@@ -111,7 +105,6 @@ static bool parse_entry(DBusMessageIter *entry_arr, const char *suffix, int *err
 			g_free(*value);
 			*value = g_strdup(s);
 		}
-		dbus_message_iter_next(&dict);
 	}
 	if (path && g_str_has_suffix(path, suffix))
 		return true;

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dbus_dict.h"
+
 /* What a member path feeds. */
 enum field_kind {
 	F_VALUE,      /* a measurement (enum bank_value) */
@@ -144,7 +146,7 @@ static void apply_field(struct bank_member *m, const struct bank_field *f, DBusM
 
 bool bank_items_apply(GHashTable *fields, DBusMessage *msg, struct bank_member *m, bool *member)
 {
-	DBusMessageIter it, arr, entry, props, kv, var;
+	DBusMessageIter it, arr, entry, props, var;
 
 	if (!dbus_message_has_signature(msg, "a{sa{sv}}"))
 		return false;
@@ -161,16 +163,11 @@ bool bank_items_apply(GHashTable *fields, DBusMessage *msg, struct bank_member *
 			continue;
 		dbus_message_iter_next(&entry);
 		dbus_message_iter_recurse(&entry, &props);
-		for (; dbus_message_iter_get_arg_type(&props) == DBUS_TYPE_DICT_ENTRY; dbus_message_iter_next(&props)) {
-			const char *key;
+		const char *key;
 
-			dbus_message_iter_recurse(&props, &kv);
-			dbus_message_iter_get_basic(&kv, &key);
-			if (strcmp(key, "Value") != 0)
-				continue;
-			dbus_message_iter_next(&kv);
-			dbus_message_iter_recurse(&kv, &var);
-			apply_field(m, f, &var, member);
+		while (dbus_dict_next(&props, &key, &var)) {
+			if (strcmp(key, "Value") == 0)
+				apply_field(m, f, &var, member);
 		}
 	}
 	return true;

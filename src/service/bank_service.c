@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "bank_private.h"
+#include "dbus_glib.h"
 #include "log.h"
 
 #define BANK_TICK_MS 1000
@@ -130,21 +131,12 @@ static gboolean tick_cb(gpointer data)
 static DBusHandlerResult bus_filter(DBusConnection *conn, DBusMessage *msg, void *data)
 {
 	struct bank_service *b = data;
-	const char *name = NULL;
+	enum dbus_glib_loss lost = dbus_glib_loss(msg, BANK_BUS_NAME);
 
 	(void)conn;
-	if (dbus_message_is_signal(msg, DBUS_INTERFACE_LOCAL, "Disconnected")) {
-		LOG_ERR("lost the D-Bus connection; exiting for the supervisor to restart us");
+	if (lost != DBUS_GLIB_LOST_NOTHING)
 		quit(b, 1);
-		return DBUS_HANDLER_RESULT_HANDLED;
-	}
-	if (dbus_message_is_signal(msg, DBUS_INTERFACE_DBUS, "NameLost") &&
-	    dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &name, DBUS_TYPE_INVALID) && name &&
-	    strcmp(name, BANK_BUS_NAME) == 0) {
-		LOG_ERR("lost the bus name %s; exiting", name);
-		quit(b, 1);
-	}
-	return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
+	return lost == DBUS_GLIB_LOST_CONNECTION ? DBUS_HANDLER_RESULT_HANDLED : DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
 }
 
 /* ---- life cycle ---------------------------------------------------------- */

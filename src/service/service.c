@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dbus_glib.h"
 #include "log.h"
 #include "service_private.h"
 #include "version.h"
@@ -353,21 +354,12 @@ static void on_write(void *data, const struct poller_write_result *r)
 static DBusHandlerResult bus_filter(DBusConnection *conn, DBusMessage *msg, void *data)
 {
 	struct service *s = data;
-	const char *name = NULL;
+	enum dbus_glib_loss lost = dbus_glib_loss(msg, s->bus_name);
 
 	(void)conn;
-	if (dbus_message_is_signal(msg, DBUS_INTERFACE_LOCAL, "Disconnected")) {
-		LOG_ERR("lost the D-Bus connection; exiting for the supervisor to restart us");
+	if (lost != DBUS_GLIB_LOST_NOTHING)
 		quit(s, 1);
-		return DBUS_HANDLER_RESULT_HANDLED;
-	}
-	if (dbus_message_is_signal(msg, DBUS_INTERFACE_DBUS, "NameLost") &&
-	    dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &name, DBUS_TYPE_INVALID) && name &&
-	    strcmp(name, s->bus_name) == 0) {
-		LOG_ERR("lost the bus name %s; exiting", name);
-		quit(s, 1);
-	}
-	return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
+	return lost == DBUS_GLIB_LOST_CONNECTION ? DBUS_HANDLER_RESULT_HANDLED : DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
 }
 
 /* ---- life cycle ------------------------------------------------------------------- */

@@ -10,9 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void answer_fmt(char *answer, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void answer_fmt(char *answer, size_t size, const char *fmt, ...)
+void sim_answer(char *answer, size_t size, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -160,10 +158,10 @@ static void cmd_temp(struct sim_model *m, const char *sensor, double v, char *an
 		m->temp_c[i] = v;
 		m->temp_override[i] = true;
 	} else {
-		answer_fmt(answer, size, "error unknown sensor %s", sensor);
+		sim_answer(answer, size, "error unknown sensor %s", sensor);
 		return;
 	}
-	answer_fmt(answer, size, "ok temp %s %.1f", sensor, v);
+	sim_answer(answer, size, "ok temp %s %.1f", sensor, v);
 }
 
 static void cmd_charger(struct sim_model *m, int n, const char *kind, const char *max, char *answer, size_t size)
@@ -175,12 +173,12 @@ static void cmd_charger(struct sim_model *m, int n, const char *kind, const char
 	} else if (strcmp(kind, "rogue") == 0) {
 		m->charger = SIM_CHARGER_ROGUE;
 	} else {
-		answer_fmt(answer, size, "error unknown charger %s", kind);
+		sim_answer(answer, size, "error unknown charger %s", kind);
 		return;
 	}
 	if (n == 3)
 		m->charger_max_a = atof(max);
-	answer_fmt(answer, size, "ok charger %s %.1f", kind, m->charger_max_a);
+	sim_answer(answer, size, "ok charger %s %.1f", kind, m->charger_max_a);
 }
 
 /* unmeasured CELL (1-based) | all | 0 (every lead measured again) */
@@ -191,7 +189,7 @@ static void cmd_unmeasured(struct sim_model *m, const char *which, char *answer,
 	long cell = strtol(which, &end, 10);
 
 	if (!all && (*end || cell < 0 || cell > (long)m->cells)) {
-		answer_fmt(answer, size, "error unmeasured CELL: 1..%u, all, or 0 to end", m->cells);
+		sim_answer(answer, size, "error unmeasured CELL: 1..%u, all, or 0 to end", m->cells);
 		return;
 	}
 	for (unsigned i = 0; i < m->cells; i++) {
@@ -200,7 +198,7 @@ static void cmd_unmeasured(struct sim_model *m, const char *which, char *answer,
 	}
 	if (cell > 0)
 		m->cell_unmeasured[cell - 1] = true;
-	answer_fmt(answer, size, "ok unmeasured %s", which);
+	sim_answer(answer, size, "ok unmeasured %s", which);
 }
 
 /* socdrift MIN MAX | socdrift off */
@@ -210,12 +208,12 @@ static void cmd_socdrift(struct sim_model *m, int n, const char *lo, const char 
 
 	if (n == 2 && strcmp(lo, "off") == 0) {
 		sim_model_soc_drift(m, -1, 0);
-		answer_fmt(answer, size, "ok socdrift off");
+		sim_answer(answer, size, "ok socdrift off");
 	} else if (n == 3 && sscanf(lo, "%lf", &a) == 1 && sscanf(hi, "%lf", &b) == 1 && a >= 0 &&
 		   sim_model_soc_drift(m, a, b)) {
-		answer_fmt(answer, size, "ok socdrift %.1f %.1f", a, b);
+		sim_answer(answer, size, "ok socdrift %.1f %.1f", a, b);
 	} else {
-		answer_fmt(answer, size, "error socdrift MIN MAX (0 <= MIN < MAX <= 100) or socdrift off");
+		sim_answer(answer, size, "error socdrift MIN MAX (0 <= MIN < MAX <= 100) or socdrift off");
 	}
 }
 
@@ -236,7 +234,7 @@ static bool cmd_number(struct sim_model *m, const char *cmd, double v, char *ans
 	if (k == n)
 		return false;
 	if (!(v >= range[k].lo && v <= range[k].hi)) {
-		answer_fmt(answer, size, "error %s: %g..%g", cmd, range[k].lo, range[k].hi);
+		sim_answer(answer, size, "error %s: %g..%g", cmd, range[k].lo, range[k].hi);
 		return true;
 	}
 	if (k == 0)
@@ -249,7 +247,7 @@ static bool cmd_number(struct sim_model *m, const char *cmd, double v, char *ans
 		m->noise_mv = v;
 	else
 		m->resistance_mohm = v;
-	answer_fmt(answer, size, "ok %s %.2f", cmd, v);
+	sim_answer(answer, size, "ok %s %.2f", cmd, v);
 	return true;
 }
 
@@ -267,21 +265,21 @@ bool sim_control_command(struct sim_model *m, const char *line, char *answer, si
 	} else if (strcmp(a, "sine") == 0 && n == 3 && sscanf(b, "%lf", &v) == 1) {
 		m->sine_amp_a = v;
 		m->sine_period_s = atof(c);
-		answer_fmt(answer, size, "ok sine");
+		sim_answer(answer, size, "ok sine");
 	} else if (strcmp(a, "temp") == 0 && n == 3 && sscanf(c, "%lf", &v) == 1) {
 		cmd_temp(m, b, v, answer, size);
 	} else if (strcmp(a, "high") == 0 && n == 3 && cell >= 1 && (unsigned)cell <= m->cells) {
 		m->cell_extra_mv[cell - 1] = atof(c);
-		answer_fmt(answer, size, "ok high %d %s", cell, c);
+		sim_answer(answer, size, "ok high %d %s", cell, c);
 	} else if (strcmp(a, "alarm") == 0 && n == 2) {
 		m->forced_alarms = (uint16_t)strtoul(b, NULL, 0);
-		answer_fmt(answer, size, "ok alarm 0x%04X", m->forced_alarms);
+		sim_answer(answer, size, "ok alarm 0x%04X", m->forced_alarms);
 	} else if (strcmp(a, "fet") == 0 && n == 3 && (strcmp(b, "charge") == 0 || strcmp(b, "discharge") == 0)) {
 		if (strcmp(b, "charge") == 0)
 			m->charge_switch = atoi(c) != 0;
 		else
 			m->discharge_switch = atoi(c) != 0;
-		answer_fmt(answer, size, "ok fet %s %d", b, atoi(c) != 0);
+		sim_answer(answer, size, "ok fet %s %d", b, atoi(c) != 0);
 	} else if (strcmp(a, "charger") == 0 && n >= 2) {
 		cmd_charger(m, n, b, c, answer, size);
 	} else if (strcmp(a, "unmeasured") == 0 && n == 2) {

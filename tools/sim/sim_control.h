@@ -25,6 +25,9 @@ bool sim_control_scenario(struct sim_model *m, const char *name);
  * otherwise the answer ("ok ..." or "error ...") is in answer. */
 bool sim_control_command(struct sim_model *m, const char *line, char *answer, size_t size);
 
+/* Print a command's answer into answer (size bytes, cut to fit). */
+void sim_answer(char *answer, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* The scenario names, for messages. */
 #define SIM_CONTROL_SCENARIOS "full-charge cold-morning rogue-charger open-lead soc-drift noisy-cells"
 

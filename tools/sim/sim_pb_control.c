@@ -4,7 +4,6 @@
  * COMMAND" acts on one pack; a model command, fault, alarm or limits
  * without the prefix acts on every pack; status and master act on the bus.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,17 +11,6 @@
 #include "sim_control.h"
 #include "sim_link.h"
 #include "sim_pb.h"
-
-static void answer_fmt(char *answer, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void answer_fmt(char *answer, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(answer, size, fmt, ap);
-	va_end(ap);
-}
 
 static void pack_status(const struct sim_pb_pack *p, char *answer, size_t size)
 {
@@ -32,7 +20,7 @@ static void pack_status(const struct sim_pb_pack *p, char *answer, size_t size)
 	sim_model_snapshot(&p->model, &snap);
 	for (unsigned i = 0; i < snap.cell_count; i++)
 		vmax = snap.cell_mv[i] > vmax ? snap.cell_mv[i] : vmax;
-	answer_fmt(answer, size,
+	sim_answer(answer, size,
 		   "status address=%u master=%d soc=%.2f reported_soc=%u current=%.2f max_cell_mv=%u "
 		   "charge_switch=%d discharge_switch=%d charge_fet=%d discharge_fet=%d forced_alarms=%u "
 		   "temp_t1=%.1f requests=%lu live=%lu settings=%lu info=%lu replies=%lu writes_applied=%lu "
@@ -54,7 +42,7 @@ static void bus_status(const struct sim *s, char *answer, size_t size)
 
 	for (unsigned i = 0; i < b->count; i++)
 		replies += b->packs[i].replies;
-	answer_fmt(answer, size,
+	sim_answer(answer, size,
 		   "status protocol=pb packs=%u requests=%lu unanswered=%lu ignored=%lu dropped=%lu replies=%lu "
 		   "broadcasts=%lu master_polls=%lu master=%d connected=%d",
 		   b->count, b->requests, b->unanswered, b->ignored, b->dropped, replies, b->broadcasts,
@@ -71,19 +59,19 @@ static void pack_command(struct sim *s, struct sim_pb_pack *p, const char *line,
 		pack_status(p, answer, size);
 	} else if (n >= 2 && strcmp(a, "fault") == 0) {
 		if (sim_faults_set(&p->f, b, n >= 3 ? (unsigned)atoi(c) : 0))
-			answer_fmt(answer, size, "ok fault %s", sim_fault_names[p->f.mode]);
+			sim_answer(answer, size, "ok fault %s", sim_fault_names[p->f.mode]);
 		else
-			answer_fmt(answer, size, "error unknown fault %s", b);
+			sim_answer(answer, size, "error unknown fault %s", b);
 	} else if (n == 2 && strcmp(a, "alarm") == 0) {
 		p->forced_alarms = (uint32_t)strtoul(b, NULL, 0);
-		answer_fmt(answer, size, "ok alarm 0x%08X", p->forced_alarms);
+		sim_answer(answer, size, "ok alarm 0x%08X", p->forced_alarms);
 	} else if (n == 3 && strcmp(a, "limits") == 0) {
 		p->model.charger_cvl_v = atof(b);
 		p->model.charger_ccl_a = atof(c);
 		s->dvcc.from_bus = false;
-		answer_fmt(answer, size, "ok limits %.2f V %.1f A", p->model.charger_cvl_v, p->model.charger_ccl_a);
+		sim_answer(answer, size, "ok limits %.2f V %.1f A", p->model.charger_cvl_v, p->model.charger_ccl_a);
 	} else if (!sim_control_command(&p->model, line, answer, size)) {
-		answer_fmt(answer, size, "error unknown command: %s", line);
+		sim_answer(answer, size, "error unknown command: %s", line);
 	}
 }
 
@@ -98,9 +86,9 @@ static void one_pack(struct sim *s, const char *line, char *answer, size_t size)
 	while (*end == ' ')
 		end++;
 	if (!p)
-		answer_fmt(answer, size, "error pack ADDR COMMAND: no pack at address %.8s", line + 4);
+		sim_answer(answer, size, "error pack ADDR COMMAND: no pack at address %.8s", line + 4);
 	else if (!*end)
-		answer_fmt(answer, size, "error pack %ld: which command?", addr);
+		sim_answer(answer, size, "error pack %ld: which command?", addr);
 	else
 		pack_command(s, p, end, answer, size);
 }
@@ -119,11 +107,11 @@ bool sim_pb_command(struct sim *s, const char *line, char *answer, size_t size)
 		bus_status(s, answer, size);
 	} else if (strcmp(a, "master") == 0 && n == 2 && (strcmp(arg, "on") == 0 || strcmp(arg, "off") == 0)) {
 		if (!b->master_period_ms) {
-			answer_fmt(answer, size, "error master: start with --master to have one");
+			sim_answer(answer, size, "error master: start with --master to have one");
 		} else {
 			b->master_on = strcmp(arg, "on") == 0;
 			b->next_broadcast_ms = 0;
-			answer_fmt(answer, size, "ok master %s", arg);
+			sim_answer(answer, size, "ok master %s", arg);
 		}
 	} else {
 		/* Every pack; the first answer that is an error, else the last. */
@@ -132,7 +120,7 @@ bool sim_pb_command(struct sim *s, const char *line, char *answer, size_t size)
 		for (unsigned i = 0; i < b->count; i++) {
 			pack_command(s, &b->packs[i], line, one, sizeof(one));
 			if (i == 0 || strncmp(answer, "error", 5) != 0)
-				answer_fmt(answer, size, "%s", one);
+				sim_answer(answer, size, "%s", one);
 		}
 	}
 	return true;
