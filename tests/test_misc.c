@@ -170,6 +170,23 @@ static void test_round_decimals(void **state)
 	}
 }
 
+/* The cell names of /System/Min|MaxVoltageCellId: as snprintf("C%u")
+ * would write them, from one digit to ten. */
+static void test_cell_name(void **state)
+{
+	char out[BATTERY_CELL_NAME_MAX], want[16];
+
+	(void)state;
+	assert_string_equal(battery_cell_name(7, out), "C7");
+	assert_string_equal(battery_cell_name(16, out), "C16");
+	assert_string_equal(battery_cell_name(0, out), "C0");
+	assert_string_equal(battery_cell_name(4294967295u, out), "C4294967295");
+	for (unsigned n = 0; n < 2000; n++) {
+		snprintf(want, sizeof(want), "C%u", n);
+		assert_string_equal(battery_cell_name(n, out), want);
+	}
+}
+
 static void test_midpoint_and_sensors(void **state)
 {
 	static const uint16_t cells[] = { 3000, 3100, 3200, 3300 };
@@ -225,10 +242,9 @@ static void test_midpoint_and_sensors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hex_parse),
-		cmocka_unit_test(test_json),
-		cmocka_unit_test(test_round_decimals),
-		cmocka_unit_test(test_midpoint_and_sensors),
+		cmocka_unit_test(test_hex_parse),      cmocka_unit_test(test_json),
+		cmocka_unit_test(test_round_decimals), cmocka_unit_test(test_midpoint_and_sensors),
+		cmocka_unit_test(test_cell_name),
 	};
 
 	return cmocka_run_group_tests_name("misc", tests, NULL, NULL);

@@ -76,6 +76,18 @@ static void check_measurements(GVariant *it, double volts)
 	assert_true(fabs(dbl(it, "/System/MinCellVoltage") - vmin) < 0.0005);
 	assert_true(fabs(dbl(it, "/System/MaxCellVoltage") - vmax) < 0.0005);
 	assert_true(fabs(dbl(it, "/Voltages/Diff") - (vmax - vmin)) < 0.0005);
+	/* The ids name a cell that holds the lowest and the highest voltage. */
+	for (int m = 0; m < 2; m++) {
+		char *id = str(it, m ? "/System/MaxVoltageCellId" : "/System/MinVoltageCellId");
+		char p[32];
+		int k = 0;
+
+		assert_int_equal(sscanf(id, "C%d", &k), 1);
+		g_free(id);
+		assert_in_range(k, 1, 8);
+		snprintf(p, sizeof(p), "/Voltages/Cell%d", k);
+		assert_true(fabs(dbl(it, p) - (m ? vmax : vmin)) < 0.0005);
+	}
 }
 
 static void check_limits(GVariant *it)

@@ -72,6 +72,12 @@ void battery_stale(struct battery *b);
  * reports, else the frame's (at most BMS_MAX_CELLS). */
 unsigned battery_cell_count(const struct bms_snapshot *s);
 
+/* A cell's name as Venus shows it: "C" and its number from 1 ("C7",
+ * "C16"). Written by hand: it runs every poll, and snprintf() was the
+ * largest piece of code a poll ran. Returns out. */
+#define BATTERY_CELL_NAME_MAX 12
+const char *battery_cell_name(unsigned number, char out[BATTERY_CELL_NAME_MAX]);
+
 /* The battery temperature sensors the protocol carries (T1, T2), and the
  * range a working sensor reads in. */
 #define BATTERY_TEMP_SENSORS 2

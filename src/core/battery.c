@@ -10,6 +10,21 @@
 
 #include <string.h>
 
+const char *battery_cell_name(unsigned number, char out[BATTERY_CELL_NAME_MAX])
+{
+	char digits[10];
+	unsigned len = 0;
+
+	do
+		digits[len++] = (char)('0' + number % 10);
+	while ((number /= 10) != 0);
+	out[0] = 'C';
+	for (unsigned k = 0; k < len; k++)
+		out[1 + k] = digits[len - 1 - k];
+	out[1 + len] = '\0';
+	return out;
+}
+
 /* The cells in series: the BMS's cell-count setting (0xA9), else the count
  * it reports (0x8A), else the frame's. Slots beyond it are never counted. */
 unsigned battery_cell_count(const struct bms_snapshot *s)

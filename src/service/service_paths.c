@@ -104,8 +104,7 @@ static enum path_result get_cell_id(const struct service_view *v, unsigned arg, 
 
 	if (!d->any)
 		return PATH_KEEP;
-	snprintf(o->buf, sizeof(o->buf), "C%u", arg ? d->max_idx : d->min_idx);
-	o->s = o->buf;
+	o->s = battery_cell_name(arg ? d->max_idx : d->min_idx, o->buf);
 	return PATH_SET;
 }
 
