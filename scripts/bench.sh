@@ -3,9 +3,11 @@
 # Benchmarks (not tests): they print figures and never fail on a slow
 # machine. Each scenario runs the program it measures (the service, or the
 # bank) and its floor (the unavoidable I/O of a poll and nothing else:
-# bench/floor.c for a port, bench/floor_bank.c for the bank) one after the
-# other against the same simulator or members on a private bus, and prints
-# per poll: CPU (scheduler time, program and floor measured in turns) and
+# bench/floor.c for a port, bench/floor_bank.c for the bank) on a private
+# bus: the service and its floor each on a simulator of their own (the
+# floor's is its twin, started alike), the bank and its floor on the same
+# members. It prints per poll: CPU (scheduler time; the service and its
+# floor in the same windows, the bank and its floor in turns) and
 # its ratio to the floor, context switches and wake-ups, system calls by
 # kind, self-wake-ups, callgrind instructions split by library, D-Bus
 # messages and the reply-to-signal latency, resident memory; then start-up
@@ -22,7 +24,7 @@
 # exit are left out.
 #
 # Usage: scripts/bench.sh [seconds-per-window]   (default 20; BENCH_ROUNDS=3
-# alternating CPU windows of the program and its floor)
+# CPU windows of the program and its floor)
 # A scenario is one function (scenario_*): it sets what is measured
 # (svc_kind, counter, floor_bin...), starts the simulator or the members,
 # runs cpu_rounds, measure_service and measure_floor, stops them and prints

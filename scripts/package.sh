@@ -43,7 +43,13 @@ cp /usr/share/doc/libc6-armhf-cross/copyright "$app/licenses/glibc"
 b="$top/build-armhf-static"
 cp "$b/libbmscore.a" "$b/libbmsio.a" "$b/libbmsservice.a" "$b/libbmstools.a" "$app/relink/"
 find "$b/CMakeFiles/dbus-jkbms.dir" -name '*.o' -exec cp {} "$app/relink/" \;
-glib_version=$(cat "$sysroot/.glib-sections" 2>/dev/null || echo unknown)
+if [ -f "$sysroot/.glib-sections" ]; then
+	glib="Debian's source package glib2.0 $(cat "$sysroot/.glib-sections"), unchanged,
+built with -O2 -ffunction-sections -fdata-sections (the repository's
+scripts/cross-glib.sh) and linked with -Wl,--gc-sections."
+else
+	glib="Debian's libglib2.0-dev archive (armhf), as shipped."
+fi
 cat >"$app/relink/RELINK.txt" <<TXT
 Relinking dbus-jkbms $version against your own builds of the LGPL libraries
 (GLib, libserialport, glibc): with an armhf toolchain and those libraries,
@@ -51,9 +57,7 @@ Relinking dbus-jkbms $version against your own builds of the LGPL libraries
     libbmstools.a libbmsservice.a libbmsio.a libbmscore.a \\
     -lglib-2.0 -lpcre2-8 -ldbus-1 -lserialport -lm -pthread
 The source is the dbus-jkbms repository at version $version (MIT licence).
-The GLib inside is Debian's source package glib2.0 $glib_version, unchanged,
-built with -O2 -ffunction-sections -fdata-sections (the repository's
-scripts/cross-glib.sh) and linked with -Wl,--gc-sections.
+The GLib inside is $glib
 TXT
 
 mkdir -p "$top/dist"
