@@ -145,11 +145,17 @@ static void chars(struct wire *w, const char *s)
  * point before the last point digits (0: none). */
 static void digits(struct wire *w, uint64_t u, unsigned base, int min_digits, int point)
 {
+	static const char glyph[] = "0123456789ABCDEF";
 	char d[24];
 	int len = 0;
 
-	for (; u || len < min_digits; u /= base)
-		d[len++] = "0123456789ABCDEF"[u % base];
+	/* In 32 bits once the value fits, by constants: on the GX's Cortex-A7
+	 * a 64-bit or variable division is a library call, and a text has a
+	 * few digits each poll. */
+	for (; u > UINT32_MAX; u /= base)
+		d[len++] = glyph[u % base];
+	for (uint32_t v = (uint32_t)u; v || len < min_digits; v = base == 16 ? v >> 4 : v / 10)
+		d[len++] = glyph[base == 16 ? v & 15 : v % 10];
 
 	uint8_t *p = room(w, (size_t)len + (point > 0));
 
