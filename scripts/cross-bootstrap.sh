@@ -16,7 +16,7 @@ sysroot="$cross/sysroot-armhf"
 stamp="$sysroot/.complete"
 
 pkgs="gcc-arm-linux-gnueabihf libc6-dev-armhf-cross linux-libc-dev-armhf-cross qemu-user-static binutils-arm-linux-gnueabihf
-meson ninja-build dpkg-dev pkg-config"
+pkg-config"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -37,16 +37,24 @@ cp "$sysroot/usr/share/doc/libserialport0/copyright" "$app/licenses/libserialpor
 cp "$sysroot/usr/share/doc/libpcre2-8-0/copyright" "$app/licenses/pcre2"
 cp /usr/share/doc/libc6-armhf-cross/copyright "$app/licenses/glibc"
 [ -f /usr/share/doc/libgcc-s1-armhf-cross/copyright ] && cp /usr/share/doc/libgcc-s1-armhf-cross/copyright "$app/licenses/libgcc"
+# The licence texts those files refer to, which a GX does not have.
+for l in LGPL-2.1 LGPL-3 GPL-2 GPL-3; do
+	cp "/usr/share/common-licenses/$l" "$app/licenses/$l"
+done
 
 # LGPL: our own objects, so the binary can be relinked with modified
 # GLib, libserialport or glibc.
 b="$top/build-armhf-static"
 cp "$b/libbmscore.a" "$b/libbmsio.a" "$b/libbmsservice.a" "$b/libbmstools.a" "$app/relink/"
 find "$b/CMakeFiles/dbus-jkbms.dir" -name '*.o' -exec cp {} "$app/relink/" \;
+sources=""
 if [ -f "$sysroot/.glib-sections" ]; then
+	sources="$top/dist/dbus-jkbms-$version-sources.tar.gz"
 	glib="Debian's source package glib2.0 $(cat "$sysroot/.glib-sections"), unchanged,
-built with -O2 -ffunction-sections -fdata-sections (the repository's
-scripts/cross-glib.sh) and linked with -Wl,--gc-sections."
+built with Debian's flags for armhf plus -ffunction-sections -fdata-sections
+by scripts/cross-glib.sh and linked with -Wl,--gc-sections. That source
+package and the script are in $(basename "$sources"), which
+comes with this archive."
 else
 	glib="Debian's libglib2.0-dev archive (armhf), as shipped."
 fi
@@ -64,4 +72,15 @@ mkdir -p "$top/dist"
 out="$top/dist/dbus-jkbms-$version-armhf.tar.gz"
 tar -C "$stage" --owner=0 --group=0 -czf "$out" dbus-jkbms
 rm -rf "$stage"
+# LGPL: the source of the GLib built here, and how it was built, beside
+# the binary that contains it.
+if [ -n "$sources" ]; then
+	src="$stage/dbus-jkbms-sources"
+	mkdir -p "$src/glib" "$src/scripts"
+	cp "$top/.cross/glib/src/"glib2.0_* "$src/glib/"
+	cp "$top/scripts/cross-glib.sh" "$top/scripts/cross-bootstrap.sh" "$src/scripts/"
+	tar -C "$stage" --owner=0 --group=0 -czf "$sources" dbus-jkbms-sources
+	rm -rf "$stage"
+	echo "package: GLib's source in $sources" >&2
+fi
 echo "$out"

@@ -28,9 +28,15 @@ if [ -n "$archive" ]; then
 	for f in bin/dbus-jkbms service/run service/log/run service/down service-bank/run service-bank/log/run \
 		start-jkbms.sh install.sh uninstall.sh \
 		dbus-jkbms.ini.sample LICENSE VERSION README.md licenses/glib licenses/dbus licenses/libserialport \
-		licenses/glibc licenses/pcre2 relink/RELINK.txt; do
+		licenses/glibc licenses/pcre2 licenses/LGPL-2.1 licenses/LGPL-3 relink/RELINK.txt; do
 		test -e "$app/$f"; check "archive has $f" $?
 	done
+	# A GLib built from source comes with that source (LGPL).
+	if grep -q "source package" "$app/relink/RELINK.txt"; then
+		sources="${archive%-armhf.tar.gz}-sources.tar.gz"
+		tar -tzf "$sources" 2>/dev/null | grep -q 'dbus-jkbms-sources/glib/glib2.0_.*\.dsc$'
+		check "the sources archive beside it has GLib's source package" $?
+	fi
 	# The real binary is replaced by a stub that records how it was started.
 fi
 mkdir -p "$app/bin" "$app/service/log" "$app/service-bank/log"
