@@ -8,7 +8,6 @@
 #define G_LOG_DOMAIN "link"
 
 #include <glib.h>
-#include <string.h>
 
 #include "deadline.h"
 #include "link_private.h"
@@ -69,7 +68,6 @@ void link_scan_step(struct link *l, uint64_t now, uint64_t free_at, uint64_t *un
 {
 	uint64_t poll = UINT64_MAX, at = MAX(l->scan.due_ms, free_at);
 	uint64_t late = l->scan.due_ms + l->scan.period_ms;
-	uint8_t req[BMS_REQUEST_MAX];
 	unsigned a = l->scan.next;
 
 	if (!l->scan.addresses || l->holder >= 0 || l->scan.out >= 0 || (late_only && now < late))
@@ -87,11 +85,10 @@ void link_scan_step(struct link *l, uint64_t now, uint64_t free_at, uint64_t *un
 	l->scan.due_ms = now + l->scan.period_ms;
 
 	struct poller_action act = { .kind = POLLER_ACT_SEND };
-	int len = l->cfg.driver->read_request((uint8_t)a, req, sizeof(req));
+	int len = l->cfg.driver->read_request((uint8_t)a, act.frame, sizeof(act.frame));
 
-	if (len <= 0 || (size_t)len > sizeof(act.frame))
+	if (len <= 0)
 		return;
-	memcpy(act.frame, req, (size_t)len);
 	act.len = (size_t)len;
 	LOG_DBG("%s: asking address %u, not found at start", l->device, a);
 	link_send_frame(l, &act, now);
