@@ -367,16 +367,11 @@ report() { # TITLE UNIT COUNTED: the program (svc_*) against the floor (floor_*)
 # binary's pages and the anonymous ones. Also printed: the most it could be
 # (every page of the binary's loadable segments, plus the anonymous memory
 # of the x86_64 build, whose pointers are twice as wide). The binary is
-# built here when the cross toolchain can be had (scripts/cross-bootstrap.sh).
+# built here (scripts/cross-build.sh --static) when the cross toolchain can be had.
 # The x86_64 figure itself overstates the GX: its static glibc carries
 # several variants of each string function (SSE2, AVX2, EVEX...).
 gx_build() { # the GX's static armhf binary, as scripts/cross-build.sh makes it
-	sysroot=$("$top/scripts/cross-bootstrap.sh") || return 1
-	ga="$top/build-armhf-static"
-	cmake -S "$top" -B "$ga" -DCMAKE_TOOLCHAIN_FILE="$top/cmake/armhf.cmake" -DJK_SYSROOT="$sysroot" \
-		-DCMAKE_BUILD_TYPE=MinSizeRel -DSTATIC_BUILD=ON -DBUILD_TESTING=OFF -DWERROR=ON >/dev/null &&
-		cmake --build "$ga" -j"$jobs" --target dbus-jkbms >/dev/null 2>&1 &&
-		arm-linux-gnueabihf-strip -o "$ga/dbus-jkbms.stripped" "$ga/dbus-jkbms"
+	"$top/scripts/cross-build.sh" --static >/dev/null 2>&1
 }
 
 gx_rss() {

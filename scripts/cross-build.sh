@@ -9,11 +9,26 @@
 #     private bus: the same checks as on the build machine.
 # Usage: scripts/cross-build.sh   (step 3 runs host test programs from build/,
 # which is built first when they are missing, as on a fresh clone)
+#        scripts/cross-build.sh --static   (step 2 only: the static binary,
+# build-armhf-static/dbus-jkbms.stripped, e.g. for scripts/bench.sh)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
 sysroot=$("$top/scripts/cross-bootstrap.sh")
 . "$top/scripts/ctest-run.sh"
+
+static_binary() {
+	cmake -S "$top" -B "$top/build-armhf-static" -DCMAKE_TOOLCHAIN_FILE="$top/cmake/armhf.cmake" -DJK_SYSROOT="$sysroot" \
+		-DCMAKE_BUILD_TYPE=MinSizeRel -DSTATIC_BUILD=ON -DBUILD_TESTING=OFF -DWERROR=ON >/dev/null
+	cmake --build "$top/build-armhf-static" -j"$jobs" --target dbus-jkbms 2>&1 | grep -v "statically linked applications requires" | grep -v "^/usr/lib/gcc-cross.*: in function" || true
+	arm-linux-gnueabihf-strip -o "$bin.stripped" "$bin"
+	"$top/scripts/check-static.sh" "$bin.stripped"
+}
+bin="$top/build-armhf-static/dbus-jkbms"
+if [ "${1:-}" = "--static" ]; then
+	static_binary
+	exit 0
+fi
 
 echo "== armhf build and tests under qemu"
 cmake -S "$top" -B "$top/build-armhf" -DCMAKE_TOOLCHAIN_FILE="$top/cmake/armhf.cmake" -DJK_SYSROOT="$sysroot" \
@@ -22,12 +37,7 @@ cmake --build "$top/build-armhf" -j"$jobs"
 run_ctest "$top/build-armhf" "armhf under qemu"
 
 echo "== armhf static release binary"
-cmake -S "$top" -B "$top/build-armhf-static" -DCMAKE_TOOLCHAIN_FILE="$top/cmake/armhf.cmake" -DJK_SYSROOT="$sysroot" \
-	-DCMAKE_BUILD_TYPE=MinSizeRel -DSTATIC_BUILD=ON -DBUILD_TESTING=OFF -DWERROR=ON >/dev/null
-cmake --build "$top/build-armhf-static" -j"$jobs" --target dbus-jkbms 2>&1 | grep -v "statically linked applications requires" | grep -v "^/usr/lib/gcc-cross.*: in function" || true
-bin="$top/build-armhf-static/dbus-jkbms"
-arm-linux-gnueabihf-strip -o "$bin.stripped" "$bin"
-"$top/scripts/check-static.sh" "$bin.stripped"
+static_binary
 
 echo "== the static armhf binary end to end under qemu"
 if [ ! -x "$top/build/tests/test_service_control" ] || [ ! -x "$top/build/jkbms-sim" ]; then
