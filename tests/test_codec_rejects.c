@@ -120,6 +120,54 @@ static void test_walk_overrun_and_missing(void **state)
 	expect_reject(f, (size_t)len, CODEC_REJECT_MISSING_ID);
 }
 
+/* Offset of record id in an encoded read-all frame, walking from the
+ * information field (offset 11) as the decoder does. */
+static size_t record_at(const uint8_t *f, uint8_t id)
+{
+	size_t pos = 11;
+
+	while (f[pos] != id)
+		pos += f[pos] == 0x79 ? 2u + f[pos + 1] : 1u + codec_id_find(f[pos])->length;
+	return pos;
+}
+
+static void test_records_in_any_order(void **state)
+{
+	uint8_t f[CODEC_FRAME_MAX], t[3];
+	struct bms_snapshot s, in_order, swapped;
+	struct codec_error e;
+
+	(void)state;
+	test_make_snapshot(&s, 16, 3);
+	int len = codec_encode_read_all(&s, f, sizeof(f));
+
+	assert_true(len > 0);
+	assert_int_equal(codec_decode(f, (size_t)len, &in_order, &e), 0);
+	/* 0x81 before 0x80: the decoder looks past the row it expects next. */
+	size_t p80 = record_at(f, 0x80);
+
+	assert_int_equal(f[p80 + 3], 0x81);
+	memcpy(t, f + p80, 3);
+	memmove(f + p80, f + p80 + 3, 3);
+	memcpy(f + p80 + 3, t, 3);
+	codec_seal(f, (size_t)len);
+	assert_int_equal(codec_decode(f, (size_t)len, &swapped, &e), 0);
+	assert_memory_equal(&swapped, &in_order, sizeof(swapped));
+
+	/* 0x87 (cycles, 2 bytes) cut out: the one missing row is named. */
+	len = codec_encode_read_all(&s, f, sizeof(f));
+	size_t p87 = record_at(f, 0x87);
+
+	memmove(f + p87, f + p87 + 3, (size_t)len - p87 - 3);
+	len -= 3;
+	f[2] = (uint8_t)((len - 2) >> 8);
+	f[3] = (uint8_t)(len - 2);
+	codec_seal(f, (size_t)len);
+	assert_true(codec_decode(f, (size_t)len, &swapped, &e) < 0);
+	assert_int_equal(e.reason, CODEC_REJECT_MISSING_ID);
+	assert_int_equal(e.expected, 0x87);
+}
+
 static void test_missing_cell_is_not_zero_volts(void **state)
 {
 	uint8_t f[CODEC_FRAME_MAX];
@@ -143,6 +191,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decoder_rejects),
 		cmocka_unit_test(test_walk_overrun_and_missing),
+		cmocka_unit_test(test_records_in_any_order),
 		cmocka_unit_test(test_missing_cell_is_not_zero_volts),
 	};
 

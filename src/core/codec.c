@@ -284,7 +284,8 @@ static void copy_text(char *dst, size_t dst_size, const uint8_t *src, size_t n, 
 
 /* Every identifier of a read-all reply, in ascending order: codec_id_find()
  * searches it by halves and the encoder writes it top to bottom. Meanings
- * and units: docs/protocol-4e57.md, "Identifier table". */
+ * and units: docs/protocol-4e57.md, "Identifier table". walk_records()
+ * tries the row after the last one first: a BMS sends them in this order. */
 const struct codec_id codec_ids[] = {
 	{ 0x79, 0, CODEC_KIND_CELLS, 1, AT(cell_mv[0], uint16_t) },
 	{ 0x80, 2, CODEC_KIND_TEMP, 1, AT(temp_c[BMS_TEMP_MOSFET], int16_t) },
@@ -367,6 +368,17 @@ const struct codec_id *codec_id_find(uint8_t id)
 			hi = mid;
 	}
 	return NULL;
+}
+
+/* The rows every reply has (up to CODEC_ID_LAST_OLD): the first rows of
+ * the table, as it is in ascending order. */
+static size_t codec_old_rows(void)
+{
+	size_t n = codec_id_count;
+
+	while (n > 0 && codec_ids[n - 1].id > CODEC_ID_LAST_OLD)
+		n--;
+	return n;
 }
 
 /* ---- decoding the records ---------------------------------------------- */
@@ -471,7 +483,7 @@ static bool was_seen(const uint8_t seen[32], uint8_t id)
 static int walk_records(const uint8_t *f, size_t end, struct bms_snapshot *s, struct codec_error *err)
 {
 	uint8_t seen[32] = { 0 };
-	size_t pos = OFF_INFO;
+	size_t pos = OFF_INFO, next = 0, old_rows = 0;
 	int ret;
 
 	while (pos < end) {
@@ -481,10 +493,15 @@ static int walk_records(const uint8_t *f, size_t end, struct bms_snapshot *s, st
 			return codec_fail(err, CODEC_REJECT_DUPLICATE_ID, pos, 0, id, -EBADMSG);
 		seen[id >> 3] |= (uint8_t)(1u << (id & 7));
 
-		const struct codec_id *row = codec_id_find(id);
+		/* A BMS sends its records in the table's order: try the row after
+		 * the last one first, search only when that is not it. */
+		const struct codec_id *row =
+			next < codec_id_count && codec_ids[next].id == id ? &codec_ids[next] : codec_id_find(id);
 
 		if (row == NULL)
 			return codec_fail(err, CODEC_REJECT_UNKNOWN_ID, pos, 0, id, -EBADMSG);
+		next = (size_t)(row - codec_ids) + 1;
+		old_rows += row->id <= CODEC_ID_LAST_OLD; /* each counted once: duplicates are refused */
 		if (row->kind == CODEC_KIND_CELLS) {
 			ret = decode_cells(row, f, pos, end, s, err, &pos);
 			if (ret < 0)
@@ -499,6 +516,8 @@ static int walk_records(const uint8_t *f, size_t end, struct bms_snapshot *s, st
 			return ret;
 		pos += 1 + (size_t)row->length;
 	}
+	if (old_rows == codec_old_rows())
+		return 0;
 	for (size_t i = 0; i < codec_id_count && codec_ids[i].id <= CODEC_ID_LAST_OLD; i++) {
 		if (!was_seen(seen, codec_ids[i].id))
 			return codec_fail(err, CODEC_REJECT_MISSING_ID, end, codec_ids[i].id, 0, -EBADMSG);
