@@ -217,6 +217,18 @@ static void combine_voltages(const struct bank_member *m, unsigned n, uint32_t l
 	o->blv_mv = (uint32_t)lround(blv * 1000.0);
 }
 
+/* A pack beyond the bank's slots is on the DC bus, but the bank does not
+ * see its cells: it may be full, so nothing charges while it is there. The
+ * text says so over whatever the members say. */
+static void refuse_unwatched(unsigned unwatched, struct bank_output *o)
+{
+	if (!unwatched)
+		return;
+	o->ccl_ma = 0;
+	snprintf(o->charge_limitation, sizeof(o->charge_limitation), "%u pack%s not watched (a bank has at most %d)",
+		 unwatched, unwatched == 1 ? "" : "s", BANK_MAX_MEMBERS);
+}
+
 /* ---- the bank ----------------------------------------------------------- */
 
 static void count_members(const struct bank_member *m, unsigned n, unsigned expected, struct bank_output *o)
@@ -236,8 +248,7 @@ static void count_members(const struct bank_member *m, unsigned n, unsigned expe
 		o->alarm[BANK_ALARM_BMS_CABLE] = 1;
 }
 
-void bank_combine(const struct bank_member *m, unsigned n, unsigned expected, uint32_t last_cvl_mv,
-		  struct bank_output *o)
+void bank_combine(const struct bank_member *m, unsigned n, const struct bank_input *in, struct bank_output *o)
 {
 	unsigned pos[BANK_MAX_MEMBERS];
 
@@ -247,8 +258,8 @@ void bank_combine(const struct bank_member *m, unsigned n, unsigned expected, ui
 	for (unsigned k = 0; k < n; k++)
 		pos[k] = bank_position(m, n, k);
 	o->known = n;
-	o->expected = expected;
-	count_members(m, n, expected, o);
+	o->expected = in->expected;
+	count_members(m, n, in->expected, o);
 	for (unsigned v = 0; v < BANK_VALUE_COUNT; v++) {
 		int k = combine_value(m, n, pos, (enum bank_value)v, o);
 
@@ -257,10 +268,12 @@ void bank_combine(const struct bank_member *m, unsigned n, unsigned expected, ui
 		else if (v == BANK_MAX_CELL)
 			cell_id(m, pos, k, true, o->max_cell_id, sizeof(o->max_cell_id));
 	}
-	combine_voltages(m, n, last_cvl_mv, o);
-	combine_current(m, n, pos, true, expected, o, &o->ccl_ma, o->charge_limitation, sizeof(o->charge_limitation));
-	combine_current(m, n, pos, false, expected, o, &o->dcl_ma, o->discharge_limitation,
+	combine_voltages(m, n, in->last_cvl_mv, o);
+	combine_current(m, n, pos, true, in->expected, o, &o->ccl_ma, o->charge_limitation,
+			sizeof(o->charge_limitation));
+	combine_current(m, n, pos, false, in->expected, o, &o->dcl_ma, o->discharge_limitation,
 			sizeof(o->discharge_limitation));
+	refuse_unwatched(in->unwatched, o);
 }
 
 /* The ramp: a fall at once, a rise at most 1 % of the ceiling per second
