@@ -65,6 +65,18 @@ static void three(struct bank_member m[3])
 	m[2].limit[BANK_BLV] = 46.0;
 }
 
+/* A full bank, found in reverse order of its unique ids; the last found has
+ * the least CCL (85 A). */
+static void sixteen(struct bank_member m[BANK_MAX_MEMBERS])
+{
+	for (unsigned k = 0; k < BANK_MAX_MEMBERS; k++) {
+		char uid[16];
+
+		snprintf(uid, sizeof(uid), "jkbms_%02u", BANK_MAX_MEMBERS - k);
+		member(&m[k], uid, 50 + k, 100, 100 - k, 100, 3.300 + k / 1000.0, k + 1);
+	}
+}
+
 static void test_unequal_soc_and_capacity(void **state)
 {
 	struct bank_member m[3];
@@ -300,6 +312,44 @@ static void test_same_uid_counted_once(void **state)
 	assert_int_equal(o.ccl_ceiling_ma, 2 * 100000);
 }
 
+/* Sixteen members that share unique ids ((k / div) % mod), some offline or
+ * with their charge FET off: a unique id counts once in n as long as one
+ * member with it counts, whichever; the others never bring it back. */
+static void test_same_uid_among_sixteen(void **state)
+{
+	static const struct {
+		unsigned div, mod;
+		uint32_t offline, charge_off; /* bit k: member k */
+		uint32_t ccl_ma, ccl_ceiling_ma, dcl_ma;
+	} cases[] = {
+		{ 1, 4, 0, 0, 4 * 85000, 4 * 100000, 4 * 100000 },
+		{ 1, 4, 0x000f, 0, 4 * 85000, 4 * 96000, 4 * 100000 },      /* the first of each id offline */
+		{ 1, 4, 0xfff0, 0, 4 * 97000, 4 * 100000, 4 * 100000 },     /* only the first of each online */
+		{ 1, 4, 0, 0x0fff, 4 * 85000, 4 * 88000, 4 * 100000 },      /* the last of each charges */
+		{ 1, 4, 0, 0x1fff, 3 * 85000, 3 * 87000, 4 * 100000 },      /* id 0 charges nowhere */
+		{ 1, 4, 0x0111, 0x1000, 3 * 85000, 3 * 99000, 4 * 100000 }, /* id 0: offline thrice, then off */
+		{ 1, 1, 0, 0, 1 * 85000, 1 * 100000, 1 * 100000 },          /* one BMS read sixteen times */
+		{ 2, 8, 0, 0x5555, 8 * 85000, 8 * 99000, 8 * 100000 },      /* twins side by side, the first off */
+	};
+	struct bank_member m[BANK_MAX_MEMBERS];
+	struct bank_output o;
+
+	(void)state;
+	for (unsigned c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		sixteen(m);
+		for (unsigned k = 0; k < BANK_MAX_MEMBERS; k++) {
+			snprintf(m[k].uid, sizeof(m[k].uid), "jkbms_%02u", (k / cases[c].div) % cases[c].mod);
+			m[k].connected = !(cases[c].offline >> k & 1);
+			m[k].blocking_charge = cases[c].charge_off >> k & 1;
+		}
+		bank_combine(m, BANK_MAX_MEMBERS, &fresh, &o);
+		assert_int_equal(o.ccl_ma, cases[c].ccl_ma);
+		assert_int_equal(o.ccl_ceiling_ma, cases[c].ccl_ceiling_ma);
+		assert_int_equal(o.dcl_ma, cases[c].dcl_ma);
+		assert_int_equal(o.dcl_ceiling_ma, cases[c].dcl_ma);
+	}
+}
+
 static void test_expected_and_no_limits(void **state)
 {
 	struct bank_member m[3];
@@ -346,18 +396,6 @@ static void test_one_member(void **state)
 	assert_int_equal(o.dcl_ma, 200000);
 	assert_int_equal(o.cvl_mv, 55200);
 	assert_string_equal(o.max_cell_id, "P1-C2");
-}
-
-/* A full bank, found in reverse order of its unique ids; the last found has
- * the least CCL (85 A). */
-static void sixteen(struct bank_member m[BANK_MAX_MEMBERS])
-{
-	for (unsigned k = 0; k < BANK_MAX_MEMBERS; k++) {
-		char uid[16];
-
-		snprintf(uid, sizeof(uid), "jkbms_%02u", BANK_MAX_MEMBERS - k);
-		member(&m[k], uid, 50 + k, 100, 100 - k, 100, 3.300 + k / 1000.0, k + 1);
-	}
 }
 
 static void test_sixteen_members(void **state)
@@ -498,6 +536,7 @@ int main(void)
 		cmocka_unit_test(test_missing_values),
 		cmocka_unit_test(test_no_cvl_stops_charge),
 		cmocka_unit_test(test_same_uid_counted_once),
+		cmocka_unit_test(test_same_uid_among_sixteen),
 		cmocka_unit_test(test_expected_and_no_limits),
 		cmocka_unit_test(test_one_member),
 		cmocka_unit_test(test_sixteen_members),
