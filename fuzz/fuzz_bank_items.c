@@ -205,7 +205,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m[1] = m[0];
 	/* Two packs, not one read twice: a shared unique id counts once. */
 	snprintf(m[1].uid, sizeof(m[1].uid), "%s", strcmp(m[0].uid, "second") ? "second" : "third");
-	bank_combine(m, 2, 3, 55000, &o);
+	bank_combine(m, 2, &(struct bank_input){ .expected = 3, .last_cvl_mv = 55000 }, &o);
 	CHECK(o.online <= 2 && o.known == 2);
 	if (o.online == 2) { /* n x the least share; a blocked pack or one without a CVL takes none */
 		bool share = m[0].has_limit[BANK_CCL] && m[0].has_limit[BANK_CVL];

@@ -93,11 +93,15 @@ struct bank_output {
 /* The packs the bank is made of: those known, or bank_packs if more. */
 unsigned bank_packs_total(const struct bank_output *o);
 
-/* Combine n members (at most BANK_MAX_MEMBERS). expected: bank_packs (0 =
- * any number). last_cvl_mv: the CVL the bank published last (0 = none),
- * which never rises while every member is offline. */
-void bank_combine(const struct bank_member *members, unsigned n, unsigned expected, uint32_t last_cvl_mv,
-		  struct bank_output *out);
+/* What the bank knows besides its members' values. */
+struct bank_input {
+	unsigned expected;    /* bank_packs, 0 = any number */
+	unsigned unwatched;   /* packs on the bus beyond the BANK_MAX_MEMBERS followed */
+	uint32_t last_cvl_mv; /* the CVL published last (0 = none): it never rises while every member is offline */
+};
+
+/* Combine n members (at most BANK_MAX_MEMBERS). */
+void bank_combine(const struct bank_member *members, unsigned n, const struct bank_input *in, struct bank_output *out);
 
 /* The calm output of the bank's current limits: the same ramp as a single
  * pack's (a fall at once, a rise at most 1 % of the ceiling per second). */

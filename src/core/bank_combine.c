@@ -123,30 +123,35 @@ static bool published(const struct bank_member *x, bool charge)
 	return charge ? x->has_limit[BANK_CCL] && x->has_limit[BANK_CVL] : x->has_limit[BANK_DCL];
 }
 
-/* Is an earlier member that counts for this current the same pack (the
- * same unique id)? Two services may read one BMS: n never counts a pack
- * twice, or every pack would get more than its share. */
-static bool counted_before(const struct bank_member *m, unsigned k, bool charge)
+/* For each member, the first member with its unique id (itself if none
+ * before it has it). Two services may read one BMS: n counts a unique id
+ * once, or every pack would get more than its share. Equal ids have
+ * neighbouring positions, in the members' order, so one comparison with the
+ * member one position before finds it. */
+static void first_of_uid(const struct bank_member *m, unsigned n, const unsigned *pos, unsigned *first)
 {
-	for (unsigned j = 0; j < k; j++) {
-		bool off = charge ? m[j].blocking_charge : m[j].blocking_discharge;
+	unsigned at[BANK_MAX_MEMBERS]; /* at[p - 1]: the member at position p */
 
-		if (bank_member_online(&m[j]) && !off && strcmp(m[j].uid, m[k].uid) == 0)
-			return true;
+	for (unsigned k = 0; k < n; k++)
+		at[pos[k] - 1] = k;
+	for (unsigned p = 0; p < n; p++) {
+		unsigned k = at[p];
+
+		first[k] = p > 0 && strcmp(m[at[p - 1]].uid, m[k].uid) == 0 ? first[at[p - 1]] : k;
 	}
-	return false;
 }
 
 /* CCL (charge) or DCL: n_online x min(members' limit): parallel packs share
  * the current by their internal resistance, so the weakest one bounds each
  * share. A member whose FET is off counts as 0 A and is not counted; one
  * that is online without a limit stops the bank. */
-static void combine_current(const struct bank_member *m, unsigned n, const unsigned *pos, bool charge,
-			    unsigned expected, struct bank_output *o, uint32_t *ma, char *why, size_t size)
+static void combine_current(const struct bank_member *m, unsigned n, const unsigned *pos, const unsigned *first,
+			    bool charge, unsigned expected, struct bank_output *o, uint32_t *ma, char *why, size_t size)
 {
 	enum bank_limit which = charge ? BANK_CCL : BANK_DCL;
 	double least = 0, most = 0;
 	unsigned counted = 0;
+	bool taken[BANK_MAX_MEMBERS] = { false }; /* by first[]: the unique id is in n */
 	int named = -1, blocked = -1;
 	char head[40] = "";
 
@@ -169,7 +174,8 @@ static void combine_current(const struct bank_member *m, unsigned n, const unsig
 			named = (int)k;
 		}
 		most = fmax(most, a);
-		counted += !counted_before(m, k, charge);
+		counted += !taken[first[k]];
+		taken[first[k]] = true;
 	}
 	*ma = counted ? (uint32_t)lround(fmax(0, least) * 1000.0 * counted) : 0;
 	*(charge ? &o->ccl_ceiling_ma : &o->dcl_ceiling_ma) = (uint32_t)lround(most * 1000.0 * counted);
@@ -217,6 +223,18 @@ static void combine_voltages(const struct bank_member *m, unsigned n, uint32_t l
 	o->blv_mv = (uint32_t)lround(blv * 1000.0);
 }
 
+/* A pack beyond the bank's slots is on the DC bus, but the bank does not
+ * see its cells: it may be full, so nothing charges while it is there. The
+ * text says so over whatever the members say. */
+static void refuse_unwatched(unsigned unwatched, struct bank_output *o)
+{
+	if (!unwatched)
+		return;
+	o->ccl_ma = 0;
+	snprintf(o->charge_limitation, sizeof(o->charge_limitation), "%u pack%s not watched (a bank has at most %d)",
+		 unwatched, unwatched == 1 ? "" : "s", BANK_MAX_MEMBERS);
+}
+
 /* ---- the bank ----------------------------------------------------------- */
 
 static void count_members(const struct bank_member *m, unsigned n, unsigned expected, struct bank_output *o)
@@ -236,19 +254,19 @@ static void count_members(const struct bank_member *m, unsigned n, unsigned expe
 		o->alarm[BANK_ALARM_BMS_CABLE] = 1;
 }
 
-void bank_combine(const struct bank_member *m, unsigned n, unsigned expected, uint32_t last_cvl_mv,
-		  struct bank_output *o)
+void bank_combine(const struct bank_member *m, unsigned n, const struct bank_input *in, struct bank_output *o)
 {
-	unsigned pos[BANK_MAX_MEMBERS];
+	unsigned pos[BANK_MAX_MEMBERS], first[BANK_MAX_MEMBERS];
 
 	memset(o, 0, sizeof(*o));
 	if (n > BANK_MAX_MEMBERS)
 		n = BANK_MAX_MEMBERS;
 	for (unsigned k = 0; k < n; k++)
 		pos[k] = bank_position(m, n, k);
+	first_of_uid(m, n, pos, first);
 	o->known = n;
-	o->expected = expected;
-	count_members(m, n, expected, o);
+	o->expected = in->expected;
+	count_members(m, n, in->expected, o);
 	for (unsigned v = 0; v < BANK_VALUE_COUNT; v++) {
 		int k = combine_value(m, n, pos, (enum bank_value)v, o);
 
@@ -257,10 +275,12 @@ void bank_combine(const struct bank_member *m, unsigned n, unsigned expected, ui
 		else if (v == BANK_MAX_CELL)
 			cell_id(m, pos, k, true, o->max_cell_id, sizeof(o->max_cell_id));
 	}
-	combine_voltages(m, n, last_cvl_mv, o);
-	combine_current(m, n, pos, true, expected, o, &o->ccl_ma, o->charge_limitation, sizeof(o->charge_limitation));
-	combine_current(m, n, pos, false, expected, o, &o->dcl_ma, o->discharge_limitation,
+	combine_voltages(m, n, in->last_cvl_mv, o);
+	combine_current(m, n, pos, first, true, in->expected, o, &o->ccl_ma, o->charge_limitation,
+			sizeof(o->charge_limitation));
+	combine_current(m, n, pos, first, false, in->expected, o, &o->dcl_ma, o->discharge_limitation,
 			sizeof(o->discharge_limitation));
+	refuse_unwatched(in->unwatched, o);
 }
 
 /* The ramp: a fall at once, a rise at most 1 % of the ceiling per second

@@ -9,7 +9,6 @@
 #define G_LOG_DOMAIN "bank"
 
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "bank_private.h"
@@ -87,27 +86,19 @@ static void log_changes(const struct bank_output *was, const struct bank_output 
 			 o->charge_limitation, o->dcl_ma / 1000.0, o->discharge_limitation);
 }
 
-/* A member beyond the bank's slots is a pack on the DC bus whose cells the
- * bank does not see: it may be full, so nothing charges while it is there. */
-static void refuse_unwatched(struct bank_service *b)
-{
-	unsigned n = g_hash_table_size(b->unwatched);
-
-	if (!n)
-		return;
-	b->out.ccl_ma = 0;
-	snprintf(b->out.charge_limitation, sizeof(b->out.charge_limitation),
-		 "%u pack%s not watched (a bank has at most %d)", n, n == 1 ? "" : "s", BANK_MAX_MEMBERS);
-}
-
 void bank_publish(struct bank_service *b)
 {
 	struct bank_output was = b->out;
 
 	if (!b->started)
 		return; /* the first combination waits for every member there at start */
-	bank_combine(b->m, b->n, b->cfg.bank_packs, b->last_cvl_mv, &b->out);
-	refuse_unwatched(b);
+	struct bank_input in = {
+		.expected = b->cfg.bank_packs,
+		.unwatched = g_hash_table_size(b->unwatched),
+		.last_cvl_mv = b->last_cvl_mv,
+	};
+
+	bank_combine(b->m, b->n, &in, &b->out);
 	bank_ramp_apply(&b->ramp, bank_now_ms(), &b->out);
 	if (b->out.has_limits)
 		b->last_cvl_mv = b->out.cvl_mv;
