@@ -113,18 +113,40 @@ static void test_unequal_soc_and_capacity(void **state)
 static void test_positions_by_uid(void **state)
 {
 	struct bank_member m[3];
+	unsigned pos[BANK_MAX_MEMBERS];
 
 	(void)state;
 	three(m);
-	assert_int_equal(bank_position(m, 3, 0), 2);
-	assert_int_equal(bank_position(m, 3, 1), 1);
-	assert_int_equal(bank_position(m, 3, 2), 3);
+	bank_positions(m, 3, pos);
+	assert_int_equal(pos[0], 2);
+	assert_int_equal(pos[1], 1);
+	assert_int_equal(pos[2], 3);
 	/* The order they were found in does not matter. */
 	struct bank_member r[3] = { m[2], m[0], m[1] };
 
-	assert_int_equal(bank_position(r, 3, 0), 3);
-	assert_int_equal(bank_position(r, 3, 1), 2);
-	assert_int_equal(bank_position(r, 3, 2), 1);
+	bank_positions(r, 3, pos);
+	assert_int_equal(pos[0], 3);
+	assert_int_equal(pos[1], 2);
+	assert_int_equal(pos[2], 1);
+}
+
+/* Sixteen members in a scrambled order, some sharing an id: the rank by id,
+ * equal ids in the members' order, each position once. */
+static void test_positions_sixteen(void **state)
+{
+	static const char *ids[BANK_MAX_MEMBERS] = { "p07", "p03", "p11", "p03", "p00", "p15", "p09", "p03",
+						     "p12", "p01", "p14", "p05", "p00", "p10", "p02", "p13" };
+	static const unsigned want[BANK_MAX_MEMBERS] = { 9, 5, 12, 6, 1, 16, 10, 7, 13, 3, 15, 8, 2, 11, 4, 14 };
+	struct bank_member m[BANK_MAX_MEMBERS];
+	unsigned pos[BANK_MAX_MEMBERS];
+
+	(void)state;
+	memset(m, 0, sizeof(m));
+	for (unsigned k = 0; k < BANK_MAX_MEMBERS; k++)
+		snprintf(m[k].uid, sizeof(m[k].uid), "%s", ids[k]);
+	bank_positions(m, BANK_MAX_MEMBERS, pos);
+	for (unsigned k = 0; k < BANK_MAX_MEMBERS; k++)
+		assert_int_equal(pos[k], want[k]);
 }
 
 static void test_one_fet_off(void **state)
@@ -529,6 +551,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unequal_soc_and_capacity),
 		cmocka_unit_test(test_positions_by_uid),
+		cmocka_unit_test(test_positions_sixteen),
 		cmocka_unit_test(test_one_fet_off),
 		cmocka_unit_test(test_one_pack_hot),
 		cmocka_unit_test(test_one_pack_offline),

@@ -71,9 +71,10 @@ struct bank_member {
  * /Connected = 1. */
 bool bank_member_online(const struct bank_member *m);
 
-/* Its position (1-based): its rank by unique id among the n members known,
- * so the same packs get the same numbers after any restart. */
-unsigned bank_position(const struct bank_member *members, unsigned n, unsigned k);
+/* Their positions (1-based), pos[k] for members[k]: the rank by unique id
+ * among the n members known (equal ids in the members' order), so the same
+ * packs get the same numbers after any restart. */
+void bank_positions(const struct bank_member *members, unsigned n, unsigned *pos);
 
 struct bank_output {
 	unsigned known, online, expected; /* expected: bank_packs, 0 = any */

@@ -24,17 +24,19 @@ unsigned bank_packs_total(const struct bank_output *o)
 	return o->expected > o->known ? o->expected : o->known;
 }
 
-unsigned bank_position(const struct bank_member *members, unsigned n, unsigned k)
+void bank_positions(const struct bank_member *members, unsigned n, unsigned *pos)
 {
-	unsigned pos = 1;
-
-	for (unsigned j = 0; j < n; j++) {
-		int c = strcmp(members[j].uid, members[k].uid);
-
-		if (c < 0 || (c == 0 && j < k))
-			pos++;
+	for (unsigned k = 0; k < n; k++)
+		pos[k] = 1;
+	/* Each pair compared once; equal ids keep the members' order. */
+	for (unsigned k = 1; k < n; k++) {
+		for (unsigned j = 0; j < k; j++) {
+			if (strcmp(members[j].uid, members[k].uid) <= 0)
+				pos[k]++;
+			else
+				pos[j]++;
+		}
 	}
-	return pos;
 }
 
 /* ---- measurements ------------------------------------------------------- */
@@ -261,8 +263,7 @@ void bank_combine(const struct bank_member *m, unsigned n, const struct bank_inp
 	memset(o, 0, sizeof(*o));
 	if (n > BANK_MAX_MEMBERS)
 		n = BANK_MAX_MEMBERS;
-	for (unsigned k = 0; k < n; k++)
-		pos[k] = bank_position(m, n, k);
+	bank_positions(m, n, pos);
 	first_of_uid(m, n, pos, first);
 	o->known = n;
 	o->expected = in->expected;

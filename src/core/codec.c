@@ -495,8 +495,8 @@ static int walk_records(const uint8_t *f, size_t end, struct bms_snapshot *s, st
 
 		/* A BMS sends its records in the table's order: try the row after
 		 * the last one first, search only when that is not it. */
-		const struct codec_id *row =
-			next < codec_id_count && codec_ids[next].id == id ? &codec_ids[next] : codec_id_find(id);
+		const struct codec_id *row = next < codec_id_count && codec_ids[next].id == id ? &codec_ids[next]
+											       : codec_id_find(id);
 
 		if (row == NULL)
 			return codec_fail(err, CODEC_REJECT_UNKNOWN_ID, pos, 0, id, -EBADMSG);
