@@ -22,11 +22,19 @@
  * or off only changes its events, which GLib reads afresh before every
  * poll (the loop runs in this thread, so it never sleeps in a poll built
  * before the change). Pending messages are seen in prepare() and
- * dispatched from this source, so nothing ever wakes the loop. */
+ * dispatched from this source, so nothing ever wakes the loop.
+ *
+ * Whether messages are pending is a flag libdbus keeps up to date through
+ * its dispatch-status function: it calls it on every change of the status
+ * it last reported (a watch handled, a message sent or dispatched, a
+ * blocking call returned, a reply timed out). Asking it in every prepare()
+ * and check() instead cost a lock, an unlock and the loader's work, ~800
+ * instructions per connection per loop iteration. */
 struct glue {
 	GSource source; /* first: the source is the glue */
 	DBusConnection *conn;
 	GSList *watches;
+	bool remains; /* libdbus has messages (or bytes) to dispatch */
 };
 
 struct watch {
@@ -57,7 +65,7 @@ static gboolean glue_prepare(GSource *source, gint *timeout)
 	struct glue *g = (struct glue *)source;
 
 	*timeout = -1;
-	return dbus_connection_get_dispatch_status(g->conn) == DBUS_DISPATCH_DATA_REMAINS;
+	return g->remains;
 }
 
 static gboolean glue_check(GSource *source)
@@ -70,7 +78,7 @@ static gboolean glue_check(GSource *source)
 		if (w->pfd.events && w->pfd.revents)
 			return TRUE;
 	}
-	return dbus_connection_get_dispatch_status(g->conn) == DBUS_DISPATCH_DATA_REMAINS;
+	return g->remains;
 }
 
 static unsigned watch_flags(gushort revents)
@@ -126,6 +134,10 @@ static gboolean glue_dispatch(GSource *source, GSourceFunc cb, gpointer data)
 	 * returns, GLib holds a reference). */
 	while (!g_source_is_destroyed(&g->source) && dbus_connection_dispatch(conn) == DBUS_DISPATCH_DATA_REMAINS)
 		;
+	/* Emptied (or out of memory: tried again on the next change). Set here
+	 * too: libdbus reports only a change from the status it last reported,
+	 * which may be older than the one attach() read. */
+	g->remains = false;
 	dbus_connection_unref(conn);
 	return G_SOURCE_CONTINUE;
 }
@@ -267,6 +279,14 @@ static DBusHandlerResult forged_filter(DBusConnection *conn, DBusMessage *msg, v
 
 /* ---- attach ------------------------------------------------------------ */
 
+static void status_cb(DBusConnection *conn, DBusDispatchStatus status, void *data)
+{
+	struct glue *g = data;
+
+	(void)conn;
+	g->remains = status == DBUS_DISPATCH_DATA_REMAINS;
+}
+
 static void glue_free(void *data)
 {
 	struct glue *g = data;
@@ -295,12 +315,16 @@ int dbus_glib_attach(DBusConnection *conn)
 	if (!dbus_connection_set_watch_functions(conn, add_watch_cb, remove_watch_cb, toggle_watch_cb, g, NULL) ||
 	    !dbus_connection_set_timeout_functions(conn, add_timeout_cb, remove_timeout_cb, toggle_timeout_cb, g, NULL))
 		return -ENOMEM;
+	dbus_connection_set_dispatch_status_function(conn, status_cb, g, NULL);
+	/* What came before (the Hello reply's neighbours): asked once. */
+	g->remains = dbus_connection_get_dispatch_status(conn) == DBUS_DISPATCH_DATA_REMAINS;
 	return 0;
 }
 
 void dbus_glib_detach(DBusConnection *conn)
 {
 	dbus_connection_remove_filter(conn, forged_filter, NULL);
+	dbus_connection_set_dispatch_status_function(conn, NULL, NULL, NULL);
 	dbus_connection_set_watch_functions(conn, NULL, NULL, NULL, NULL, NULL);
 	dbus_connection_set_timeout_functions(conn, NULL, NULL, NULL, NULL, NULL);
 	if (glue_slot >= 0) {
