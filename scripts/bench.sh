@@ -23,7 +23,7 @@
 # from a zeroing to a dump taken while the program runs, so start-up and
 # exit are left out.
 #
-# Usage: scripts/bench.sh [seconds-per-window]   (default 20; BENCH_ROUNDS=3
+# Usage: scripts/bench.sh [seconds-per-window]   (default 20; BENCH_ROUNDS=5
 # CPU windows of the program and its floor)
 # A scenario is one function (scenario_*): it sets what is measured
 # (svc_kind, counter, floor_bin...), starts the simulator or the members,
@@ -32,7 +32,7 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-20}
-rounds=${BENCH_ROUNDS:-3}
+rounds=${BENCH_ROUNDS:-5}
 "$top/scripts/bootstrap.sh"
 for tool in valgrind strace; do
 	command -v $tool >/dev/null || apt-get install -y -qq $tool >/dev/null 2>&1 || true
@@ -313,7 +313,7 @@ cpu_rounds() { # ROUNDS
 			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
 		$1 == "svc" { s[++ns] = $2 } $1 == "floor" { f[++nf] = $2; q[nf] = s[nf] / $2 }
 		END {
-			all = ""; for (i = 1; i <= ns; i++) all = all sprintf("%.0f/%.0f ", s[i] / 1000, f[i] / 1000)
+			all = ""; for (i = 1; i <= ns; i++) all = all sprintf("%.0f/%.0f (%.2f) ", s[i] / 1000, f[i] / 1000, q[i])
 			printf "svc_cpu=%.1f floor_cpu=%.1f cpu_ratio=%.2f cpu_all=\"%s\"\n",
 				median(s, ns) / 1000, median(f, nf) / 1000, median(q, nf), all }' "$dir/rounds")"
 }
@@ -348,7 +348,7 @@ report() { # TITLE UNIT COUNTED: the program (svc_*) against the floor (floor_*)
 	done
 	echo "| D-Bus messages sent | $svc_msgs | 1 | |"
 	echo
-	echo "CPU per $2 in each round, $svc_kind/floor (us): $cpu_all"
+	echo "CPU per $2 in each round, $svc_kind/floor (us) and (ratio): $cpu_all"
 	echo "System calls per $2 by kind: $svc_kind: ${svc_kinds%, }; floor: ${floor_kinds%, }"
 	echo "Counted in the CPU windows: $svc_polls ($svc_kind) and $floor_polls (floor) $3"
 	[ "$svc_lat" = - ] || echo "Reply's last byte to its ItemsChanged on the bus, median: $svc_lat us"
