@@ -21,6 +21,21 @@
 #define IFACE "org.jkbms.Test"
 
 static unsigned pings;
+static struct bus bus; /* started and stopped by the group: a failed check leaves no daemon behind */
+
+static int bus_up(void **state)
+{
+	(void)state;
+	bus_start(&bus);
+	return 0;
+}
+
+static int bus_down(void **state)
+{
+	(void)state;
+	bus_stop(&bus);
+	return 0;
+}
 
 static DBusHandlerResult count_pings(DBusConnection *conn, DBusMessage *msg, void *data)
 {
@@ -56,11 +71,9 @@ static void round_trip(DBusConnection *conn)
 
 static void test_queued_by_a_blocking_call(void **state)
 {
-	struct bus bus;
 	const char *err = NULL;
 
 	(void)state;
-	bus_start(&bus);
 	DBusConnection *glued = dbus_glib_open_system(&err);
 	DBusConnection *other = dbus_bus_get_private(DBUS_BUS_SYSTEM, NULL);
 
@@ -104,7 +117,6 @@ static void test_queued_by_a_blocking_call(void **state)
 	dbus_connection_unref(glued);
 	dbus_connection_close(other);
 	dbus_connection_unref(other);
-	bus_stop(&bus);
 }
 
 int main(void)
@@ -113,5 +125,5 @@ int main(void)
 		cmocka_unit_test(test_queued_by_a_blocking_call),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, bus_up, bus_down);
 }
