@@ -228,7 +228,8 @@ static void container(struct wb *w, uint32_t *st, unsigned depth)
 	switch (wb_rand(st) % 7) {
 	case 0: /* the invalid value: an empty array */
 		wb_sig(w, "ai");
-		wb_array_end(w, wb_array_begin(w, 4, &start), start);
+		slot = wb_array_begin(w, 4, &start);
+		wb_array_end(w, slot, start);
 		break;
 	case 1: /* doubles: padded to 8 even when empty */
 		wb_sig(w, "ad");
