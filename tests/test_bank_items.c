@@ -343,12 +343,52 @@ static void test_cut_changes_nothing(void **state)
 	dbus_message_unref(m);
 }
 
+/* Inconsistent bytes past values already read: none of them applied. */
+static void test_bad_later_changes_nothing(void **state)
+{
+	(void)state;
+	for (int bad = 0; bad < 2; bad++) {
+		struct wb body, msg;
+		struct wb_array items, props;
+		struct bank_member got = { .uid = "before" }, before = got;
+		bool member = false;
+
+		wb_init(&body, false);
+		wb_init(&msg, false);
+		wb_items_begin(&body, &items);
+		wb_item_begin(&body, &props, "/Serial");
+		wb_key(&body, "Value");
+		wb_sig(&body, "s");
+		wb_string(&body, "after");
+		wb_item_end(&body, &props);
+		wb_item_begin(&body, &props, "/Soc");
+		wb_key(&body, "Value");
+		wb_sig(&body, bad ? "z" : "d"); /* no type */
+		wb_double(&body, 50);
+		wb_item_end(&body, &props);
+		wb_items_end(&body, &items);
+		wb_message(&msg, "a{sa{sv}}", &body, 2);
+		assert_int_equal(bank_items_apply_wire(fields, msg.buf, msg.len, &got, &member), !bad);
+		if (bad)
+			assert_same(&got, &before, 0);
+		else
+			assert_true(strcmp(got.uid, "after") == 0 && got.has[BANK_SOC] && got.value[BANK_SOC] == 50);
+
+		/* A body too short for the array's length. */
+		body.len = 3;
+		wb_message(&msg, "a{sa{sv}}", &body, 2);
+		assert_false(bank_items_apply_wire(fields, msg.buf, msg.len, &got, &member));
+		wb_free(&body);
+		wb_free(&msg);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_member_update),       cmocka_unit_test(test_values),
 		cmocka_unit_test(test_same_as_libdbus),     cmocka_unit_test(test_other_signature),
-		cmocka_unit_test(test_cut_changes_nothing),
+		cmocka_unit_test(test_cut_changes_nothing), cmocka_unit_test(test_bad_later_changes_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
