@@ -10,7 +10,8 @@
  * structs). libdbus runs with DBUS_FATAL_WARNINGS=1, so reading a value of
  * the wrong type aborts. Oracle: the member stays within its ranges (alarm
  * levels 0..2, finite numbers, terminated strings, non-negative limits),
- * and the combination of it stays sane.
+ * it is the member the old reading with libdbus's iterators gives
+ * (tests/bank_items_oracle.c), and the combination of it stays sane.
  */
 #include <dbus/dbus.h>
 #include <math.h>
@@ -20,9 +21,10 @@
 
 #include "bank.h"
 #include "bank_items.h"
+#include "bank_items_oracle.h"
 #include "fuzz_check.h"
 
-static GHashTable *fields;
+static GHashTable *fields, *oracle_fields;
 
 static const char *const paths[] = {
 	"/Dc/0/Voltage",
@@ -49,6 +51,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc, (void)argv;
 	setenv("DBUS_FATAL_WARNINGS", "1", 1);
 	fields = bank_items_fields_new();
+	oracle_fields = oracle_items_fields_new();
 	return 0;
 }
 
@@ -188,19 +191,23 @@ static void check_member(const struct bank_member *m)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	DBusMessage *msg = size > 16 && data[0] == 'l' ? dbus_message_demarshal((const char *)data, (int)size, NULL)
-						       : NULL;
-	struct bank_member m[2];
+	DBusMessage *msg = size > 16 && (data[0] == 'l' || data[0] == 'B')
+		? dbus_message_demarshal((const char *)data, (int)size, NULL)
+		: NULL;
+	struct bank_member m[2], want;
 	struct bank_output o;
-	bool member = false;
+	bool member = false, want_member = false;
 
 	if (!msg)
 		msg = build(data, size);
 	memset(m, 0, sizeof(m));
 	m[0].present = m[1].present = true;
+	want = m[0];
 	bool ok = bank_items_apply(fields, msg, &m[0], &member);
 
 	CHECK(ok == dbus_message_has_signature(msg, "a{sa{sv}}"));
+	CHECK(oracle_items_apply(oracle_fields, msg, &want, &want_member) == ok);
+	CHECK(!oracle_member_differs(&m[0], &want) && member == want_member);
 	check_member(&m[0]);
 	m[1] = m[0];
 	/* Two packs, not one read twice: a shared unique id counts once. */

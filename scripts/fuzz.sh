@@ -10,9 +10,9 @@ build="$top/build-fuzz"
 "$top/scripts/bootstrap.sh" --fuzz
 CC=clang cmake -S "$top" -B "$build" -DENABLE_FUZZING=ON -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j"$(nproc)" --target fuzz_codec fuzz_pb fuzz_config fuzz_setvalue fuzz_history_file \
-	fuzz_bank_items make_seeds
+	fuzz_bank_items fuzz_dbus_read make_seeds
 
-targets="fuzz_codec fuzz_pb fuzz_config fuzz_setvalue fuzz_history_file fuzz_bank_items"
+targets="fuzz_codec fuzz_pb fuzz_config fuzz_setvalue fuzz_history_file fuzz_bank_items fuzz_dbus_read"
 
 # The seeds of one target's corpus.
 seed() {
@@ -44,6 +44,9 @@ seed() {
 		# Recipes: entries, then path, keys, key and a value per entry.
 		printf '\003\010\000\000\001\000\000\000\001\013\000\000\000\001\001' >"$corpus/member.bin"
 		printf '\006\007\001\000\003\002\000\002\005\000\005\000\000' >"$corpus/mixed.bin" ;;
+	fuzz_dbus_read)
+		# A member's ItemsChanged, whole and its body alone.
+		"$build/fuzz/make_seeds" "$corpus" items ;;
 	esac
 }
 

@@ -6,6 +6,7 @@
 #include <dbus/dbus.h>
 #include <glib.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "bank.h"
 
@@ -17,5 +18,10 @@ GHashTable *bank_items_fields_new(void);
  * ItemsChanged), to m; *member is set from /Bank/Member when msg holds it.
  * Returns false (and changes nothing) when msg is not an a{sa{sv}}. */
 bool bank_items_apply(GHashTable *fields, DBusMessage *msg, struct bank_member *m, bool *member);
+
+/* The same for the len bytes at msg, a whole marshalled message (what
+ * bank_items_apply() reads): also false, changing nothing, when they are
+ * not a consistent message. */
+bool bank_items_apply_wire(GHashTable *fields, const void *msg, size_t len, struct bank_member *m, bool *member);
 
 #endif
