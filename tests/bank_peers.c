@@ -51,6 +51,7 @@ static void on_call(GDBusConnection *c, const gchar *sender, const gchar *path, 
 
 	(void)c, (void)sender, (void)path, (void)iface, (void)method, (void)params;
 	g_dbus_method_invocation_return_value(inv, g_variant_new_tuple((GVariant *[]){ items_of(p, NULL) }, 1));
+	p->reads++;
 	if (p->after) { /* queued behind the reply on the same connection */
 		GVariant *v = p->after;
 		char *path_after = p->after_path;
@@ -91,6 +92,26 @@ void peer_change_after_reply(struct peer *p, const char *path, GVariant *v)
 GVariant *invalid_value(void)
 {
 	return g_variant_new_from_data(G_VARIANT_TYPE("ai"), NULL, 0, TRUE, NULL, NULL);
+}
+
+struct reads_wait {
+	struct peer *p;
+	unsigned reads;
+};
+
+static bool reads_done(void *ud)
+{
+	struct reads_wait *x = ud;
+
+	return x->p->reads >= x->reads;
+}
+
+void wait_reads(struct peers_world *w, unsigned k, unsigned reads, unsigned ms)
+{
+	struct reads_wait x = { &w->p[k], reads };
+
+	if (!loop_until(reads_done, &x, ms))
+		fail_msg("%s answered %u GetItems, want %u", w->p[k].name, w->p[k].reads, reads);
 }
 
 /* RequestName or ReleaseName, which answer 1 when done (primary owner,
@@ -330,8 +351,14 @@ void wait_match_rules(struct peers_world *w, unsigned want, unsigned ms)
 {
 	struct rules_wait x = { w, want };
 
-	if (!loop_until(rules_are, &x, ms))
+	if (!loop_until(rules_are, &x, ms)) {
+		char *log = child_log(&w->bank);
+
+		print_message("the bank's log:\n");
+		fputs(log, stdout);
+		g_free(log);
 		fail_msg("the bank holds %u match rules, want %u", bank_match_rules(w), want);
+	}
 }
 
 unsigned long bank_wakeups(struct peers_world *w)

@@ -26,6 +26,7 @@ struct peer {
 	char name[64];    /* the battery name it owns, or "" */
 	char *after_path; /* published with ItemsChanged right after the */
 	GVariant *after;  /* next GetItems reply, when set */
+	unsigned reads;   /* GetItems answered */
 };
 
 struct peers_world {
@@ -61,6 +62,8 @@ void peer_change(struct peer *p, const char *path, GVariant *v);
  * GetItems, before anything else (the reply holds the old value). */
 void peer_change_after_reply(struct peer *p, const char *path, GVariant *v);
 GVariant *invalid_value(void);
+/* Until peer k has answered reads GetItems (fails the test after ms). */
+void wait_reads(struct peers_world *w, unsigned k, unsigned reads, unsigned ms);
 
 /* The bank's values. */
 double bank_number(struct peers_world *w, const char *path);

@@ -126,11 +126,15 @@ static void test_full_bank_replaced_pack(void **state)
 	g_free(why);
 	assert_float_equal(bank_number(w, "/System/NrOfModulesOnline"), 16, 0);
 	assert_float_equal(bank_number(w, "/Info/MaxDischargeCurrent"), 1600, 1e-6);
+	/* A rule for NameOwnerChanged and one per member: none for the pack
+	 * not watched (test_bank_rules.c). */
+	wait_match_rules(w, 1 + 16, 3000);
 
 	peer_down(&w->p[3]);
 	if (!loop_until(charging_watched, w, 4000))
 		fail_msg("CCL %g after a slot freed", bank_number(w, "/Info/MaxChargeCurrent"));
 	assert_float_equal(bank_number(w, "/System/NrOfModulesOnline"), 16, 0);
+	wait_match_rules(w, 1 + 16, 3000);
 	/* The new pack is watched: it is full, and the bank stops. */
 	peer_change(&w->p[16], "/Bank/MaxChargeCurrent", g_variant_new_double(0));
 	wait_number(w, "/Info/MaxChargeCurrent", 0, 3000);
