@@ -3,16 +3,18 @@
  * Benchmark helper (not a test): the floor of the bank (dbus-jkbms --bank)
  * per member update, for scripts/bench.sh to measure the bank against with
  * bench_members playing the members. What the bank cannot avoid for each
- * member's ItemsChanged: receiving it through libdbus on the one match rule
- * the bank uses for all members (which also brings back its own signals:
- * one sender comparison each, then dropped), and sending one ItemsChanged
- * of the bank's usual size (6 entries: voltage, current, power, the two
- * capacities and the charge limit moving on its ramp). The message is read
- * into libdbus, which checks it as it does for the bank, but not looked
- * into: no values, no combination.
+ * member's ItemsChanged: receiving it through libdbus on a match rule for
+ * that member's name, as the bank holds one per member (so neither the
+ * signals of other services nor its own come back to it), and sending one
+ * ItemsChanged of the bank's usual size (6 entries: voltage, current,
+ * power, the two capacities and the charge limit moving on its ramp). The
+ * message is read into libdbus, which checks it as it does for the bank,
+ * but not looked into: no values, no combination.
  * libdbus is driven by its watch, as the service's glue does it: poll(2)
  * on the socket, dbus_watch_handle() when it is readable, then the
  * messages popped (dbus_connection_read_write() would poll a second time).
+ * The members are the battery services on the bus when it starts
+ * (bench.sh starts it once they all have their names).
  * Usage: bench_floor_bank   (runs until SIGTERM or SIGINT)
  */
 #include <dbus/dbus.h>
@@ -25,7 +27,9 @@
 
 #include "floor_items.h"
 
-#define MATCH_ITEMS "type='signal',interface='com.victronenergy.BusItem',member='ItemsChanged',path='/'"
+#define BATTERY_PREFIX "com.victronenergy.battery."
+#define BANK_NAME "com.victronenergy.battery.jkbank"
+#define MATCH_MEMBER "type='signal',sender='%s',interface='com.victronenergy.BusItem',member='ItemsChanged',path='/'"
 #define WATCHES_MAX 4
 
 static volatile sig_atomic_t stop;
@@ -110,16 +114,46 @@ static DBusMessage *items_changed(void)
 	return floor_items_changed(head, sizeof(head) / sizeof(head[0]), 0);
 }
 
+/* A rule for each battery service on the bus but the bank's name. Returns
+ * how many, or -1 (err set). */
+static int follow_members(DBusConnection *conn, DBusError *err)
+{
+	DBusMessage *call = dbus_message_new_method_call(DBUS_SERVICE_DBUS, DBUS_PATH_DBUS, DBUS_INTERFACE_DBUS,
+							 "ListNames");
+	DBusMessage *reply = dbus_connection_send_with_reply_and_block(conn, call, 3000, err);
+	char **names = NULL;
+	int n = 0, followed = 0;
+
+	dbus_message_unref(call);
+	if (!reply)
+		return -1;
+	if (!dbus_message_get_args(reply, err, DBUS_TYPE_ARRAY, DBUS_TYPE_STRING, &names, &n, DBUS_TYPE_INVALID)) {
+		dbus_message_unref(reply);
+		return -1;
+	}
+	for (int k = 0; k < n && !dbus_error_is_set(err); k++) {
+		char rule[320];
+
+		if (strncmp(names[k], BATTERY_PREFIX, strlen(BATTERY_PREFIX)) != 0 || strcmp(names[k], BANK_NAME) == 0)
+			continue;
+		snprintf(rule, sizeof(rule), MATCH_MEMBER, names[k]);
+		dbus_bus_add_match(conn, rule, err);
+		followed++;
+	}
+	dbus_free_string_array(names);
+	dbus_message_unref(reply);
+	return dbus_error_is_set(err) ? -1 : followed;
+}
+
 int main(void)
 {
 	DBusError err;
 
 	dbus_error_init(&err);
 	DBusConnection *conn = dbus_bus_get_private(DBUS_BUS_SYSTEM, &err);
+	int members = conn ? follow_members(conn, &err) : -1;
 
-	if (conn)
-		dbus_bus_add_match(conn, MATCH_ITEMS, &err);
-	if (!conn || dbus_error_is_set(&err)) {
+	if (members < 0) {
 		fprintf(stderr, "bench_floor_bank: %s\n", err.message);
 		return 1;
 	}
@@ -131,13 +165,12 @@ int main(void)
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 
-	const char *self = dbus_bus_get_unique_name(conn);
 	DBusMessage *tmpl = items_changed();
 	unsigned long updates = 0;
 	int fd = -1;
 
 	dbus_connection_get_unix_fd(conn, &fd);
-	printf("floor: ready\n");
+	printf("floor: ready, %d members\n", members);
 	fflush(stdout);
 	while (!stop && dbus_connection_get_is_connected(conn)) {
 		DBusMessage *msg;
@@ -145,10 +178,7 @@ int main(void)
 		if (!wait_and_read(fd))
 			continue;
 		while ((msg = dbus_connection_pop_message(conn)) != NULL) {
-			const char *sender = dbus_message_get_sender(msg);
-
-			if (dbus_message_is_signal(msg, "com.victronenergy.BusItem", "ItemsChanged") && sender &&
-			    strcmp(sender, self) != 0) {
+			if (dbus_message_is_signal(msg, "com.victronenergy.BusItem", "ItemsChanged")) {
 				DBusMessage *m = dbus_message_copy(tmpl);
 
 				dbus_connection_send(conn, m, NULL);

@@ -290,10 +290,12 @@ window_callgrind() { # PREFIX KIND
 }
 
 # ROUNDS windows: the program (svc_kind) and its floor in the same window
-# where the floor has a simulator of its own, else taking turns (the bank:
-# two programs on one match rule would hear each other's signals), so that
-# a load elsewhere on the machine weighs on both alike. CPU per poll is the
-# median of each, the ratio the median of the rounds' ratios.
+# where the floor has a simulator of its own, so that a load elsewhere on
+# the machine weighs on both alike; else (the bank and its floor, on the
+# same members) taking turns, a method from when both took every
+# ItemsChanged on "/" and heard each other's signals (with a match rule per
+# member they no longer do). CPU per poll is the median of each, the ratio
+# the median of the rounds' ratios.
 cpu_rounds() { # ROUNDS
 	: >"$dir/rounds"
 	service_bin="$bs/dbus-jkbms"

@@ -4,8 +4,10 @@
  * service"): every com.victronenergy.battery.* service is read once with
  * GetItems, at start (ListNames) and whenever its name gets an owner
  * (NameOwnerChanged); one whose /Bank/Member is 1 is a member, followed from
- * then on through its ItemsChanged only (one match rule for all, no
- * polling). A member whose name loses its owner is offline at once.
+ * then on through its ItemsChanged only (no polling), which the daemon sends
+ * the bank through a match rule for that member's name (bank_rules.c): a
+ * rule is added before the name's GetItems and kept only while the name is a
+ * member's. A member whose name loses its owner is offline at once.
  */
 #define G_LOG_DOMAIN "bank"
 
@@ -18,10 +20,6 @@
 #include "log.h"
 
 #define CALL_TIMEOUT_MS 3000
-#define MATCH_OWNER \
-	"type='signal',sender='" DBUS_SERVICE_DBUS "',interface='" DBUS_INTERFACE_DBUS \
-	"',member='NameOwnerChanged',arg0namespace='com.victronenergy.battery'"
-#define MATCH_ITEMS "type='signal',interface='com.victronenergy.BusItem',member='ItemsChanged',path='/'"
 
 /* ---- members -------------------------------------------------------------- */
 
@@ -68,7 +66,8 @@ static int member_slot(struct bank_service *b, const char *uid, const char *name
 	return -1;
 }
 
-static void member_found(struct bank_service *b, const char *name, const char *owner, const struct bank_member *m)
+/* Returns false when no slot is free (name is unwatched). */
+static bool member_found(struct bank_service *b, const char *name, const char *owner, const struct bank_member *m)
 {
 	int k = member_slot(b, m->uid, name);
 
@@ -76,7 +75,7 @@ static void member_found(struct bank_service *b, const char *name, const char *o
 		LOG_WARN("%s: a bank has at most %d members; not watched, so the bank does not charge", name,
 			 BANK_MAX_MEMBERS);
 		g_hash_table_add(b->unwatched, g_strdup(name));
-		return;
+		return false;
 	}
 	b->m[k] = *m;
 	b->m[k].present = true;
@@ -86,6 +85,7 @@ static void member_found(struct bank_service *b, const char *name, const char *o
 	b->name[k] = g_strdup(name);
 	b->heard_ms[k] = bank_now_ms();
 	LOG_INFO("member %s (%s) %s", name, m->uid, m->connected ? "online" : "found, not connected");
+	return true;
 }
 
 static void probe(struct bank_service *b, const char *name, bool at_start);
@@ -105,6 +105,7 @@ static void member_left(struct bank_service *b, unsigned k, const char *why)
 	b->m[k].present = false;
 	g_free(b->owner[k]);
 	b->owner[k] = NULL;
+	bank_rules_drop(b, b->name[k]);
 	LOG_WARN("member %s left the %s", b->name[k], why);
 	retry_unwatched(b);
 }
@@ -158,7 +159,7 @@ static void get_items_reply(DBusPendingCall *call, void *data)
 	struct bank_service *b = peer->bank;
 	DBusMessage *reply = dbus_pending_call_steal_reply(call);
 	struct bank_member m;
-	bool member = false;
+	bool member = false, followed = false;
 
 	dbus_pending_call_unref(peer->call);
 	peer->call = NULL;
@@ -168,15 +169,27 @@ static void get_items_reply(DBusPendingCall *call, void *data)
 	    bank_items_apply(b->fields, reply, &m, &member) && member && dbus_message_get_sender(reply)) {
 		if (!m.uid[0])
 			snprintf(m.uid, sizeof(m.uid), "%s", peer->name);
-		member_found(b, peer->name, dbus_message_get_sender(reply), &m);
+		followed = member_found(b, peer->name, dbus_message_get_sender(reply), &m);
 	}
+	if (!followed) /* no member, or no slot: retry_unwatched adds it again */
+		bank_rules_drop(b, peer->name);
 	if (reply)
 		dbus_message_unref(reply);
 	startup_step(b);
 	bank_publish(b);
 }
 
-/* Read name once (again after a restart of its service). */
+/* Read name once (again after a restart of its service).
+ * The rule for name's ItemsChanged is added first, on the connection the
+ * GetItems goes out on: the daemon takes a connection's messages in order,
+ * so the rule is in place before the service gets the GetItems, and every
+ * ItemsChanged it sends after its reply reaches the bank, after the reply.
+ * A rule added once the reply is in would lose a change the service sent
+ * in between; an ItemsChanged holds only the paths that changed, so the
+ * bank would keep the reply's older value until that path changes again:
+ * for a member's /Bank/MaxChargeCurrent, a charge limit above what its
+ * pack allows now. A signal that comes before the reply is older than the
+ * reply and dropped (on_items_changed). */
 static void probe(struct bank_service *b, const char *name, bool at_start)
 {
 	struct bank_peer *peer = g_new0(struct bank_peer, 1);
@@ -187,8 +200,10 @@ static void probe(struct bank_service *b, const char *name, bool at_start)
 	g_hash_table_replace(b->peers, peer->name, peer); /* cancels a read still out */
 	if (at_start)
 		b->startup++;
+	bank_rules_follow(b, name);
 	if (!dbus_connection_send_with_reply(b->conn, msg, &peer->call, CALL_TIMEOUT_MS) || !peer->call) {
 		LOG_WARN("%s: cannot send GetItems", name);
+		bank_rules_drop(b, name);
 		g_hash_table_remove(b->peers, name);
 		if (at_start)
 			b->startup--;
@@ -241,6 +256,7 @@ static void on_owner_changed(struct bank_service *b, DBusMessage *msg)
 		g_hash_table_remove(b->peers, name);
 		g_hash_table_remove(b->unwatched, name);
 		member_gone(b, name);
+		bank_rules_drop(b, name); /* a service that was read, no member */
 	}
 	if (*now)
 		probe(b, name, false);
@@ -279,22 +295,16 @@ static DBusHandlerResult filter(DBusConnection *conn, DBusMessage *msg, void *da
 
 int bank_members_start(struct bank_service *b)
 {
-	DBusError err;
 	DBusPendingCall *call = NULL;
+	int r;
 
 	b->fields = bank_items_fields_new();
 	b->peers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, peer_free);
 	b->unwatched = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	dbus_connection_add_filter(b->conn, filter, b, NULL);
-	dbus_error_init(&err);
-	dbus_bus_add_match(b->conn, MATCH_OWNER, &err);
-	if (!dbus_error_is_set(&err))
-		dbus_bus_add_match(b->conn, MATCH_ITEMS, &err);
-	if (dbus_error_is_set(&err)) {
-		LOG_ERR("cannot watch the bus: %s", err.message);
-		dbus_error_free(&err);
-		return -EIO;
-	}
+	r = bank_rules_start(b);
+	if (r < 0)
+		return r;
 	DBusMessage *msg = dbus_message_new_method_call(DBUS_SERVICE_DBUS, DBUS_PATH_DBUS, DBUS_INTERFACE_DBUS,
 							"ListNames");
 
@@ -322,6 +332,7 @@ void bank_members_stop(struct bank_service *b)
 		g_hash_table_destroy(b->fields);
 	if (b->unwatched)
 		g_hash_table_destroy(b->unwatched);
+	bank_rules_stop(b);
 	for (unsigned k = 0; k < b->n; k++) {
 		g_free(b->owner[k]);
 		g_free(b->name[k]);

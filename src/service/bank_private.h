@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Inside the bank service (bank_*.c), not part of its interface: the
- * service record and what bank_service.c, bank_members.c and bank_paths.c
- * provide each other.
+ * service record and what bank_service.c, bank_members.c, bank_rules.c and
+ * bank_paths.c provide each other.
  */
 #ifndef BANK_PRIVATE_H
 #define BANK_PRIVATE_H
@@ -45,6 +45,7 @@ struct bank_service {
 	uint64_t heard_ms[BANK_MAX_MEMBERS]; /* its last GetItems reply or ItemsChanged */
 	unsigned n;
 	GHashTable *unwatched; /* names of members beyond BANK_MAX_MEMBERS */
+	GHashTable *followed;  /* names with an ItemsChanged rule (bank_rules.c) */
 	/* combination */
 	struct bank_output out;
 	struct bank_ramp ramp;
@@ -59,6 +60,14 @@ void bank_members_stop(struct bank_service *b);
 /* A member present but silent for bank_member_timeout is offline until it
  * speaks again (a hung service keeps its name). */
 void bank_members_check_silent(struct bank_service *b, uint64_t now_ms);
+
+/* bank_rules.c: the match rules. start adds the one for NameOwnerChanged
+ * (-EIO when the daemon refuses it); follow adds name's ItemsChanged rule
+ * unless it has one, drop removes it if it has one. */
+int bank_rules_start(struct bank_service *b);
+void bank_rules_follow(struct bank_service *b, const char *name);
+void bank_rules_drop(struct bank_service *b, const char *name);
+void bank_rules_stop(struct bank_service *b);
 
 /* Monotonic ms. */
 uint64_t bank_now_ms(void);
