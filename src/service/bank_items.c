@@ -103,7 +103,8 @@ static const char *variant_string(const struct wire_value *var)
 	return var->type == 's' ? var->v.s : "";
 }
 
-static void apply_field(struct bank_member *m, const struct bank_field *f, const struct wire_value *var, bool *member)
+void bank_items_apply_value(struct bank_member *m, const struct bank_field *f, const struct wire_value *var,
+			    bool *member)
 {
 	double x = 0;
 	bool ok = variant_number(var, &x);
@@ -153,7 +154,7 @@ static bool apply_props(struct wire_reader *r, size_t end, const struct bank_fie
 		if (!wire_read_align(r, 8) || !wire_read_string(r, &key) || !wire_read_variant(r, &var))
 			return false;
 		if (strcmp(key, "Value") == 0)
-			apply_field(m, f, &var, member);
+			bank_items_apply_value(m, f, &var, member);
 	}
 	return r->pos == end;
 }

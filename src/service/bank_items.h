@@ -9,6 +9,9 @@
 #include <stddef.h>
 
 #include "bank.h"
+#include "dbus_read.h"
+
+struct bank_field; /* what a path feeds: bank_items.c */
 
 /* The member paths the bank reads, for bank_items_apply() (free with
  * g_hash_table_destroy()). */
@@ -23,5 +26,10 @@ bool bank_items_apply(GHashTable *fields, DBusMessage *msg, struct bank_member *
  * bank_items_apply() reads): also false, changing nothing, when they are
  * not a consistent message. */
 bool bank_items_apply_wire(GHashTable *fields, const void *msg, size_t len, struct bank_member *m, bool *member);
+
+/* One "Value" of the path whose field f is (found in the table
+ * bank_items_fields_new() made) applied to m by that path's rule. */
+void bank_items_apply_value(struct bank_member *m, const struct bank_field *f, const struct wire_value *var,
+			    bool *member);
 
 #endif
