@@ -6,8 +6,8 @@
 # bench/floor.c for a port, bench/floor_bank.c for the bank) on a private
 # bus: the service and its floor each on a simulator of their own (the
 # floor's is its twin, started alike), the bank and its floor on the same
-# members. It prints per poll: CPU (scheduler time; the service and its
-# floor in the same windows, the bank and its floor in turns) and
+# members. It prints per poll: CPU (scheduler time; the program and its
+# floor in the same windows) and
 # its ratio to the floor, context switches and wake-ups, system calls by
 # kind, self-wake-ups, callgrind instructions split by library, D-Bus
 # messages and the reply-to-signal latency, resident memory; then start-up
@@ -24,7 +24,8 @@
 # exit are left out.
 #
 # Usage: scripts/bench.sh [seconds-per-window]   (default 20; BENCH_ROUNDS=5
-# CPU windows of the program and its floor)
+# CPU windows of the program and its floor; BENCH_SCENARIOS="jk_16 pb_3
+# bank_16" the scenarios run, by the names of their functions)
 # A scenario is one function (scenario_*): it sets what is measured
 # (svc_kind, counter, floor_bin...), starts the simulator or the members,
 # runs cpu_rounds, measure_service and measure_floor, stops them and prints
@@ -196,23 +197,12 @@ listen_figures() { # PREFIX POLLS: messages per poll and latency from window_wai
 }
 
 # CPU, context switches, D-Bus messages and latency over one window.
-window_cpu() { # PREFIX KIND
-	"$2"_start
-	sleep 3 # warm up
-	cpu_mark "$1" "$pid"
-	polls_mark "$2"
-	window_wait "$2"
-	n=$(polls_since "$2")
-	cpu_figures "$1" "$pid" "$n"
-	listen_figures "$1" "$n"
-	prog_stop
-}
-
 # The program and its floor in the same window, each on a simulator of its
-# own (the floor's twin is started like the program's): whatever else the
-# machine does in that window weighs on both alike.
+# own (the floor's twin is started like the program's) or, for the bank, on
+# the same members (with a match rule per member neither hears the other):
+# whatever else the machine does in that window weighs on both alike.
 window_cpu_pair() {
-	service_start
+	"$svc_kind"_start
 	spid=$pid
 	floor_start
 	fpid=$pid
@@ -289,24 +279,15 @@ window_callgrind() { # PREFIX KIND
 			printf "\n" }' "$dump")"
 }
 
-# ROUNDS windows: the program (svc_kind) and its floor in the same window
-# where the floor has a simulator of its own, so that a load elsewhere on
-# the machine weighs on both alike; else (the bank and its floor, on the
-# same members) taking turns, a method from when both took every
-# ItemsChanged on "/" and heard each other's signals (with a match rule per
-# member they no longer do). CPU per poll is the median of each, the ratio
-# the median of the rounds' ratios.
+# ROUNDS windows of the program (svc_kind) and its floor side by side. CPU
+# per poll is the median of each, the ratio the median of the rounds'
+# ratios.
 cpu_rounds() { # ROUNDS
 	: >"$dir/rounds"
 	service_bin="$bs/dbus-jkbms"
 	r=0
 	while [ "$r" -lt "$1" ]; do
-		if [ "$counter" != members ]; then
-			window_cpu_pair
-		else
-			window_cpu svc "$svc_kind"
-			window_cpu floor floor
-		fi
+		window_cpu_pair
 		r=$((r + 1))
 	done
 	eval "$(awk '
@@ -523,9 +504,9 @@ startup() {
 
 echo "dbus-jkbms benchmark, $(nproc) cores, $(date -u +%Y-%m-%d)"
 echo
-scenario_jk_16
-scenario_pb_3
-scenario_bank_16
+for scenario in ${BENCH_SCENARIOS:-jk_16 pb_3 bank_16}; do
+	scenario_"$scenario"
+done
 startup
 echo "Targets per poll: CPU <= 1.3 x the floor; <= 6 system calls and <= 2 wake-ups; no self-wake-ups;"
 echo "<= 80,000 instructions with 16 changing cells; static GX binary resident <= 1.5 MB."
