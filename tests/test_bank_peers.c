@@ -4,7 +4,8 @@
  * dbus-jkbms --bank on a private dbus-daemon, its members played by the
  * test (bank_peers.c) so that they can publish what no real member would:
  * a non-member speaking in a member's name, a member that leaves the bank
- * while it stays on the bus, and more packs than a bank holds.
+ * while it stays on the bus, more packs than a bank holds, and a battery
+ * there at the bank's start that never answers.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -140,6 +141,66 @@ static void test_full_bank_replaced_pack(void **state)
 	wait_number(w, "/Info/MaxChargeCurrent", 0, 3000);
 }
 
+/* Peer k up with its battery name, its object served by a main context
+ * nobody runs: it never answers a GetItems (returned: unref it once the
+ * peer is down). */
+static GMainContext *mute_peer_up(struct peers_world *w, unsigned k)
+{
+	GMainContext *mute = g_main_context_new();
+
+	g_main_context_push_thread_default(mute);
+	peer_up(w, k, 50, true);
+	g_main_context_pop_thread_default(mute);
+	return mute;
+}
+
+/* A battery there at the bank's start leaves the bus before it answers
+ * the bank's GetItems: the bank no longer waits for that answer, and
+ * starts with the members that did answer. */
+static void test_start_pack_leaves_unanswered(void **state)
+{
+	struct peers_world *w = peers_world_up();
+
+	(void)state;
+	peer_up(w, 0, 50, true);
+	GMainContext *mute = mute_peer_up(w, 1);
+
+	service_spawn(&w->bank, &w->bus, "bank", "--bank", w->config);
+	wait_reads(w, 0, 1, 5000); /* the ListNames reply is in: both read */
+	peer_release(w, 1);        /* well before the GetItems times out */
+	wait_name_or_fail(&w->bus, &w->bank, BANK, 5000);
+	wait_number(w, "/Info/MaxChargeCurrent", 50, 3000);
+	peer_down(&w->p[1]);
+	g_main_context_unref(mute);
+}
+
+/* A pack that comes while the bank starts does not stand in for one there
+ * at the start: the bank's first combination waits for the answer of
+ * every battery it found at start, however many others answered since. */
+static void test_start_waits_for_every_pack(void **state)
+{
+	struct peers_world *w = peers_world_up();
+
+	(void)state;
+	peer_up(w, 0, 50, true);
+	GMainContext *mute = mute_peer_up(w, 1);
+
+	service_spawn(&w->bank, &w->bus, "bank", "--bank", w->config);
+	wait_reads(w, 0, 1, 5000);
+	/* Two packs come: their answers are not the silent one's. */
+	peer_up(w, 2, 60, true);
+	peer_up(w, 3, 70, true);
+	wait_reads(w, 2, 1, 3000);
+	wait_reads(w, 3, 1, 3000);
+	run_for(500);
+	assert_false(bus_has_owner(&w->bus, BANK));
+	/* The silent one's GetItems times out (3 s): then the bank starts. */
+	wait_name_or_fail(&w->bus, &w->bank, BANK, 5000);
+	wait_number(w, "/System/NrOfModulesOnline", 3, 3000);
+	peer_down(&w->p[1]);
+	g_main_context_unref(mute);
+}
+
 /* The dbus-daemon goes away (as when it restarts): the bank exits 1,
  * saying why, for its supervisor to start it again on the new bus. */
 static void test_bus_lost(void **state)
@@ -167,6 +228,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_member_limit_invalid, peers_world_teardown),
 		cmocka_unit_test_teardown(test_member_leaves_bank, peers_world_teardown),
 		cmocka_unit_test_teardown(test_full_bank_replaced_pack, peers_world_teardown),
+		cmocka_unit_test_teardown(test_start_pack_leaves_unanswered, peers_world_teardown),
+		cmocka_unit_test_teardown(test_start_waits_for_every_pack, peers_world_teardown),
 		cmocka_unit_test_teardown(test_bus_lost, peers_world_teardown),
 	};
 

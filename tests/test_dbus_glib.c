@@ -4,7 +4,8 @@
  * bus: a message libdbus queued while no bytes are left on the socket (read
  * by a blocking call while it waited for its reply) is still dispatched by
  * the loop, and once the queue is empty the loop has nothing to do (no
- * source stays ready, so it cannot spin).
+ * source stays ready, so it cannot spin); so is the error reply a call's
+ * timeout queues.
  */
 #include <glib.h>
 #include <setjmp.h>
@@ -119,10 +120,62 @@ static void test_queued_by_a_blocking_call(void **state)
 	dbus_connection_unref(other);
 }
 
+static void got_reply(DBusPendingCall *call, void *data)
+{
+	DBusMessage **out = data;
+
+	*out = dbus_pending_call_steal_reply(call);
+}
+
+/* A call whose peer never answers: its timeout (a GLib timeout source, not
+ * the socket) queues the error reply, and the loop dispatches it with
+ * nothing on the socket to wake it. */
+static void test_reply_timeout_dispatched(void **state)
+{
+	const char *err = NULL;
+	DBusMessage *reply = NULL;
+	DBusPendingCall *call = NULL;
+
+	(void)state;
+	DBusConnection *glued = dbus_glib_open_system(&err);
+	DBusConnection *mute = dbus_bus_get_private(DBUS_BUS_SYSTEM, NULL); /* never reads */
+
+	assert_non_null(glued);
+	assert_non_null(mute);
+	assert_true(drain() < 1000);
+	DBusMessage *msg = dbus_message_new_method_call(dbus_bus_get_unique_name(mute), "/", IFACE, "Hang");
+
+	assert_true(dbus_connection_send_with_reply(glued, msg, &call, 200));
+	assert_non_null(call);
+	dbus_message_unref(msg);
+	assert_true(dbus_pending_call_set_notify(call, got_reply, &reply, NULL));
+
+	gint64 until = g_get_monotonic_time() + 3 * G_USEC_PER_SEC;
+
+	while (!reply && g_get_monotonic_time() < until) { /* never blocked: a stuck reply fails, not hangs */
+		if (!g_main_context_iteration(NULL, FALSE))
+			g_usleep(2000);
+	}
+	assert_non_null(reply);
+	assert_int_equal(dbus_message_get_type(reply), DBUS_MESSAGE_TYPE_ERROR);
+	assert_string_equal(dbus_message_get_error_name(reply), DBUS_ERROR_NO_REPLY);
+	dbus_message_unref(reply);
+	dbus_pending_call_unref(call);
+	assert_true(drain() < 1000);
+	assert_false(g_main_context_pending(NULL));
+
+	dbus_glib_detach(glued);
+	dbus_connection_close(glued);
+	dbus_connection_unref(glued);
+	dbus_connection_close(mute);
+	dbus_connection_unref(mute);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_queued_by_a_blocking_call),
+		cmocka_unit_test(test_reply_timeout_dispatched),
 	};
 
 	return cmocka_run_group_tests(tests, bus_up, bus_down);

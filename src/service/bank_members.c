@@ -133,6 +133,17 @@ void bank_members_check_silent(struct bank_service *b, uint64_t now_ms)
 
 /* ---- discovery ------------------------------------------------------------ */
 
+/* One answer the first combination waits for is in (or will never come). */
+static void startup_step(struct bank_service *b)
+{
+	if (b->started || b->startup == 0 || --b->startup > 0)
+		return;
+	b->started = true;
+	LOG_INFO("%u member(s) found at start", b->n);
+}
+
+/* A read still out is cancelled: a service there at start that left before
+ * it answered is waited for no more (the caller publishes). */
 static void peer_free(gpointer p)
 {
 	struct bank_peer *peer = p;
@@ -140,17 +151,11 @@ static void peer_free(gpointer p)
 	if (peer->call) {
 		dbus_pending_call_cancel(peer->call);
 		dbus_pending_call_unref(peer->call);
+		if (peer->at_start)
+			startup_step(peer->bank);
 	}
 	g_free(peer->name);
 	g_free(peer);
-}
-
-static void startup_step(struct bank_service *b)
-{
-	if (b->started || b->startup == 0 || --b->startup > 0)
-		return;
-	b->started = true;
-	LOG_INFO("%u member(s) found at start", b->n);
 }
 
 static void get_items_reply(DBusPendingCall *call, void *data)
@@ -175,7 +180,9 @@ static void get_items_reply(DBusPendingCall *call, void *data)
 		bank_rules_drop(b, peer->name);
 	if (reply)
 		dbus_message_unref(reply);
-	startup_step(b);
+	if (peer->at_start) /* only these: another's answer is not theirs */
+		startup_step(b);
+	peer->at_start = false;
 	bank_publish(b);
 }
 
@@ -198,16 +205,14 @@ static void probe(struct bank_service *b, const char *name, bool at_start)
 	peer->bank = b;
 	peer->name = g_strdup(name);
 	g_hash_table_replace(b->peers, peer->name, peer); /* cancels a read still out */
-	if (at_start)
-		b->startup++;
 	bank_rules_follow(b, name);
 	if (!dbus_connection_send_with_reply(b->conn, msg, &peer->call, CALL_TIMEOUT_MS) || !peer->call) {
 		LOG_WARN("%s: cannot send GetItems", name);
 		bank_rules_drop(b, name);
 		g_hash_table_remove(b->peers, name);
-		if (at_start)
-			b->startup--;
 	} else {
+		peer->at_start = at_start;
+		b->startup += at_start;
 		dbus_pending_call_set_notify(peer->call, get_items_reply, peer, NULL);
 	}
 	dbus_message_unref(msg);
@@ -324,6 +329,7 @@ void bank_members_stop(struct bank_service *b)
 		dbus_pending_call_cancel(b->list_call);
 		dbus_pending_call_unref(b->list_call);
 	}
+	b->startup = 0; /* reads cancelled now are no start to wait for */
 	if (b->peers) {
 		dbus_connection_remove_filter(b->conn, filter, b);
 		g_hash_table_destroy(b->peers);

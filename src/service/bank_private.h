@@ -22,6 +22,7 @@ struct bank_peer {
 	struct bank_service *bank;
 	char *name;
 	DBusPendingCall *call;
+	bool at_start; /* listed at start, not answered yet: the first combination waits for it */
 };
 
 struct bank_service {
@@ -37,7 +38,7 @@ struct bank_service {
 	GHashTable *peers;          /* name -> struct bank_peer */
 	GHashTable *fields;         /* member path -> struct bank_field */
 	DBusPendingCall *list_call; /* ListNames at start */
-	unsigned startup;           /* GetItems of the first ListNames still out */
+	unsigned startup;           /* GetItems of the first ListNames still out (and not cancelled) */
 	bool started;               /* every service there at start was read */
 	struct bank_member m[BANK_MAX_MEMBERS];
 	char *owner[BANK_MAX_MEMBERS]; /* unique name while present */
