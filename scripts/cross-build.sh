@@ -19,7 +19,7 @@ sysroot=$("$top/scripts/cross-bootstrap.sh")
 
 static_binary() {
 	cmake -S "$top" -B "$top/build-armhf-static" -DCMAKE_TOOLCHAIN_FILE="$top/cmake/armhf.cmake" -DJK_SYSROOT="$sysroot" \
-		-DCMAKE_BUILD_TYPE=MinSizeRel -DSTATIC_BUILD=ON -DBUILD_TESTING=OFF -DWERROR=ON >/dev/null
+		-DCMAKE_BUILD_TYPE=Release -DSTATIC_BUILD=ON -DBUILD_TESTING=OFF -DWERROR=ON >/dev/null
 	cmake --build "$top/build-armhf-static" -j"$jobs" --target dbus-jkbms 2>&1 | grep -v "statically linked applications requires" | grep -v "^/usr/lib/gcc-cross.*: in function" || true
 	arm-linux-gnueabihf-strip -o "$bin.stripped" "$bin"
 	"$top/scripts/check-static.sh" "$bin.stripped"
