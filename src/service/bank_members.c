@@ -182,7 +182,6 @@ static void get_items_reply(DBusPendingCall *call, void *data)
 		dbus_message_unref(reply);
 	if (peer->at_start) /* only these: another's answer is not theirs */
 		startup_step(b);
-	peer->at_start = false;
 	bank_publish(b);
 }
 
