@@ -24,6 +24,7 @@
 #include "bus_harness.h"
 #include "safety_world.h"
 #include "sim_harness.h"
+#include "test_shard.h"
 
 /* Finding 5 (docs/charge-control.md "MOSFET control"): Force*Off 1 -> 0
  * hands the FET back to automatic control; it must not switch on while the
@@ -207,7 +208,7 @@ static void test_write_not_applied_reported(void **state)
 	teardown(NULL);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_force_release_keeps_fet_off, teardown),
@@ -216,5 +217,5 @@ int main(void)
 		cmocka_unit_test_teardown(test_write_not_applied_reported, teardown),
 	};
 
-	return cmocka_run_group_tests_name("safety_e2e_fet", tests, NULL, NULL);
+	return TEST_RUN_SHARD("safety_e2e_fet", tests, argc, argv);
 }

@@ -23,6 +23,7 @@
 #include "bus_harness.h"
 #include "service_world.h"
 #include "sim_harness.h"
+#include "test_shard.h"
 
 struct expect {
 	struct world *w;
@@ -287,7 +288,7 @@ static void test_charge_mode_survives_restart(void **state)
 	down(w);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_link_loss_and_recovery, teardown),
@@ -296,5 +297,5 @@ int main(void)
 		cmocka_unit_test_teardown(test_charge_control_end_to_end, teardown),
 	};
 
-	return cmocka_run_group_tests_name("service_control", tests, NULL, NULL);
+	return TEST_RUN_SHARD("service_control", tests, argc, argv);
 }
