@@ -8,6 +8,7 @@
  * (busitem_steps.c). The signals travel through a private bus. The text
  * formats and the writer's own checks: test_busitem_text.c.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -236,6 +237,45 @@ static void test_signals(void **state)
 	bus_stop(&b);
 }
 
+/* A double is published when what it shows changes: an input that rounds
+ * to the value shown is no change, and the same input after an
+ * invalidation is one (busitem_set_double() remembers its last input). */
+static void test_double_changes(void **state)
+{
+	(void)state;
+	struct busitem_tree *t = busitem_tree_new(NULL, false);
+	struct busitem *a = busitem_add(t, "/A", BUSITEM_DOUBLE, "%.1fA", NULL, NULL);
+	struct busitem *g = busitem_add(t, "/G", BUSITEM_DOUBLE, NULL, NULL, NULL);
+	const struct {
+		struct busitem **item;
+		double set; /* NAN: invalidate */
+		unsigned changed;
+		double shown; /* NAN: invalid */
+	} steps[] = {
+		{ &a, 1.04, 1, 1.0 },  { &a, 1.04, 0, 1.0 },  { &a, 1.01, 0, 1.0 },  { &a, 1.04, 0, 1.0 },
+		{ &a, 1.06, 1, 1.1 },  { &a, NAN, 1, NAN },   { &a, 1.06, 1, 1.1 },  { &a, 1.06, 0, 1.1 },
+		{ &a, 1.04, 1, 1.0 },  { &a, -0.04, 1, 0.0 }, { &a, 0.04, 0, 0.0 },  { &g, 0.25, 1, 0.25 },
+		{ &g, 0.25, 0, 0.25 }, { &g, NAN, 1, NAN },   { &g, 0.25, 1, 0.25 }, { &g, 0.5, 1, 0.5 },
+	};
+
+	for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+		struct busitem *it = *steps[k].item;
+
+		if (isnan(steps[k].set))
+			busitem_invalidate(it);
+		else
+			busitem_set_double(it, steps[k].set);
+		if (busitem_flush(t) != steps[k].changed)
+			fail_msg("step %zu: set %g: want %u change(s)", k, steps[k].set, steps[k].changed);
+		if (isnan(steps[k].shown))
+			assert_false(busitem_is_valid(it));
+		else if (!busitem_is_valid(it) || busitem_get_double(it) != steps[k].shown)
+			fail_msg("step %zu: set %g: shows %g (valid %d), want %g", k, steps[k].set,
+				 busitem_get_double(it), busitem_is_valid(it), steps[k].shown);
+	}
+	busitem_tree_free(t);
+}
+
 /* The signals go straight onto the socket while libdbus holds nothing to
  * send. With the bus daemon stopped the socket fills: the signals then
  * queue in libdbus, the later ones behind the earlier, and once the daemon
@@ -324,6 +364,7 @@ int main(void)
 		cmocka_unit_test(test_getters),
 		cmocka_unit_test(test_set_value_reply),
 		cmocka_unit_test(test_signals),
+		cmocka_unit_test(test_double_changes),
 		cmocka_unit_test(test_signals_full_socket),
 	};
 

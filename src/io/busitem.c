@@ -215,6 +215,11 @@ void busitem_set_double(struct busitem *it, double v)
 		busitem_invalidate(it);
 		return;
 	}
+	/* The input the value was rounded from last: the same input rounds
+	 * the same, so most polls skip the rounding (a value that holds). */
+	if (it->valid && it->d_input == v)
+		return;
+	it->d_input = v;
 	/* The value is what its text shows: rounded to the format's places,
 	 * the nearest double to that decimal (units.h). */
 	if (it->text == TEXT_FIXED)

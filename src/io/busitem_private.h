@@ -35,6 +35,7 @@ struct busitem {
 	uint32_t logged; /* SetValue refusals logged (bit per reason) */
 	int32_t i;
 	double d;
+	double d_input; /* what busitem_set_double() was given for d (while valid) */
 	char *s;
 	/* The bytes of its ItemsChanged/GetItems entry up to the value, which
 	 * depend only on the path and the value's type (the entry starts
