@@ -121,61 +121,53 @@ void wire_signature(struct wire *w, const char *s)
 	memcpy(room(w, n + 1), s, n + 1);
 }
 
-/* A string written in place: begin reserves the length, end patches it. */
-static size_t string_begin(struct wire *w)
-{
-	wire_u32(w, 0);
-	return w->len;
-}
-
-static void string_end(struct wire *w, size_t start)
-{
-	put_u32_at(w, start - 4, (uint32_t)(w->len - start));
-	wire_byte(w, 0);
-}
-
-static void chars(struct wire *w, const char *s)
-{
-	size_t n = strlen(s);
-
-	memcpy(room(w, n), s, n);
-}
-
-/* u in base 10 or 16 (upper case), at least min_digits digits; a decimal
- * point before the last point digits (0: none). */
-static void digits(struct wire *w, uint64_t u, unsigned base, int min_digits, int point)
+/* u in base 10 or 16 (upper case), at least min_digits digits, a decimal
+ * point before the last point digits (0: none; min_digits > point), written
+ * backwards to end before. Returns the first character. */
+static char *digits(char *end, uint64_t u, unsigned base, int min_digits, int point)
 {
 	static const char glyph[] = "0123456789ABCDEF";
-	char d[24];
-	int len = 0;
+	char *p = end;
+	int n = 0;
 
 	/* In 32 bits once the value fits, by constants: on the GX's Cortex-A7
 	 * a 64-bit or variable division is a library call, and a text has a
 	 * few digits each poll. */
-	for (; u > UINT32_MAX; u /= base)
-		d[len++] = glyph[u % base];
-	for (uint32_t v = (uint32_t)u; v || len < min_digits; v = base == 16 ? v >> 4 : v / 10)
-		d[len++] = glyph[base == 16 ? v & 15 : v % 10];
-
-	uint8_t *p = room(w, (size_t)len + (point > 0));
-
-	for (int i = len - 1; i >= 0; i--) {
-		*p++ = (uint8_t)d[i];
-		if (i == point && point > 0)
-			*p++ = '.';
+	for (; u > UINT32_MAX; u /= base) {
+		*--p = glyph[u % base];
+		if (++n == point)
+			*--p = '.';
 	}
+	for (uint32_t v = (uint32_t)u; v || n < min_digits; v = base == 16 ? v >> 4 : v / 10) {
+		*--p = glyph[base == 16 ? v & 15 : v % 10];
+		if (++n == point)
+			*--p = '.';
+	}
+	return p;
+}
+
+/* A text: prefix, the number's characters from p to end, suffix. */
+static void text(struct wire *w, const char *prefix, const char *p, const char *end, const char *suffix)
+{
+	size_t np = strlen(prefix), nn = (size_t)(end - p), ns = strlen(suffix);
+
+	wire_u32(w, (uint32_t)(np + nn + ns));
+	uint8_t *out = room(w, np + nn + ns + 1);
+
+	memcpy(out, prefix, np);
+	memcpy(out + np, p, nn);
+	memcpy(out + np + nn, suffix, ns);
+	out[np + nn + ns] = 0;
 }
 
 void wire_text_int(struct wire *w, const char *prefix, int32_t v, bool hex, const char *suffix)
 {
-	size_t start = string_begin(w);
+	char buf[16], *end = buf + sizeof(buf);
+	char *p = digits(end, hex || v >= 0 ? (uint32_t)v : -(uint64_t)v, hex ? 16 : 10, 1, 0);
 
-	chars(w, prefix);
 	if (!hex && v < 0)
-		wire_byte(w, '-');
-	digits(w, hex || v >= 0 ? (uint32_t)v : -(uint64_t)v, hex ? 16 : 10, 1, 0);
-	chars(w, suffix);
-	string_end(w, start);
+		*--p = '-';
+	text(w, prefix, p, end, suffix);
 }
 
 /* |v| * 10^decimals rounded to an integer as printf rounds: from the exact
@@ -200,24 +192,23 @@ static uint64_t scaled(double v, double scale)
 void wire_text_fixed(struct wire *w, const char *prefix, double v, int decimals, const char *suffix)
 {
 	static const double pow10[] = { 1, 10, 100, 1000, 10000, 100000, 1000000 };
-	size_t start = string_begin(w);
 
 	decimals = decimals < 0 ? 0 : (decimals > 6 ? 6 : decimals);
-	chars(w, prefix);
 	if (fabs(v) * pow10[decimals] < 1e15) {
+		char buf[32], *end = buf + sizeof(buf); /* 16 digits, a point and a sign at most */
 		uint64_t u = scaled(v, pow10[decimals]);
+		char *p = digits(end, u, 10, decimals + 1, decimals);
 
 		if (v < 0 && u != 0)
-			wire_byte(w, '-');
-		digits(w, u, 10, decimals + 1, decimals);
+			*--p = '-';
+		text(w, prefix, p, end, suffix);
 	} else { /* huge (up to 317 characters), or not finite: rare enough for printf */
 		char big[320];
+		int n = snprintf(big, sizeof(big), "%.*f", decimals, v);
+		size_t len = n < 0 ? 0 : ((size_t)n < sizeof(big) ? (size_t)n : sizeof(big) - 1);
 
-		snprintf(big, sizeof(big), "%.*f", decimals, v);
-		chars(w, big);
+		text(w, prefix, big, big + len, suffix);
 	}
-	chars(w, suffix);
-	string_end(w, start);
 }
 
 size_t wire_array_begin(struct wire *w, size_t elem_align, size_t *start)
