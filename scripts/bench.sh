@@ -25,7 +25,10 @@
 #
 # Usage: scripts/bench.sh [seconds-per-window]   (default 20; BENCH_ROUNDS=5
 # CPU windows of the program and its floor; BENCH_SCENARIOS="jk_16 pb_3
-# bank_16" the scenarios run, by the names of their functions)
+# bank_16" the scenarios run, by the names of their functions; BENCH_BUSY=1
+# keeps every core busy at the lowest priority during the CPU windows,
+# bench/busy.c, so that no core goes idle: the programs' own work with
+# warm caches, without what leaving idle costs a virtual machine)
 # A scenario is one function (scenario_*): it sets what is measured
 # (svc_kind, counter, floor_bin...), starts the simulator or the members,
 # runs cpu_rounds, measure_service and measure_floor, stops them and prints
@@ -34,6 +37,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-20}
 rounds=${BENCH_ROUNDS:-5}
+busy=${BENCH_BUSY:-0}
 "$top/scripts/bootstrap.sh"
 for tool in valgrind strace; do
 	command -v $tool >/dev/null || apt-get install -y -qq $tool >/dev/null 2>&1 || true
@@ -285,10 +289,22 @@ window_callgrind() { # PREFIX KIND
 cpu_rounds() { # ROUNDS
 	: >"$dir/rounds"
 	service_bin="$bs/dbus-jkbms"
+	busy_pids=""
+	if [ "$busy" = 1 ]; then # one bench_busy per core (bench/busy.c), for the CPU windows only
+		for _ in $(seq "$jobs"); do
+			"$b/bench_busy" &
+			busy_pids="$busy_pids $!"
+			rig_track $!
+		done
+	fi
 	r=0
 	while [ "$r" -lt "$1" ]; do
 		window_cpu_pair
 		r=$((r + 1))
+	done
+	for p in $busy_pids; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
 	done
 	eval "$(awk '
 		function median(a, n,   i, j, t) {
@@ -503,6 +519,7 @@ startup() {
 }
 
 echo "dbus-jkbms benchmark, $(nproc) cores, $(date -u +%Y-%m-%d)"
+[ "$busy" != 1 ] || echo "CPU windows with every core kept busy at the lowest priority (BENCH_BUSY=1: no idle, warm caches)"
 echo
 for scenario in ${BENCH_SCENARIOS:-jk_16 pb_3 bank_16}; do
 	scenario_"$scenario"
