@@ -56,17 +56,17 @@ for k in 0 1 2 3; do
 	JKBMS_BIN="$wrapper" "$top/build/tests/test_service_control" "$k/4" >"$top/build-armhf-static/control_$k.log" 2>&1 &
 	shards="$shards $!"
 done
-for t in test_service test_service_signals; do
-	JKBMS_BIN="$wrapper" "$top/build/tests/$t"
-done
 failed=0
+for t in test_service test_service_signals; do
+	JKBMS_BIN="$wrapper" "$top/build/tests/$t" || failed=1
+done
 k=0
 for p in $shards; do
 	wait "$p" || failed=1
 	cat "$top/build-armhf-static/control_$k.log"
 	k=$((k + 1))
 done
-[ "$failed" = 0 ] || { echo "cross-build: test_service_control failed under qemu" >&2; exit 1; }
+[ "$failed" = 0 ] || { echo "cross-build: an end-to-end test failed under qemu" >&2; exit 1; }
 "$top/tests/test_decode_cli.sh" "$wrapper" "$top/tests/data"
 "$top/tests/test_link_cli.sh" "$wrapper" "$top/build/jkbms-sim"
 "$top/tests/test_service_cli.sh" "$wrapper"

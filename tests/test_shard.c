@@ -4,14 +4,18 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int test_run_shard(const char *group, const struct CMUnitTest *tests, size_t n, int argc, char **argv)
 {
 	unsigned k = 0, parts = 1;
 	char end;
 
+	/* Digits and one slash only: %u alone takes "-4" as 4294967292. */
 	if (argc > 2 ||
-	    (argc == 2 && (sscanf(argv[1], "%u/%u%c", &k, &parts, &end) != 2 || parts == 0 || k >= parts))) {
+	    (argc == 2 &&
+	     (strspn(argv[1], "0123456789/") != strlen(argv[1]) || sscanf(argv[1], "%u/%u%c", &k, &parts, &end) != 2 ||
+	      parts == 0 || k >= parts))) {
 		fprintf(stderr, "%s: usage: %s [K/N] (shard K of N, 0 <= K < N)\n", group, argv[0]);
 		return 2;
 	}
