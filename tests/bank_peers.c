@@ -53,14 +53,14 @@ static void on_call(GDBusConnection *c, const gchar *sender, const gchar *path, 
 	if (p->calls < PEER_CALLS)
 		p->call_us[p->calls] = g_get_monotonic_time();
 	p->calls++;
-	if (p->hold_reads) {
-		p->hold_reads--;
-		p->held = g_slist_prepend(p->held, inv);
-		return;
-	}
 	if (p->fail_reads) {
 		p->fail_reads--;
 		g_dbus_method_invocation_return_dbus_error(inv, PEER_ERROR, "not ready");
+		return;
+	}
+	if (p->hold_reads) {
+		p->hold_reads--;
+		p->held = g_slist_prepend(p->held, inv);
 		return;
 	}
 	g_dbus_method_invocation_return_value(inv, g_variant_new_tuple((GVariant *[]){ items_of(p, NULL) }, 1));

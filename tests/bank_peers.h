@@ -31,7 +31,7 @@ struct peer {
 	unsigned reads;   /* GetItems answered */
 	/* A service alive but not answering, as on a GX still loading: the
 	 * next fail_reads GetItems get an error, the next hold_reads none
-	 * (held until the peer is down), holds first. */
+	 * (held until the peer is down), errors first. */
 	unsigned fail_reads, hold_reads;
 	GSList *held;               /* GDBusMethodInvocation, unanswered */
 	unsigned calls;             /* GetItems received, answered or not */

@@ -118,6 +118,30 @@ static void test_unanswered_start_read_again(void **state)
 	assert_true(failure_logged(w, w->p[0].name, PEER_ERROR, 2));
 }
 
+/* A read again is no start read: a battery there at the start fails its
+ * first read, and its second is still out (it will time out) when the last
+ * start read is done (another battery's, timed out at 3 s). The bank
+ * starts then, with the member that answered, without waiting for it. */
+static void test_read_again_no_start_read(void **state)
+{
+	struct peers_world *w = peers_world_up();
+
+	(void)state;
+	peer_up(w, 0, 20, true);
+	w->p[0].fail_reads = 1;
+	w->p[0].hold_reads = 1;
+	peer_up(w, 1, 20, true);
+	w->p[1].hold_reads = 1;
+	peer_up(w, 2, 50, true);
+	service_spawn(&w->bank, &w->bus, "bank", "--bank", w->config);
+	wait_calls(w, 0, 2, 4000); /* at 2 s: times out at 5 s */
+	assert_false(bus_has_owner(&w->bus, BANK));
+	wait_name_or_fail(&w->bus, &w->bank, BANK, 2000); /* at 3 s */
+	assert_int_equal(w->p[0].calls, 2);
+	assert_float_equal(bank_number(w, "/System/NrOfModulesOnline"), 1, 0);
+	assert_float_equal(bank_number(w, "/Info/MaxChargeCurrent"), 50, 1e-6);
+}
+
 /* An answer that says "no member" (/Bank/Member 0) is no failure: the
  * service is not read again, whether it was its first read or one after
  * an error. */
@@ -146,7 +170,9 @@ static void test_non_member_not_read_again(void **state)
 
 /* A battery that keeps failing loses its name during the back-off: the
  * bank sends no GetItems to that name any more, counted by a monitor on
- * the bus (which does see one sent to a name nobody owns). */
+ * the bus (which does see one sent to a name nobody owns). Another that
+ * keeps failing is waiting for its next read when the bank is stopped:
+ * the bank exits 0 (under ASan: nothing leaked). */
 static void test_gone_during_backoff(void **state)
 {
 	struct peers_world *w = peers_world_up();
@@ -175,6 +201,14 @@ static void test_gone_during_backoff(void **state)
 		run_for(20);
 	assert_int_equal(getitems_seen(w), 3);
 	g_free(name);
+
+	peer_up(w, 2, 20, true);
+	w->p[2].fail_reads = 100;
+	wait_calls(w, 2, 1, 3000);
+	run_for(300);
+	assert_true(failure_logged(w, w->p[2].name, PEER_ERROR, 2));
+	assert_false(child_exited(&w->bank));
+	assert_int_equal(child_stop(&w->bank), 0);
 }
 
 int main(void)
@@ -182,6 +216,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_error_read_again, peers_world_teardown),
 		cmocka_unit_test_teardown(test_unanswered_start_read_again, peers_world_teardown),
+		cmocka_unit_test_teardown(test_read_again_no_start_read, peers_world_teardown),
 		cmocka_unit_test_teardown(test_non_member_not_read_again, peers_world_teardown),
 		cmocka_unit_test_teardown(test_gone_during_backoff, peers_world_teardown),
 	};
