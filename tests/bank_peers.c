@@ -50,6 +50,19 @@ static void on_call(GDBusConnection *c, const gchar *sender, const gchar *path, 
 	struct peer *p = data;
 
 	(void)c, (void)sender, (void)path, (void)iface, (void)method, (void)params;
+	if (p->calls < PEER_CALLS)
+		p->call_us[p->calls] = g_get_monotonic_time();
+	p->calls++;
+	if (p->fail_reads) {
+		p->fail_reads--;
+		g_dbus_method_invocation_return_dbus_error(inv, PEER_ERROR, "not ready");
+		return;
+	}
+	if (p->hold_reads) {
+		p->hold_reads--;
+		p->held = g_slist_prepend(p->held, inv);
+		return;
+	}
 	g_dbus_method_invocation_return_value(inv, g_variant_new_tuple((GVariant *[]){ items_of(p, NULL) }, 1));
 	p->reads++;
 	if (p->after) { /* queued behind the reply on the same connection */
@@ -94,24 +107,32 @@ GVariant *invalid_value(void)
 	return g_variant_new_from_data(G_VARIANT_TYPE("ai"), NULL, 0, TRUE, NULL, NULL);
 }
 
-struct reads_wait {
-	struct peer *p;
-	unsigned reads;
+struct count_wait {
+	const unsigned *count;
+	unsigned want;
 };
 
-static bool reads_done(void *ud)
+static bool count_reached(void *ud)
 {
-	struct reads_wait *x = ud;
+	struct count_wait *x = ud;
 
-	return x->p->reads >= x->reads;
+	return *x->count >= x->want;
 }
 
 void wait_reads(struct peers_world *w, unsigned k, unsigned reads, unsigned ms)
 {
-	struct reads_wait x = { &w->p[k], reads };
+	struct count_wait x = { &w->p[k].reads, reads };
 
-	if (!loop_until(reads_done, &x, ms))
+	if (!loop_until(count_reached, &x, ms))
 		fail_msg("%s answered %u GetItems, want %u", w->p[k].name, w->p[k].reads, reads);
+}
+
+void wait_calls(struct peers_world *w, unsigned k, unsigned calls, unsigned ms)
+{
+	struct count_wait x = { &w->p[k].calls, calls };
+
+	if (!loop_until(count_reached, &x, ms))
+		fail_msg("%s was sent %u GetItems, want %u", w->p[k].name, w->p[k].calls, calls);
 }
 
 /* RequestName or ReleaseName, which answer 1 when done (primary owner,
@@ -190,6 +211,10 @@ void peer_down(struct peer *p)
 {
 	if (!p->conn)
 		return;
+	/* Answered at last, long after the caller's timeout. */
+	for (GSList *l = p->held; l; l = l->next)
+		g_dbus_method_invocation_return_dbus_error(l->data, PEER_ERROR, "too late");
+	g_slist_free(p->held);
 	g_dbus_connection_unregister_object(p->conn, p->reg);
 	g_dbus_connection_close_sync(p->conn, NULL, NULL);
 	g_object_unref(p->conn);
@@ -228,6 +253,10 @@ int peers_world_teardown(void **state)
 	if (!w)
 		return 0;
 	child_stop(&w->bank);
+	if (w->monitor) {
+		g_dbus_connection_close_sync(w->monitor, NULL, NULL);
+		g_object_unref(w->monitor);
+	}
 	for (unsigned k = 0; k < PEERS; k++)
 		peer_down(&w->p[k]);
 	child_stop(&w->settings);
@@ -236,6 +265,52 @@ int peers_world_teardown(void **state)
 	g_free(w->bank_unique);
 	g_free(w);
 	return 0;
+}
+
+/* ---- the GetItems sent ---------------------------------------------------- */
+
+/* In GDBus's worker thread. A method call a monitor is sent is counted and
+ * dropped: a monitor may send nothing (the daemon would disconnect it),
+ * not even GDBus's own answer to a call it has no object for. */
+static GDBusMessage *count_getitems(GDBusConnection *c, GDBusMessage *msg, gboolean incoming, gpointer data)
+{
+	struct peers_world *w = data;
+
+	(void)c;
+	if (!incoming || g_dbus_message_get_message_type(msg) != G_DBUS_MESSAGE_TYPE_METHOD_CALL)
+		return msg; /* BecomeMonitor's reply among them */
+	if (g_strcmp0(g_dbus_message_get_member(msg), "GetItems") == 0)
+		g_atomic_int_inc(&w->getitems);
+	g_object_unref(msg);
+	return NULL;
+}
+
+void getitems_watch(struct peers_world *w, const char *name)
+{
+	GError *err = NULL;
+	char *rule = g_strdup_printf("type='method_call',member='GetItems',destination='%s'", name);
+	const char *rules[] = { rule, NULL };
+
+	assert_null(w->monitor);
+	w->monitor = g_dbus_connection_new_for_address_sync(w->bus.address,
+							    G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+								    G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+							    NULL, NULL, &err);
+	assert_non_null(w->monitor);
+	g_dbus_connection_add_filter(w->monitor, count_getitems, w, NULL);
+	GVariant *r = g_dbus_connection_call_sync(w->monitor, DBUS_NAME, DBUS_PATH, "org.freedesktop.DBus.Monitoring",
+						  "BecomeMonitor", g_variant_new("(^asu)", rules, 0), NULL,
+						  G_DBUS_CALL_FLAGS_NONE, 2000, NULL, &err);
+
+	if (!r)
+		fail_msg("BecomeMonitor: %s", err->message);
+	g_variant_unref(r);
+	g_free(rule);
+}
+
+unsigned getitems_seen(struct peers_world *w)
+{
+	return (unsigned)g_atomic_int_get(&w->getitems);
 }
 
 /* ---- the bank's values ---------------------------------------------------- */

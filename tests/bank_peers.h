@@ -17,6 +17,8 @@
 
 #define BANK "com.victronenergy.battery.jkbank"
 #define PEERS 18
+#define PEER_CALLS 8
+#define PEER_ERROR "org.freedesktop.DBus.Error.Failed" /* what fail_reads answer */
 
 /* A member played by the test: its own connection, name and values. */
 struct peer {
@@ -27,6 +29,13 @@ struct peer {
 	char *after_path; /* published with ItemsChanged right after the */
 	GVariant *after;  /* next GetItems reply, when set */
 	unsigned reads;   /* GetItems answered */
+	/* A service alive but not answering, as on a GX still loading: the
+	 * next fail_reads GetItems get an error, the next hold_reads none
+	 * (held until the peer is down), errors first. */
+	unsigned fail_reads, hold_reads;
+	GSList *held;               /* GDBusMethodInvocation, unanswered */
+	unsigned calls;             /* GetItems received, answered or not */
+	gint64 call_us[PEER_CALLS]; /* when the first ones came (monotonic) */
 };
 
 struct peers_world {
@@ -35,7 +44,9 @@ struct peers_world {
 	char config[400];
 	struct peer p[PEERS];
 	GDBusNodeInfo *node;
-	char *bank_unique; /* the bank's unique name, once asked */
+	char *bank_unique;        /* the bank's unique name, once asked */
+	GDBusConnection *monitor; /* getitems_watch() */
+	gint getitems;            /* GetItems seen by the monitor */
 };
 
 /* A private bus with the settings stand-in; no bank yet. */
@@ -64,6 +75,14 @@ void peer_change_after_reply(struct peer *p, const char *path, GVariant *v);
 GVariant *invalid_value(void);
 /* Until peer k has answered reads GetItems (fails the test after ms). */
 void wait_reads(struct peers_world *w, unsigned k, unsigned reads, unsigned ms);
+/* Until peer k was sent calls GetItems, answered or not (fails after ms). */
+void wait_calls(struct peers_world *w, unsigned k, unsigned calls, unsigned ms);
+
+/* Counts the GetItems method calls sent to name from now on, whoever owns
+ * it or whether anyone does: a monitor of the dbus-daemon's (one per
+ * world). getitems_seen() is the count so far. */
+void getitems_watch(struct peers_world *w, const char *name);
+unsigned getitems_seen(struct peers_world *w);
 
 /* The bank's values. */
 double bank_number(struct peers_world *w, const char *path);

@@ -8,6 +8,9 @@
  * the bank through a match rule for that member's name (bank_rules.c): a
  * rule is added before the name's GetItems and kept only while the name is a
  * member's. A member whose name loses its owner is offline at once.
+ * A read that fails while the service stays on the bus (an error, or no
+ * answer in CALL_TIMEOUT_MS, as from a GX still loading) is sent again
+ * after a back-off (docs/bank.md "A read that fails").
  */
 #define G_LOG_DOMAIN "bank"
 
@@ -20,6 +23,10 @@
 #include "log.h"
 
 #define CALL_TIMEOUT_MS 3000
+/* After a failed read, the next one: 2 s later, twice as long after each
+ * further failure of that name's reads, at most 60 s. */
+#define RETRY_FIRST_MS 2000
+#define RETRY_LAST_MS 60000
 
 /* ---- members -------------------------------------------------------------- */
 
@@ -88,7 +95,7 @@ static bool member_found(struct bank_service *b, const char *name, const char *o
 	return true;
 }
 
-static void probe(struct bank_service *b, const char *name, bool at_start);
+static struct bank_peer *probe(struct bank_service *b, const char *name, bool at_start);
 
 /* A slot is free: read the packs that found none again. */
 static void retry_unwatched(struct bank_service *b)
@@ -143,11 +150,15 @@ static void startup_step(struct bank_service *b)
 }
 
 /* A read still out is cancelled: a service there at start that left before
- * it answered is waited for no more (the caller publishes). */
+ * it answered is waited for no more (the caller publishes); so is a read
+ * again that is waiting: the name lost its owner, a newer read replaces
+ * this one, or the bank stops. */
 static void peer_free(gpointer p)
 {
 	struct bank_peer *peer = p;
 
+	if (peer->retry)
+		g_source_remove(peer->retry);
 	if (peer->call) {
 		dbus_pending_call_cancel(peer->call);
 		dbus_pending_call_unref(peer->call);
@@ -158,26 +169,62 @@ static void peer_free(gpointer p)
 	g_free(peer);
 }
 
+/* The wait is over: the same name read again, a start read no more, its
+ * next wait twice as long should this read fail too. The peer is replaced
+ * (freed) by the new read. */
+static gboolean read_again(gpointer data)
+{
+	struct bank_peer *peer = data;
+	unsigned backoff_ms = MIN(peer->backoff_ms * 2, RETRY_LAST_MS);
+	char *name = g_strdup(peer->name);
+	struct bank_peer *next;
+
+	peer->retry = 0; /* this source ends here: not for peer_free to remove */
+	next = probe(peer->bank, name, false);
+	if (next)
+		next->backoff_ms = backoff_ms;
+	g_free(name);
+	return G_SOURCE_REMOVE;
+}
+
+/* No answer read from a service that is still on the bus as far as the
+ * bank knows (one that left had its read cancelled): read it again later.
+ * Once per failed read, so once per back-off step. */
+static void read_failed(struct bank_peer *peer, DBusMessage *reply)
+{
+	const char *why = "no reply";
+
+	if (reply && dbus_message_get_type(reply) == DBUS_MESSAGE_TYPE_ERROR)
+		why = dbus_message_get_error_name(reply); /* NoReply at the timeout */
+	else if (reply)
+		why = "a reply that cannot be read";
+	LOG_WARN("%s: GetItems failed (%s); read again in %u s", peer->name, why, peer->backoff_ms / 1000);
+	peer->retry = g_timeout_add(peer->backoff_ms, read_again, peer);
+}
+
 static void get_items_reply(DBusPendingCall *call, void *data)
 {
 	struct bank_peer *peer = data;
 	struct bank_service *b = peer->bank;
 	DBusMessage *reply = dbus_pending_call_steal_reply(call);
 	struct bank_member m;
-	bool member = false, followed = false;
+	bool read = false, member = false, followed = false;
 
 	dbus_pending_call_unref(peer->call);
 	peer->call = NULL;
 	memset(&m, 0, sizeof(m));
 	g_hash_table_remove(b->unwatched, peer->name); /* found again if still no slot */
-	if (reply && dbus_message_get_type(reply) == DBUS_MESSAGE_TYPE_METHOD_RETURN &&
-	    bank_items_apply(b->fields, reply, &m, &member) && member && dbus_message_get_sender(reply)) {
+	if (reply && dbus_message_get_type(reply) == DBUS_MESSAGE_TYPE_METHOD_RETURN)
+		read = bank_items_apply(b->fields, reply, &m, &member);
+	if (read && member && dbus_message_get_sender(reply)) {
 		if (!m.uid[0])
 			snprintf(m.uid, sizeof(m.uid), "%s", peer->name);
 		followed = member_found(b, peer->name, dbus_message_get_sender(reply), &m);
 	}
-	if (!followed) /* no member, or no slot: retry_unwatched adds it again */
+	if (!followed) /* no member, no slot or no answer: added again with the next read */
 		bank_rules_drop(b, peer->name);
+	if (!read) /* "no member" is an answer: read again only when the name gets an owner */
+		read_failed(peer, reply);
 	if (reply)
 		dbus_message_unref(reply);
 	if (peer->at_start) /* only these: another's answer is not theirs */
@@ -185,7 +232,8 @@ static void get_items_reply(DBusPendingCall *call, void *data)
 	bank_publish(b);
 }
 
-/* Read name once (again after a restart of its service).
+/* Read name once (again after a restart of its service, or after this
+ * read failed: read_failed); NULL when the GetItems cannot be sent.
  * The rule for name's ItemsChanged is added first, on the connection the
  * GetItems goes out on: the daemon takes a connection's messages in order,
  * so the rule is in place before the service gets the GetItems, and every
@@ -196,25 +244,28 @@ static void get_items_reply(DBusPendingCall *call, void *data)
  * for a member's /Bank/MaxChargeCurrent, a charge limit above what its
  * pack allows now. A signal that comes before the reply is older than the
  * reply and dropped (on_items_changed). */
-static void probe(struct bank_service *b, const char *name, bool at_start)
+static struct bank_peer *probe(struct bank_service *b, const char *name, bool at_start)
 {
 	struct bank_peer *peer = g_new0(struct bank_peer, 1);
 	DBusMessage *msg = dbus_message_new_method_call(name, "/", "com.victronenergy.BusItem", "GetItems");
 
 	peer->bank = b;
 	peer->name = g_strdup(name);
-	g_hash_table_replace(b->peers, peer->name, peer); /* cancels a read still out */
+	peer->backoff_ms = RETRY_FIRST_MS;
+	g_hash_table_replace(b->peers, peer->name, peer); /* cancels a read still out, or waiting */
 	bank_rules_follow(b, name);
 	if (!dbus_connection_send_with_reply(b->conn, msg, &peer->call, CALL_TIMEOUT_MS) || !peer->call) {
 		LOG_WARN("%s: cannot send GetItems", name);
 		bank_rules_drop(b, name);
 		g_hash_table_remove(b->peers, name);
+		peer = NULL;
 	} else {
 		peer->at_start = at_start;
 		b->startup += at_start;
 		dbus_pending_call_set_notify(peer->call, get_items_reply, peer, NULL);
 	}
 	dbus_message_unref(msg);
+	return peer;
 }
 
 static bool is_battery(const char *name)
@@ -257,7 +308,7 @@ static void on_owner_changed(struct bank_service *b, DBusMessage *msg)
 	    !is_battery(name))
 		return;
 	if (*old) {
-		g_hash_table_remove(b->peers, name);
+		g_hash_table_remove(b->peers, name); /* its read, out or waiting */
 		g_hash_table_remove(b->unwatched, name);
 		member_gone(b, name);
 		bank_rules_drop(b, name); /* a service that was read, no member */

@@ -17,12 +17,15 @@
 
 #define BATTERY_PREFIX "com.victronenergy.battery."
 
-/* A battery service being read (GetItems in flight) or read. */
+/* A battery service being read (GetItems in flight), read, or waiting to be
+ * read again after a failed read. */
 struct bank_peer {
 	struct bank_service *bank;
 	char *name;
 	DBusPendingCall *call;
-	bool at_start; /* listed at start, not answered yet: the first combination waits for it */
+	bool at_start;       /* listed at start, not answered yet: the first combination waits for it */
+	guint retry;         /* the next read after this one failed, or 0 */
+	unsigned backoff_ms; /* how long after a failure of this read the next one goes out */
 };
 
 struct bank_service {
