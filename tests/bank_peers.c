@@ -252,7 +252,9 @@ int peers_world_teardown(void **state)
 	current = NULL;
 	if (!w)
 		return 0;
-	child_stop(&w->bank);
+
+	int clean = child_stop_clean(&w->bank);
+
 	if (w->monitor) {
 		g_dbus_connection_close_sync(w->monitor, NULL, NULL);
 		g_object_unref(w->monitor);
@@ -264,7 +266,7 @@ int peers_world_teardown(void **state)
 	g_dbus_node_info_unref(w->node);
 	g_free(w->bank_unique);
 	g_free(w);
-	return 0;
+	return clean;
 }
 
 /* ---- the GetItems sent ---------------------------------------------------- */

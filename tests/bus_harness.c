@@ -290,6 +290,15 @@ void wait_name_or_fail(struct bus *b, const struct child *c, const char *name, u
 	}
 }
 
+int child_stop_clean(struct child *c)
+{
+	if (c->pid <= 0 || child_exited(c)) {
+		child_stop(c);
+		return 0;
+	}
+	return child_stop_verbose(c) == 0 ? 0 : -1;
+}
+
 int child_stop_verbose(struct child *c)
 {
 	int code = child_stop(c);

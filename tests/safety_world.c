@@ -93,14 +93,16 @@ int teardown(void **state)
 	current = NULL;
 	if (!w)
 		return 0;
+	int clean = 0;
+
 	for (unsigned k = 0; k < w->n; k++) {
-		child_stop(&w->u[k].svc);
+		clean |= child_stop_clean(&w->u[k].svc);
 		sim_stop(&w->u[k].sim);
 	}
 	child_stop(&w->settings);
 	bus_stop(&w->bus);
 	g_free(w);
-	return 0;
+	return clean;
 }
 
 static bool int_of(GVariant *items, const char *path, int *out)

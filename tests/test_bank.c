@@ -105,11 +105,13 @@ static int bank_teardown(void **state)
 	current = NULL;
 	if (!w)
 		return 0;
-	child_stop(&w->bank);
+
+	int clean = child_stop_clean(&w->bank);
+
 	for (unsigned k = 0; k < PACKS; k++) {
 		if (w->member[k].pid > 0 && !child_exited(&w->member[k]))
 			kill(w->member[k].pid, SIGCONT); /* a test that stopped it failed */
-		child_stop(&w->member[k]);
+		clean |= child_stop_clean(&w->member[k]);
 	}
 	/* The last simulator first: each later child inherited the stdin
 	 * pipes of those before it, so an earlier one sees EOF only then. */
@@ -120,7 +122,7 @@ static int bank_teardown(void **state)
 	g_ptr_array_free(w->changes, TRUE);
 	bus_stop(&w->bus);
 	g_free(w);
-	return 0;
+	return clean;
 }
 
 /* ---- expectations from the members ------------------------------------- */
