@@ -252,10 +252,10 @@ window_callgrind() { # PREFIX KIND
 	rm -f "$dir"/cg.*
 	"$2"_start valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" --vgdb=yes
 	sleep 3
-	callgrind_control -z "$pid" >/dev/null
+	callgrind_control -z "$pid" >/dev/null 2>&1
 	polls_mark "$2"
 	sleep "$secs"
-	callgrind_control -d "$pid" >/dev/null
+	callgrind_control -d "$pid" >/dev/null 2>&1
 	n=$(polls_since "$2")
 	prog_stop
 	dump=$(ls "$dir"/cg.out.* 2>/dev/null | head -1)
