@@ -211,6 +211,55 @@ static void test_gone_during_backoff(void **state)
 	assert_int_equal(child_stop(&w->bank), 0);
 }
 
+/* Whether the bank says a pack is not watched (and so charges nothing). */
+static bool says_not_watched(struct peers_world *w)
+{
+	char *why = bank_text(w, "/Info/ChargeLimitation");
+	bool yes = strstr(why, "not watched") != NULL;
+
+	g_free(why);
+	return yes;
+}
+
+static bool read_failed_logged(void *ud)
+{
+	struct peers_world *w = ud;
+
+	return failures_logged(w, w->p[16].name) > 0;
+}
+
+/* Sixteen members fill the bank and a 17th pack is not watched: no
+ * charge. A member leaves and the 17th is read to take its slot, but that
+ * read fails. The pack is still on the bus and still unwatched: the bank
+ * keeps CCL 0 ("not watched") through the back-off, and charges only once
+ * the read again takes the pack in. */
+static void test_unwatched_read_fails(void **state)
+{
+	struct peers_world *w = peers_world_up();
+
+	(void)state;
+	for (unsigned k = 0; k < 16; k++)
+		peer_up(w, k, 50, true);
+	peers_bank_start(w);
+	wait_number(w, "/System/NrOfModulesOnline", 16, 8000);
+	peer_up(w, 16, 50, true);
+	wait_number(w, "/Info/MaxChargeCurrent", 0, 3000);
+	assert_true(says_not_watched(w));
+	w->p[16].fail_reads = 1;
+	peer_down(&w->p[3]);
+	if (!loop_until(read_failed_logged, w, 3000))
+		fail_msg("no failed read of %s logged", w->p[16].name);
+	run_for(500); /* the read again is 2 s after the failure */
+	assert_int_equal(w->p[16].calls, 2);
+	assert_true(says_not_watched(w));
+	assert_float_equal(bank_number(w, "/Info/MaxChargeCurrent"), 0, 0);
+	wait_calls(w, 16, 3, 3000);
+	wait_number(w, "/System/NrOfModulesOnline", 16, 2000);
+	for (unsigned t = 0; t < 100 && says_not_watched(w); t++)
+		run_for(20);
+	assert_false(says_not_watched(w));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -219,6 +268,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_read_again_no_start_read, peers_world_teardown),
 		cmocka_unit_test_teardown(test_non_member_not_read_again, peers_world_teardown),
 		cmocka_unit_test_teardown(test_gone_during_backoff, peers_world_teardown),
+		cmocka_unit_test_teardown(test_unwatched_read_fails, peers_world_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
