@@ -213,9 +213,12 @@ static void get_items_reply(DBusPendingCall *call, void *data)
 	dbus_pending_call_unref(peer->call);
 	peer->call = NULL;
 	memset(&m, 0, sizeof(m));
-	g_hash_table_remove(b->unwatched, peer->name); /* found again if still no slot */
 	if (reply && dbus_message_get_type(reply) == DBUS_MESSAGE_TYPE_METHOD_RETURN)
 		read = bank_items_apply(b->fields, reply, &m, &member);
+	/* Found again if still no slot. A pack not watched whose read failed
+	 * is still on the bus and still not watched until a read answers. */
+	if (read)
+		g_hash_table_remove(b->unwatched, peer->name);
 	if (read && member && dbus_message_get_sender(reply)) {
 		if (!m.uid[0])
 			snprintf(m.uid, sizeof(m.uid), "%s", peer->name);
