@@ -260,6 +260,28 @@ static void test_unwatched_read_fails(void **state)
 	assert_false(says_not_watched(w));
 }
 
+/* A battery service of another kind that has no GetItems at all (an older
+ * one: dbus-flashmq falls back to GetValue for these) answers
+ * UnknownMethod, as GDBus does for an object it does not have. That is an
+ * answer, as final as "no member": read once, not again every minute. */
+static void test_no_getitems_not_read_again(void **state)
+{
+	struct peers_world *w = peers_world_up();
+
+	(void)state;
+	peer_up(w, 0, 50, true);
+	peer_up(w, 1, 20, true);
+	assert_true(g_dbus_connection_unregister_object(w->p[1].conn, w->p[1].reg));
+	w->p[1].reg = 0;
+	getitems_watch(w, w->p[1].name);
+	peers_bank_start(w);
+	run_for(3000); /* a read again would go out 2 s after the first */
+	assert_int_equal(getitems_seen(w), 1);
+	assert_int_equal(failures_logged(w, w->p[1].name), 0);
+	assert_float_equal(bank_number(w, "/System/NrOfModulesOnline"), 1, 0);
+	assert_float_equal(bank_number(w, "/Info/MaxChargeCurrent"), 50, 1e-6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +291,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_non_member_not_read_again, peers_world_teardown),
 		cmocka_unit_test_teardown(test_gone_during_backoff, peers_world_teardown),
 		cmocka_unit_test_teardown(test_unwatched_read_fails, peers_world_teardown),
+		cmocka_unit_test_teardown(test_no_getitems_not_read_again, peers_world_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
