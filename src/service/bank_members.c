@@ -202,22 +202,33 @@ static void read_failed(struct bank_peer *peer, DBusMessage *reply)
 	peer->retry = g_timeout_add(peer->backoff_ms, read_again, peer);
 }
 
+/* An error that says the service has no GetItems at all, as a battery
+ * service of another kind may: final until it restarts (a new owner, read
+ * then), so an answer like "no member", not a read to try again. */
+static bool no_get_items(DBusMessage *reply)
+{
+	return dbus_message_is_error(reply, DBUS_ERROR_UNKNOWN_METHOD) ||
+		dbus_message_is_error(reply, DBUS_ERROR_UNKNOWN_INTERFACE) ||
+		dbus_message_is_error(reply, DBUS_ERROR_UNKNOWN_OBJECT);
+}
+
 static void get_items_reply(DBusPendingCall *call, void *data)
 {
 	struct bank_peer *peer = data;
 	struct bank_service *b = peer->bank;
 	DBusMessage *reply = dbus_pending_call_steal_reply(call);
 	struct bank_member m;
-	bool read = false, member = false, followed = false;
+	bool read = false, answered, member = false, followed = false;
 
 	dbus_pending_call_unref(peer->call);
 	peer->call = NULL;
 	memset(&m, 0, sizeof(m));
 	if (reply && dbus_message_get_type(reply) == DBUS_MESSAGE_TYPE_METHOD_RETURN)
 		read = bank_items_apply(b->fields, reply, &m, &member);
+	answered = read || (reply && no_get_items(reply));
 	/* Found again if still no slot. A pack not watched whose read failed
 	 * is still on the bus and still not watched until a read answers. */
-	if (read)
+	if (answered)
 		g_hash_table_remove(b->unwatched, peer->name);
 	if (read && member && dbus_message_get_sender(reply)) {
 		if (!m.uid[0])
@@ -226,8 +237,10 @@ static void get_items_reply(DBusPendingCall *call, void *data)
 	}
 	if (!followed) /* no member, no slot or no answer: added again with the next read */
 		bank_rules_drop(b, peer->name);
-	if (!read) /* "no member" is an answer: read again only when the name gets an owner */
+	if (!answered) /* "no member" or no GetItems is an answer: read again only on a new owner */
 		read_failed(peer, reply);
+	else if (!read)
+		LOG_INFO("%s has no GetItems (%s): no member", peer->name, dbus_message_get_error_name(reply));
 	if (reply)
 		dbus_message_unref(reply);
 	if (peer->at_start) /* only these: another's answer is not theirs */
