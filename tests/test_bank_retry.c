@@ -282,6 +282,30 @@ static void test_no_getitems_not_read_again(void **state)
 	assert_float_equal(bank_number(w, "/Info/MaxChargeCurrent"), 50, 1e-6);
 }
 
+/* A battery that keeps failing is waiting for its next read when another
+ * service takes its name: the new owner is read at once and taken in, and
+ * the old wait is dropped (were it not, it would read the name again,
+ * now the new owner's, 4 s after the last failure). */
+static void test_new_owner_during_backoff(void **state)
+{
+	struct peers_world *w = peers_world_up();
+
+	(void)state;
+	peer_up(w, 0, 50, true);
+	peer_up(w, 1, 20, true);
+	w->p[1].fail_reads = 100;
+	peers_bank_start(w);
+	wait_calls(w, 1, 2, 4000); /* fails again: the next in 4 s */
+	peer_up(w, 2, 20, false);
+	peer_own_as(w, 2, 1);
+	wait_number(w, "/System/NrOfModulesOnline", 2, 2000);
+	run_for(5000);
+	assert_int_equal(w->p[1].calls, 2);
+	assert_int_equal(w->p[2].calls, 1);
+	assert_float_equal(bank_number(w, "/Info/MaxChargeCurrent"), 40, 1e-6);
+	assert_false(child_exited(&w->bank));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +316,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_gone_during_backoff, peers_world_teardown),
 		cmocka_unit_test_teardown(test_unwatched_read_fails, peers_world_teardown),
 		cmocka_unit_test_teardown(test_no_getitems_not_read_again, peers_world_teardown),
+		cmocka_unit_test_teardown(test_new_owner_during_backoff, peers_world_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
