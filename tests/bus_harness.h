@@ -81,10 +81,11 @@ void settings_start(struct child *c, struct bus *b, const char *how);
 void wait_name_or_fail(struct bus *b, const struct child *c, const char *name, unsigned timeout_ms);
 /* child_stop(), printing the child's log unless it exited 0. */
 int child_stop_verbose(struct child *c);
-/* For a teardown: a child still running must exit 0 on SIGTERM (under the
- * sanitizers a finding, a leak at exit too, is a non-zero exit). 0 when it
- * did, was never started, or had exited already (what its test checks);
- * else -1 with its log printed. */
+/* For a teardown: a child must exit 0 on SIGTERM, or have exited 0 already
+ * (under the sanitizers a finding, a leak at exit too, is a non-zero exit).
+ * 0 when it did, was never started, or its test saw it end (child_exited()
+ * or child_stop() said so: how it ended is that test's business); else -1
+ * with its log printed. */
 int child_stop_clean(struct child *c);
 /* A number a service publishes: an int32 or a double; NAN otherwise. */
 double bus_number(struct bus *b, const char *dest, const char *path);

@@ -109,7 +109,7 @@ static int bank_teardown(void **state)
 	int clean = child_stop_clean(&w->bank);
 
 	for (unsigned k = 0; k < PACKS; k++) {
-		if (w->member[k].pid > 0 && !child_exited(&w->member[k]))
+		if (w->member[k].pid > 0 && !w->member[k].exited)
 			kill(w->member[k].pid, SIGCONT); /* a test that stopped it failed */
 		clean |= child_stop_clean(&w->member[k]);
 	}
@@ -362,7 +362,7 @@ static void test_bank_values(void **state)
 	assert_non_null(stored);
 	assert_string_equal(g_variant_get_string(stored, NULL), "Shed bank");
 	g_variant_unref(stored);
-	bank_teardown(NULL);
+	assert_int_equal(bank_teardown(NULL), 0); /* the bank and members exit 0 */
 }
 
 static bool has_path(GVariant *changes, const char *path)
@@ -437,7 +437,7 @@ static void test_bank_member_restart(void **state)
 
 	assert_true(later > first);
 	assert_true(later <= ccl3 + 0.05);
-	bank_teardown(NULL);
+	assert_int_equal(bank_teardown(NULL), 0); /* the bank and members exit 0 */
 }
 
 static void test_bank_silent(void **state)
@@ -481,7 +481,7 @@ static void test_bank_silent(void **state)
 	assert_string_equal(sim_cmd(&w->sim[2], "fault none"), "ok fault none");
 	wait_int(w, "/Connected", 1, 4000);
 	assert_int_equal(bank_int(w, "/System/NrOfModulesOnline"), 1);
-	bank_teardown(NULL);
+	assert_int_equal(bank_teardown(NULL), 0); /* the bank and members exit 0 */
 }
 
 static void test_bank_restart(void **state)
@@ -526,7 +526,7 @@ static void test_bank_restart(void **state)
 	sim_stop(&dup);
 	wait_int(w, "/System/NrOfModulesOnline", 3, 2000);
 	assert_int_equal(bank_int(w, "/System/NrOfModulesOffline"), 1);
-	bank_teardown(NULL);
+	assert_int_equal(bank_teardown(NULL), 0); /* the bank and members exit 0 */
 }
 
 /* A member that hangs keeps its name: the bank notices its silence. */
@@ -553,7 +553,7 @@ static void test_bank_hung_member(void **state)
 	assert_non_null(strstr(log, "silent for"));
 	assert_non_null(strstr(log, "speaks again"));
 	g_free(log);
-	bank_teardown(NULL);
+	assert_int_equal(bank_teardown(NULL), 0); /* the bank and members exit 0 */
 }
 
 int main(void)

@@ -78,7 +78,7 @@ static void test_open_lead(void **state)
 	expect(&vd, v.internal_failure == 0 && v.ccl > 0,
 	       "lead restored: want InternalFailure=0 and CCL > 0 within 30 s; have %s", describe(&v));
 	verdict_end(&vd);
-	teardown(NULL);
+	assert_int_equal(teardown(NULL), 0); /* the services exit 0 */
 }
 
 /* Finding 1 with the scenario: the DVCC charger must stop charging a pack
@@ -107,7 +107,7 @@ static void test_open_lead_scenario(void **state)
 	expect(&vd, sim_status(&u->sim, "charger_a") < 1.0, "the DVCC charger still charges %.1f A (%s)",
 	       sim_status(&u->sim, "charger_a"), describe(&v));
 	verdict_end(&vd);
-	teardown(NULL);
+	assert_int_equal(teardown(NULL), 0); /* the services exit 0 */
 }
 
 /* Findings 3 and 4 (docs/charge-control.md "Loss of communication"): the
@@ -166,7 +166,7 @@ static void test_comm_loss(void **state)
 	expect(&vd, v.connected == 1 && v.bms_cable == 0 && v.ccl > 0 && v.dcl > 0,
 	       "frames back: want Connected=1, BmsCable=0, CCL and DCL > 0 within 10 s; have %s", describe(&v));
 	verdict_end(&vd);
-	teardown(NULL);
+	assert_int_equal(teardown(NULL), 0); /* the services exit 0 */
 }
 
 int main(void)

@@ -62,7 +62,7 @@ static void test_force_release_keeps_fet_off(void **state)
 	if (on_after < 28 || on_after > 60)
 		fail_msg("the charge FET came back on %.1f s after the condition cleared (want 30..60 s)", on_after);
 	print_message("charge FET back on %.1f s after the condition cleared\n", on_after);
-	teardown(NULL);
+	assert_int_equal(teardown(NULL), 0); /* the services exit 0 */
 }
 
 static void kill_service(struct unit *u, int sig)
@@ -129,7 +129,7 @@ static void test_ownership_survives_restart(void **state)
 	       now_s() - t_restart);
 	print_message("charge FETs back on %.1f s (SIGTERM) and %.1f s (SIGKILL) after the restart\n", on[0], on[1]);
 	verdict_end(&vd);
-	teardown(NULL);
+	assert_int_equal(teardown(NULL), 0); /* the services exit 0 */
 }
 
 /* Finding 6b (docs/charge-control.md "MOSFET control"): the BMS applies the
@@ -173,7 +173,7 @@ static void test_late_readback_owned(void **state)
 	       "the charge FET came back on %.1f s after the condition cleared (want 30..60 s)", on_after);
 	print_message("charge FET back on %.1f s after the condition cleared\n", on_after);
 	verdict_end(&vd);
-	teardown(NULL);
+	assert_int_equal(teardown(NULL), 0); /* the services exit 0 */
 }
 
 static bool names_fet_failure(const char *text)
@@ -205,7 +205,7 @@ static void test_write_not_applied_reported(void **state)
 		fail_msg("write acknowledged, not applied: want Contactor=2 and a 'Charge FET ... failed/not applied' "
 			 "limitation; have %s",
 			 describe(&v));
-	teardown(NULL);
+	assert_int_equal(teardown(NULL), 0); /* the services exit 0 */
 }
 
 int main(int argc, char **argv)
